@@ -1,0 +1,62 @@
+"""The package layout promises: every package ships, the engine stays headless."""
+
+import ast
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_is_listed_in_pyproject():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "tui").rglob("__init__.py")
+        if "__pycache__" not in init.parts and "sample" not in init.parts
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_no_engine_module_imports_textual():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tui" / "engine").rglob("*.py")
+        if any(name == "textual" or name.startswith("textual.") for name in _imports(path))
+    ]
+    assert offenders == []
+
+
+def test_importing_the_whole_engine_loads_no_textual():
+    code = (
+        "import importlib, pkgutil, sys, tui.engine\n"
+        "for m in pkgutil.walk_packages(tui.engine.__path__, 'tui.engine.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted(k for k in sys.modules if k == 'textual' or k.startswith('textual.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_help_does_not_import_heavy_modules():
+    code = (
+        "import sys\n"
+        "from tui import cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(k for k in ('anthropic', 'textual', 'git', 'pygments') if k in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "pair-program" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,128 @@
+"""The `stepwise` command line.
+
+Everything heavy (Textual, the anthropic SDK, gitpython) is imported only by
+the command that needs it, so `--help` and `agents` start fast and the app
+paints its first frame before the SDK is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui import __version__
+
+SUBCOMMANDS = ("agents", "sessions", "replay", "export")
+
+DESCRIPTION = """\
+stepwise: pair-program with a Claude agent and approve every step.
+
+The agent proposes file edits and shell commands; you approve each one (per
+file or per hunk), edit it first, or deny it with a message. Every step is a
+git checkpoint you can undo, and every session is recorded so it can be
+resumed, replayed, verified and exported.
+
+  stepwise                     open the app in this git workspace
+  stepwise "PROMPT"            open the app and send PROMPT
+  stepwise -p "PROMPT"         headless print mode (never prompts)
+  stepwise --demo              scripted demo: no API key, no network
+  stepwise agents [--json]     list the agents stepwise can find
+  stepwise sessions [--json]   list this workspace's sessions
+  stepwise replay SESSION      step through a recorded session
+  stepwise export SESSION      export a session as md, html or json
+
+The model is reached through the anthropic SDK: set ANTHROPIC_API_KEY (and
+ANTHROPIC_BASE_URL for any Anthropic-compatible server). STEPWISE_HOME moves
+the settings, agents, themes and sessions folder.
+"""
+
+
+def _session_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", metavar="NAME|PATH", help="agent to use (default: the general agent)")
+    parser.add_argument("--model", metavar="M", help="model alias (haiku, sonnet, opus) or full model id")
+    parser.add_argument(
+        "--permission-mode",
+        metavar="MODE",
+        help="default (alias manual), acceptEdits, plan, dontAsk or bypassPermissions",
+    )
+    parser.add_argument(
+        "--allow", action="append", default=[], metavar="RULE", help="allow rule, e.g. 'run_in_terminal(npm test:*)'"
+    )
+    parser.add_argument("--deny", action="append", default=[], metavar="RULE", help="deny rule, e.g. 'Edit(.env)'")
+    parser.add_argument("--max-turns", type=int, metavar="N", help="stop after N model turns per prompt")
+    parser.add_argument("-c", "--continue", dest="continue_latest", action="store_true", help="continue the latest session of this workspace")
+    parser.add_argument("-r", "--resume", metavar="ID", help="resume a session by id, id prefix or path")
+    parser.add_argument("--auto-commit", action="store_true", help="also commit each approved step on the current branch")
+    parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stepwise", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("prompt", nargs="?", help="a first prompt to send")
+    parser.add_argument("-p", "--print", dest="print_mode", action="store_true", help="headless: run PROMPT, print the result, exit")
+    parser.add_argument(
+        "--output-format",
+        choices=("text", "json", "stream-json"),
+        default="text",
+        help="print mode output: the final text, one JSON object, or the session events as JSON lines",
+    )
+    _session_flags(parser)
+    parser.add_argument("--theme", metavar="NAME", help="app theme (stepwise-dark, stepwise-light, stepwise-high-contrast, or yours)")
+    parser.add_argument("--demo", action="store_true", help="run the scripted demo in a temporary sample project (no key, no network)")
+    parser.add_argument("--replay-model", metavar="SESSION", help="take the model's turns from a recorded session")
+    parser.add_argument("--version", action="version", version=f"stepwise {__version__}")
+    return parser
+
+
+def build_subparser(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"stepwise {name}")
+    if name == "agents":
+        from tui.commands import agents
+
+        parser.description = "List the agents stepwise finds, highest precedence first."
+        agents.add_arguments(parser)
+    elif name == "sessions":
+        parser.description = "List the sessions of this workspace."
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--all", action="store_true", help="sessions of every workspace")
+    elif name == "replay":
+        parser.description = "Step through a recorded session (Right/Left step, [ ] jump by turn, space plays)."
+        parser.add_argument("session", help="session id, id prefix or path")
+        parser.add_argument("--verify", action="store_true", help="re-execute in a scratch copy and compare every checkpoint")
+        parser.add_argument("--rerun-commands", action="store_true", help="with --verify: re-run commands instead of taking their effects from checkpoints")
+        parser.add_argument("--theme", metavar="NAME")
+    elif name == "export":
+        parser.description = "Export a session transcript with diffs and every decision."
+        parser.add_argument("session", help="session id, id prefix or path")
+        parser.add_argument("--format", choices=("md", "html", "json"), default="md")
+        parser.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+    parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        name = args_list.pop(0)
+        args = build_subparser(name).parse_args(args_list)
+        args.cwd = (args.cwd or Path.cwd()).resolve()
+        module = __import__(f"tui.commands.{name}", fromlist=["run"])
+        return module.run(args)
+
+    args = build_parser().parse_args(args_list)
+    args.cwd = (args.cwd or Path.cwd()).resolve()
+    if args.print_mode:
+        from tui.commands import print_mode
+
+        return print_mode.run(args)
+    from tui.commands import app
+
+    return app.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

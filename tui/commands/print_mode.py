@@ -1,0 +1,106 @@
+"""`stepwise -p PROMPT`: one headless run that never prompts.
+
+Whatever would ask for approval is denied and reported (in `json`, under
+`permission_denials`). Exit status 0 on success, 1 when the run ended in an
+error or hit `--max-turns`, 2 when it could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from tui.engine.events import Error, Event, event_to_dict
+
+
+def session_options(args: argparse.Namespace):
+    from tui.engine.session import SessionOptions
+
+    return SessionOptions(
+        cwd=args.cwd,
+        agent=args.agent,
+        model=args.model,
+        permission_mode=args.permission_mode,
+        allow=list(args.allow),
+        deny=list(args.deny),
+        max_turns=args.max_turns,
+        auto_commit=args.auto_commit,
+        resume=args.resume,
+        continue_latest=args.continue_latest,
+    )
+
+
+def make_provider(args: argparse.Namespace):
+    """The model provider for these flags: a recording for `--replay-model`, else None (the SDK)."""
+    if getattr(args, "replay_model", None):
+        from tui.replay.recorded_provider import RecordedProvider
+
+        return RecordedProvider.from_session(args.replay_model)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    prompt = args.prompt
+    if prompt is None and not sys.stdin.isatty():
+        prompt = sys.stdin.read()
+    if not prompt or not prompt.strip():
+        print("stepwise: print mode needs a prompt: stepwise -p \"PROMPT\"", file=sys.stderr)
+        return 2
+    return asyncio.run(_run(args, prompt))
+
+
+async def _run(args: argparse.Namespace, prompt: str) -> int:
+    from tui.engine.approval import HeadlessApprover
+    from tui.engine.provider import ProviderError
+    from tui.engine.session import Session, SessionError
+
+    try:
+        session = Session.open(session_options(args), HeadlessApprover(), provider=make_provider(args))
+    except (SessionError, ProviderError) as exc:
+        print(f"stepwise: {exc}", file=sys.stderr)
+        return 2
+    for warning in session.warnings:
+        print(f"stepwise: warning: {warning}", file=sys.stderr)
+
+    errors: list[str] = []
+
+    def listen(event: Event) -> None:
+        if isinstance(event, Error):
+            errors.append(event.message)
+        if args.output_format == "stream-json" and event.persistent:
+            print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
+
+    session.subscribe(listen)
+    try:
+        outcome = await session.run(prompt)
+    finally:
+        await session.close()
+    is_error = outcome.reason in ("error", "max_turns")
+
+    if args.output_format == "json":
+        summary: dict[str, Any] = {
+            "session_id": session.id,
+            "session_path": str(session.path),
+            "result": outcome.text,
+            "num_turns": outcome.turns,
+            "usage": dict(session.usage),
+            "cost_usd": round(session.cost_usd, 6),
+            "permission_denials": outcome.denials,
+            "is_error": is_error,
+        }
+        if errors:
+            summary["errors"] = errors
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif args.output_format == "text":
+        if outcome.text:
+            print(outcome.text)
+        for denial in outcome.denials:
+            print(f"stepwise: denied {denial['tool']}: {denial['reason']}", file=sys.stderr)
+    if is_error:
+        for message in errors or [f"the run ended with {outcome.reason}"]:
+            print(f"stepwise: {message}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,279 @@
+"""Engine events: the one wire format for the UI, the session log, resume, replay and export.
+
+Every event is a small dataclass with a `type` tag. Persistent events are
+written to the session log (one JSON object per line); transient events
+(streamed deltas, live command output, status) only go to listeners such as
+the UI or `--output-format stream-json`.
+
+`event_to_dict` / `event_from_dict` are the only (de)serialisers; adding an
+event type means adding a dataclass here and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+SESSION_FORMAT_VERSION = 1
+
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base class: `ts` is the wall-clock time the event happened."""
+
+    type: ClassVar[str] = ""
+    persistent: ClassVar[bool] = True
+    ts: float = field(default_factory=time.time)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.type:
+            _EVENT_TYPES[cls.type] = cls
+
+
+# --- persistent events (the session log) -------------------------------------
+
+
+@dataclass(kw_only=True)
+class SessionHeader(Event):
+    """First line of every session file."""
+
+    type: ClassVar[str] = "session"
+    version: int = SESSION_FORMAT_VERSION
+    session_id: str
+    agent: str
+    agent_source: str = ""
+    model: str
+    permission_mode: str
+    workspace: str
+    git_base: str | None = None
+    """Commit of the base checkpoint (the tree before the session changed anything)."""
+    git_branch: str | None = None
+    resumed_from: str | None = None
+
+
+@dataclass(kw_only=True)
+class UserMessage(Event):
+    type: ClassVar[str] = "user_message"
+    text: str
+    attachments: list[dict[str, str]] = field(default_factory=list)
+    """`[{"path", "content"}]` for `@path` mentions; sent to the model after the text."""
+
+
+@dataclass(kw_only=True)
+class AssistantMessage(Event):
+    """One complete model response: exactly the content blocks sent back next turn."""
+
+    type: ClassVar[str] = "assistant_message"
+    content: list[dict[str, Any]]
+    model: str
+    stop_reason: str | None
+    usage: dict[str, int] = field(default_factory=dict)
+    cost_usd: float = 0.0
+    partial: bool = False
+    """True when the stream was cancelled; the text shown so far is kept."""
+
+
+@dataclass(kw_only=True)
+class ToolCall(Event):
+    type: ClassVar[str] = "tool_call"
+    tool_use_id: str
+    name: str
+    """The name the model used (may be an alias such as `Bash`)."""
+    tool: str
+    """The canonical tool name, or the model's name when it is unknown."""
+    input: dict[str, Any]
+    target: str = ""
+    """What the call acts on, for display: a path, a command, a query."""
+
+
+@dataclass(kw_only=True)
+class PermissionDecision(Event):
+    type: ClassVar[str] = "permission_decision"
+    tool_use_id: str
+    behavior: str
+    """`allow` or `deny` (never `ask`: an ask is resolved by the approver first)."""
+    decided_by: str
+    """`rule`, `mode`, `hard_limit`, `session` (a session grant), `user` or `headless`."""
+    reason: str
+    rule: str | None = None
+    mode: str | None = None
+    choice: str | None = None
+    """The approval kind when the user decided (`once`, `session`, `save`, `hunks`, `edited`, `deny`)."""
+    message: str | None = None
+    """A denial's message to the model."""
+
+
+@dataclass(kw_only=True)
+class ToolResult(Event):
+    type: ClassVar[str] = "tool_result"
+    tool_use_id: str
+    content: str
+    is_error: bool = False
+    duration_ms: int = 0
+
+
+@dataclass(kw_only=True)
+class EditApplied(Event):
+    type: ClassVar[str] = "edit_applied"
+    tool_use_id: str
+    path: str
+    """Workspace-relative POSIX path."""
+    before_blob: str | None
+    """Git blob id of the file before the edit, None when it did not exist."""
+    after_blob: str
+    hunks_total: int
+    hunks_applied: list[int]
+    edited_by_user: bool = False
+    diff: str = ""
+    """The unified diff that actually landed."""
+
+
+@dataclass(kw_only=True)
+class Checkpoint(Event):
+    type: ClassVar[str] = "checkpoint"
+    step: int
+    commit: str
+    label: str
+    tool_use_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class Retry(Event):
+    type: ClassVar[str] = "retry"
+    attempt: int
+    reason: str
+    wait_s: float
+    status: int | None = None
+
+
+@dataclass(kw_only=True)
+class Error(Event):
+    type: ClassVar[str] = "error"
+    message: str
+    kind: str = "error"
+    fatal: bool = False
+
+
+@dataclass(kw_only=True)
+class ModeChange(Event):
+    type: ClassVar[str] = "mode_change"
+    old: str
+    new: str
+    by: str = "user"
+
+
+@dataclass(kw_only=True)
+class Rewind(Event):
+    """Files restored to checkpoint `to_step`; itself a step with its own checkpoint."""
+
+    type: ClassVar[str] = "rewind"
+    to_step: int
+    """The checkpoint whose files were restored."""
+    step: int
+    """The step number of this rewind itself."""
+    commit: str
+    """The checkpoint recorded after restoring."""
+    undo: bool = False
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class TurnEnd(Event):
+    """The model ended its turn (or the loop stopped it)."""
+
+    type: ClassVar[str] = "turn_end"
+    reason: str
+    """`end_turn`, `max_turns`, `cancelled`, `error`, `refusal`."""
+    num_turns: int = 0
+
+
+# --- transient events (listeners only) ---------------------------------------
+
+
+@dataclass(kw_only=True)
+class TextDelta(Event):
+    type: ClassVar[str] = "text_delta"
+    persistent: ClassVar[bool] = False
+    index: int
+    text: str
+
+
+@dataclass(kw_only=True)
+class ThinkingDelta(Event):
+    type: ClassVar[str] = "thinking_delta"
+    persistent: ClassVar[bool] = False
+    index: int
+    text: str
+
+
+@dataclass(kw_only=True)
+class ToolInputDelta(Event):
+    type: ClassVar[str] = "tool_input_delta"
+    persistent: ClassVar[bool] = False
+    index: int
+    tool_use_id: str
+    name: str
+    partial_json: str
+
+
+@dataclass(kw_only=True)
+class StreamReset(Event):
+    """A retried turn restarts its stream: drop deltas of the failed attempt not yet confirmed."""
+
+    type: ClassVar[str] = "stream_reset"
+    persistent: ClassVar[bool] = False
+    keep_chars: int = 0
+    """Characters of text already shown; the retry's first `keep_chars` are not shown again."""
+
+
+@dataclass(kw_only=True)
+class CommandOutput(Event):
+    type: ClassVar[str] = "command_output"
+    persistent: ClassVar[bool] = False
+    tool_use_id: str
+    text: str
+
+
+@dataclass(kw_only=True)
+class Status(Event):
+    """What the engine is doing now: `idle`, `streaming`, `waiting`, `running`, `retrying`."""
+
+    type: ClassVar[str] = "status"
+    persistent: ClassVar[bool] = False
+    state: str
+    detail: str = ""
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The JSON-ready form of an event, `type` first."""
+    data = {"type": event.type}
+    data.update(dataclasses.asdict(event))
+    return data
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event; unknown keys (from a newer version) are dropped.
+
+    Raises:
+        ValueError: the type is unknown or a required field is missing.
+    """
+    kind = data.get("type")
+    cls = _EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown event type {kind!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError as exc:
+        raise ValueError(f"bad {kind} event: {exc}") from None
+
+
+def event_types() -> dict[str, type[Event]]:
+    """All event classes by type tag."""
+    return dict(_EVENT_TYPES)

@@ -1,0 +1,120 @@
+"""Reading and writing workspace text files safely.
+
+Text is handled internally with `\\n` line endings; `TextFile.newline`
+remembers CRLF so that a CRLF file stays CRLF. Writes are atomic (temp file in
+the same folder, fsync, rename) and keep the file's mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Files larger than this are neither read whole nor edited."""
+
+
+class FileRefused(ValueError):
+    """The file cannot be handled as text (binary, too large, not a file)."""
+
+
+@dataclass(frozen=True)
+class TextFile:
+    text: str
+    """Content with `\\n` line endings."""
+    newline: str
+    """`\\r\\n` when the file used CRLF, else `\\n`."""
+    digest: str
+    """sha256 of the bytes on disk, to detect changes made meanwhile."""
+    mode: int | None
+
+
+def digest_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of the file's bytes, or None when it does not exist."""
+    try:
+        return digest_bytes(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """(text with `\\n` endings, newline style) of file bytes.
+
+    Raises:
+        FileRefused: the bytes look binary or are not UTF-8.
+    """
+    if b"\x00" in data[:8192]:
+        raise FileRefused(f"{name} is a binary file; stepwise only edits text files")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FileRefused(f"{name} is not UTF-8 text; stepwise only edits UTF-8 text files") from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if newline == "\r\n":
+        text = text.replace("\r\n", "\n")
+    return text, newline
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> TextFile:
+    """Read a text file.
+
+    Raises:
+        FileNotFoundError: it does not exist.
+        FileRefused: it is a folder, binary, not UTF-8, or over `max_bytes`.
+    """
+    if path.is_dir():
+        raise FileRefused(f"{path} is a folder, not a file")
+    st = path.stat()
+    if st.st_size > max_bytes:
+        raise FileRefused(
+            f"{path.name} is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for editing"
+        )
+    data = path.read_bytes()
+    text, newline = decode_text(data, path.name)
+    return TextFile(text=text, newline=newline, digest=digest_bytes(data), mode=stat.S_IMODE(st.st_mode))
+
+
+def encode_text(text: str, newline: str) -> bytes:
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return text.encode("utf-8")
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never a torn one.
+
+    Parent folders are created. The temp file lives beside the target so the
+    rename stays on one filesystem.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stepwise-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

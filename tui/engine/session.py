@@ -1,0 +1,349 @@
+"""One live session: agent, workspace, permissions, log and loop wired together.
+
+`Session` is what the app, print mode and replay drive. It records every event
+in the session log before handing it to listeners, keeps the step timeline
+(checkpoints, undo, rewind) and rebuilds itself from a log on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.engine.approval import Approver
+from tui.engine.conversation import Conversation
+from tui.engine.events import (
+    AssistantMessage,
+    Checkpoint,
+    Error,
+    Event,
+    ModeChange,
+    Rewind,
+    SessionHeader,
+    TurnEnd,
+)
+from tui.engine.loop import AgentLoop, LoopConfig, ModelProvider, TurnOutcome
+from tui.engine.session_log import SessionLogError, SessionWriter, find_session, list_sessions, new_session_id, read_session, session_path
+from tui.engine.tools.base import ToolContext
+
+USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+class SessionError(RuntimeError):
+    """A session cannot start or resume; the message says why and what to do."""
+
+
+@dataclass
+class SessionOptions:
+    cwd: Path
+    agent: str | None = None
+    """Agent name or path; None for the default agent."""
+    model: str | None = None
+    permission_mode: str | None = None
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    max_turns: int | None = None
+    auto_commit: bool = False
+    resume: str | None = None
+    """A session id, id prefix or path to resume."""
+    continue_latest: bool = False
+
+
+class Session:
+    """A running session. Create with `Session.open`."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Event], None]] = []
+        self._events: list[Event] = []
+        self._timeline: list[Checkpoint] = []
+        self._next_step = 0
+        self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
+        self.cost_usd = 0.0
+        self.busy = False
+        self.warnings: list[str] = []
+
+    # --- construction ---------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        options: SessionOptions,
+        approver: Approver,
+        provider: ModelProvider | None = None,
+    ) -> Session:
+        """Start a new session, or resume one (`options.resume` / `continue_latest`).
+
+        Raises:
+            SessionError: not in a git work tree, unknown agent, bad mode, no session to resume.
+        """
+        from tui.engine.agents import discover_agents
+        from tui.engine.models import resolve_model
+        from tui.engine.permissions import PermissionEngine, canonical_mode
+        from tui.engine.rules import load_rules, save_rule
+        from tui.engine.settings import load_settings
+        from tui.engine.terminal import TerminalManager
+        from tui.engine.tools.registry import schemas
+        from tui.engine.workspace import NotAGitRepository, Workspace
+
+        self = cls()
+        try:
+            self.workspace = Workspace.open(options.cwd)
+        except NotAGitRepository as exc:
+            raise SessionError(str(exc)) from None
+        self.root = self.workspace.root
+        settings = load_settings(self.root)
+        self.warnings.extend(settings.warnings)
+
+        record = None
+        if options.resume or options.continue_latest:
+            record = self._load_record(options)
+        agent_ref = options.agent or (record.header.agent_source if record else None)
+        catalog = discover_agents(options.cwd, settings=settings)
+        try:
+            agent = catalog.find(agent_ref) if agent_ref else catalog.default()
+        except LookupError as exc:
+            raise SessionError(str(exc)) from None
+        self.agent = agent
+        self.agent_name = agent.name
+        self.warnings.extend(agent.warnings)
+
+        session_model = options.model or (record.header.model if record else None) or settings.model
+        resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings)
+        if resolved.warning:
+            self.warnings.append(resolved.warning)
+        self.model = resolved.resolved
+
+        try:
+            mode = canonical_mode(options.permission_mode or agent.permission_mode or "default")
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
+        rules, rule_warnings = load_rules(self.root, cli_allow=options.allow, cli_deny=options.deny)
+        self.warnings.extend(rule_warnings)
+        self.permissions = PermissionEngine(self.root, mode=mode, rules=rules)
+        self.auto_commit = options.auto_commit or settings.auto_commit
+        self.branch = self.workspace.branch
+
+        if provider is None:
+            from tui.engine.provider import AnthropicProvider
+
+            provider = AnthropicProvider(prices=settings.prices)
+        tool_names = list(agent.resolved_tools)
+        if mode == "plan" and "exit_plan_mode" not in tool_names:
+            tool_names.append("exit_plan_mode")
+        config = LoopConfig(
+            model=self.model,
+            system=self._system_blocks(settings),
+            tools=schemas(tool_names),
+            max_turns=options.max_turns or agent.max_turns or 50,
+        )
+        self.terminals = TerminalManager()
+        conversation = Conversation()
+        if record:
+            self.id = record.header.session_id
+            self.path = record.path
+            self.warnings.extend(record.problems)
+            conversation = Conversation.from_events(record.events)
+            self._events = list(record.events)
+            for event in record.events:
+                self._replay_state(event)
+        else:
+            self.id = new_session_id()
+            self.path = session_path(self.id)
+        self._writer = SessionWriter(self.path)
+        if record is None:
+            self._record(
+                SessionHeader(
+                    session_id=self.id,
+                    agent=agent.name,
+                    agent_source=str(agent.source),
+                    model=self.model,
+                    permission_mode=mode,
+                    workspace=str(self.root),
+                    git_base=self.workspace.head_commit(),
+                    git_branch=self.branch,
+                )
+            )
+        self.loop = AgentLoop(
+            config=config,
+            provider=provider,
+            permissions=self.permissions,
+            approver=approver,
+            context=ToolContext(root=self.root, terminals=self.terminals),
+            recorder=self,
+            emit=self._record,
+            conversation=conversation,
+            save_rule=lambda rule: save_rule(self.root, rule),
+            on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
+        )
+        return self
+
+    def _load_record(self, options: SessionOptions):
+        try:
+            if options.resume:
+                path = find_session(options.resume)
+            else:
+                found = list_sessions(self.root)
+                if not found:
+                    raise SessionError(f"no earlier session in {self.root} to continue")
+                path = found[-1][0]
+            return read_session(path)
+        except SessionLogError as exc:
+            raise SessionError(str(exc)) from None
+
+    def _system_blocks(self, settings: Any) -> list[dict[str, Any]]:
+        from tui.engine.memory import memory_sections
+        from tui.engine.skills import skill_sections
+
+        parts = [self.agent.system_prompt.strip()]
+        parts.extend(skill_sections(self.agent, self.root, self.warnings))
+        parts.extend(memory_sections(self.root))
+        parts.append(
+            "## Environment\n"
+            f"- Workspace: {self.root}\n"
+            f"- Git branch: {self.workspace.branch or '(detached)'}\n"
+            f"- Date: {datetime.date.today().isoformat()}\n"
+            f"- Permission mode: {self.permissions.mode}\n"
+            "- File edits and commands are shown to the user, who approves each one "
+            "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
+        )
+        return [{"type": "text", "text": "\n\n".join(p for p in parts if p)}]
+
+    # --- events ---------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def _record(self, event: Event) -> None:
+        if event.persistent:
+            self._events.append(event)
+            self._writer.write(event)
+            self._replay_state(event)
+        for listener in self._listeners:
+            listener(event)
+
+    def _replay_state(self, event: Event) -> None:
+        """Update totals and the step timeline from one (live or logged) event."""
+        if isinstance(event, AssistantMessage):
+            for key in USAGE_KEYS:
+                self.usage[key] += int(event.usage.get(key, 0) or 0)
+            self.cost_usd += event.cost_usd
+        elif isinstance(event, Checkpoint):
+            self._timeline.append(event)
+            self._next_step = event.step + 1
+        elif isinstance(event, Rewind):
+            self._timeline = [c for c in self._timeline if c.step <= event.to_step]
+            self._next_step = event.step + 1
+        elif isinstance(event, ModeChange):
+            self.permissions.mode = event.new
+
+    def history(self) -> list[Event]:
+        return list(self._events)
+
+    # --- the step recorder (called by the loop) -------------------------------
+
+    def before_change(self) -> None:
+        if not self._timeline:
+            commit = self.workspace.checkpoint(self.id, "session base")
+            self._record(Checkpoint(step=self._next_step, commit=commit, label="session base"))
+
+    def blob(self, data: bytes) -> str:
+        return self.workspace.hash_blob(data)
+
+    def after_step(self, label: str, tool_use_id: str) -> None:
+        commit = self.workspace.checkpoint(self.id, label)
+        self._record(Checkpoint(step=self._next_step, commit=commit, label=label, tool_use_id=tool_use_id))
+        if self.auto_commit:
+            try:
+                self.workspace.auto_commit(f"stepwise: {label}")
+            except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
+                self._record(Error(message=f"auto-commit failed: {exc}", kind="git"))
+
+    # --- the public interface -------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return self.permissions.mode
+
+    def set_mode(self, mode: str, by: str = "user") -> None:
+        from tui.engine.permissions import canonical_mode
+
+        new = canonical_mode(mode)
+        old = self.permissions.mode
+        if new != old:
+            self.permissions.mode = new
+            self._record(ModeChange(old=old, new=new, by=by))
+
+    def cycle_mode(self) -> str:
+        from tui.engine.permissions import next_mode
+
+        self.set_mode(next_mode(self.permissions.mode))
+        return self.permissions.mode
+
+    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnEnd:
+        outcome = await self.run(text, attachments)
+        return TurnEnd(reason=outcome.reason, num_turns=outcome.turns)
+
+    async def run(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnOutcome:
+        """Run one user turn; the outcome carries the final text and the denials."""
+        if self.busy:
+            raise SessionError("a turn is already running")
+        self.busy = True
+        try:
+            return await self.loop.run_turn(text, attachments)
+        finally:
+            self.busy = False
+            self._writer.sync()
+
+    def cancel(self) -> None:
+        self.loop.cancel()
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return list(self._timeline)
+
+    async def undo(self) -> Rewind | None:
+        """Undo the last step: restore the checkpoint before it (commands' changes included)."""
+        if len(self._timeline) < 2:
+            return None
+        return await self._restore(self._timeline[-2], undo=True)
+
+    async def rewind(self, step: int) -> Rewind:
+        for checkpoint in self._timeline:
+            if checkpoint.step == step:
+                return await self._restore(checkpoint, undo=False)
+        raise SessionError(f"no checkpoint {step}; /rewind lists them")
+
+    async def _restore(self, target: Checkpoint, *, undo: bool) -> Rewind:
+        label = f"{'undo' if undo else 'rewind'} to step {target.step}"
+        result = await asyncio.to_thread(self.workspace.restore, target.commit, self.id, label)
+        event = Rewind(
+            to_step=target.step,
+            step=self._next_step,
+            commit=result.commit,
+            undo=undo,
+            written=list(result.written),
+            deleted=list(result.deleted),
+        )
+        self._record(event)
+        return event
+
+    def base_commit(self) -> str | None:
+        return self._timeline[0].commit if self._timeline else None
+
+    def changed_files(self) -> list[tuple[str, str]]:
+        base = self.base_commit()
+        return self.workspace.changed_files(base) if base else []
+
+    def diff(self, path: str | None = None) -> str:
+        base = self.base_commit()
+        if not base:
+            return ""
+        return self.workspace.diff(base, None, [path] if path else None)
+
+    async def close(self) -> None:
+        await self.terminals.close()
+        self._writer.sync()
+        self._writer.close()

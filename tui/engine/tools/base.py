@@ -1,0 +1,95 @@
+"""The tool contract: validate a call into an `Action`, then execute it once approved.
+
+A tool never touches disk or runs anything in `prepare`: that step only
+validates the model's input and computes what would happen (for edits, the
+`Proposal`s with their diffs). The permission engine and the approver see the
+`Action`; `execute` runs only after approval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tui.engine.approval import Approval
+from tui.engine.proposals import AppliedEdit, Proposal
+
+if TYPE_CHECKING:
+    from tui.engine.terminal import TerminalManager
+
+
+class ToolKind(StrEnum):
+    READ = "read"
+    EDIT = "edit"
+    EXECUTE = "execute"
+    PLAN = "plan"
+
+
+class ToolInputError(ValueError):
+    """The model's input is wrong; the message goes back to it as an `is_error` result."""
+
+
+@dataclass
+class ToolContext:
+    root: Path
+    """The workspace root (resolved)."""
+    terminals: TerminalManager
+    tool_use_id: str = ""
+    on_output: Callable[[str], None] | None = None
+    """Receives command output as it arrives (live display)."""
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A validated tool call: what permissions decide on and approvals show."""
+
+    tool: str
+    kind: ToolKind
+    input: dict[str, Any]
+    """Canonical arguments (aliases already mapped)."""
+    target: str
+    """One line for display: the path(s), the command, the query."""
+    paths: tuple[Path, ...] = ()
+    """Resolved paths the call reads or writes (for rules and hard limits)."""
+    command: str | None = None
+    cwd: Path | None = None
+    explanation: str = ""
+    proposals: tuple[Proposal, ...] = ()
+
+
+@dataclass
+class ToolOutput:
+    content: str
+    is_error: bool = False
+    edits: list[AppliedEdit] = field(default_factory=list)
+
+
+class Tool(ABC):
+    """One tool the model can call. Subclasses are stateless singletons."""
+
+    name: ClassVar[str]
+    kind: ClassVar[ToolKind]
+    description: ClassVar[str]
+    input_schema: ClassVar[dict[str, Any]]
+
+    def schema(self) -> dict[str, Any]:
+        """The tool definition sent to the model."""
+        return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
+
+    @abstractmethod
+    def prepare(self, args: dict[str, Any], ctx: ToolContext) -> Action:
+        """Validate `args` and describe the call, without side effects.
+
+        Raises:
+            ToolInputError: with a message that tells the model what to fix.
+        """
+
+    @abstractmethod
+    async def execute(self, action: Action, ctx: ToolContext, approval: Approval) -> ToolOutput:
+        """Run an approved action. Errors are returned as `ToolOutput(is_error=True)`."""
