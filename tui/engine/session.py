@@ -87,12 +87,12 @@ class Session:
         from tui.engine.settings import load_settings
         from tui.engine.terminal import TerminalManager
         from tui.engine.tools.registry import schemas
-        from tui.engine.workspace import NotAGitRepository, Workspace
+        from tui.engine.workspace import Workspace, WorkspaceError
 
         self = cls()
         try:
             self.workspace = Workspace.open(options.cwd)
-        except NotAGitRepository as exc:
+        except WorkspaceError as exc:
             raise SessionError(str(exc)) from None
         self.root = self.workspace.root
         settings = load_settings(self.root)
