@@ -280,12 +280,8 @@ class AgentLoop:
         self.emit(Status(state="waiting", detail=action.target))
         approval = await self.approver(request)
         decided_by = getattr(self.approver, "decided_by", "user")
-        if approval.kind is ApprovalKind.SESSION and approval.rule:
-            self.permissions.grant_session(approval.rule)
-        elif approval.kind is ApprovalKind.SAVE and approval.rule:
-            self.permissions.grant_session(approval.rule)
-            if self._save_rule:
-                self._save_rule(approval.rule)
+        if approval.kind in (ApprovalKind.SESSION, ApprovalKind.SAVE) and approval.rule:
+            self._remember(approval)
         self.emit(
             PermissionDecision(
                 tool_use_id=tool_use_id,
@@ -303,6 +299,15 @@ class AgentLoop:
                 {"tool": action.tool, "input": action.input, "reason": approval.message or decision.reason}
             )
         return approval
+
+    def _remember(self, approval: Approval) -> None:
+        """Grant (and for SAVE, save) the approval's rule; a bad pattern is reported, the call still runs."""
+        try:
+            self.permissions.grant_session(approval.rule or "")
+            if approval.kind is ApprovalKind.SAVE and self._save_rule:
+                self._save_rule(approval.rule or "")
+        except (ValueError, OSError) as exc:
+            self.emit(Error(message=f"could not keep the rule {approval.rule!r}: {exc}", kind="rule"))
 
     def _denial_text(self, action: Action, approval: Approval) -> str:
         what = "command" if action.kind is ToolKind.EXECUTE else "call"
