@@ -18,3 +18,46 @@ def fake_anthropic() -> Iterator[FakeAnthropic]:
 
     with FakeAnthropic() as server:
         yield server
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+@pytest.fixture
+def stepwise_home(tmp_path, monkeypatch):
+    """An empty STEPWISE_HOME and HOME, so no user file leaks into a test."""
+    home = tmp_path / "home"
+    (home / "stepwise").mkdir(parents=True)
+    monkeypatch.setenv("STEPWISE_HOME", str(home / "stepwise"))
+    monkeypatch.setenv("HOME", str(home))
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    return home / "stepwise"
+
+
+@pytest.fixture
+def git_repo(tmp_path, stepwise_home):
+    """A git repository with one commit holding `app.py` and `README.md`."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "app.py").write_text("def greet(name):\n    return 'hello ' + name\n")
+    (repo / "README.md").write_text("# demo\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo.resolve()
+
+
+@pytest.fixture
+def model_env(fake_anthropic, monkeypatch):
+    """Point the anthropic SDK at the scripted server."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    return fake_anthropic

@@ -1,0 +1,234 @@
+"""Workspace files for the search tools: path arguments, globs, and ignore files.
+
+Listing prefers git (`git ls-files -co --exclude-standard`, which knows every
+ignore rule) and falls back to a walk that honours `.gitignore` files and
+`.git/info/exclude` the way git does for the common cases.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from tui.engine.pathguard import PathError, relative_to_root, resolve_path
+from tui.engine.tools.base import ToolInputError
+
+GIT_TIMEOUT_S = 60.0
+
+
+def tool_path(root: Path, raw: str, field: str) -> Path:
+    """Resolve a path argument; a bad path becomes a `ToolInputError` naming the field."""
+    try:
+        return resolve_path(root, raw)
+    except PathError as exc:
+        raise ToolInputError(f"`{field}`: {exc}") from None
+
+
+def display_path(root: Path, path: Path) -> str:
+    """Workspace-relative POSIX path, or the absolute path when outside the workspace."""
+    rel = relative_to_root(root, path)
+    if rel is None:
+        return str(path)
+    return rel or "."
+
+
+# --- globs ------------------------------------------------------------------
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """`*.{ts,tsx}` -> [`*.ts`, `*.tsx`] (nested braces too)."""
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if not match:
+        return [pattern]
+    head, tail = pattern[: match.start()], pattern[match.end() :]
+    out: list[str] = []
+    for option in match.group(1).split(","):
+        out.extend(expand_braces(head + option + tail))
+    return out
+
+
+def normalize_glob(pattern: str) -> str:
+    """A search glob as matched against workspace-relative paths.
+
+    A pattern without `/` matches a file name anywhere (`*.py` is `**/*.py`),
+    as in editors' "files to include"; `./` and a leading `/` anchor at the root.
+    """
+    pattern = pattern.strip().replace("\\", "/")
+    if pattern.startswith("./"):
+        return pattern[2:]
+    if pattern.startswith("/"):
+        return pattern[1:]
+    if "/" not in pattern.rstrip("/"):
+        return "**/" + pattern
+    return pattern
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob (`**`, `*`, `?`, `[...]`, `{a,b}`) to a regex over POSIX paths."""
+    return re.compile("|".join(f"(?:{_glob_body(p)})" for p in expand_braces(pattern)) + r"\Z", re.DOTALL)
+
+
+def _glob_body(pattern: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append(r"(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(r".*")
+            i += 2
+        elif c == "*":
+            out.append(r"[^/]*")
+            i += 1
+        elif c == "?":
+            out.append(r"[^/]")
+            i += 1
+        elif c == "[":
+            end = pattern.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(c))
+                i += 1
+                continue
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+def glob_matches(pattern: str, rel_path: str) -> bool:
+    return glob_regex(pattern).match(rel_path) is not None
+
+
+# --- listing ----------------------------------------------------------------
+
+
+def in_git_work_tree(folder: Path) -> bool:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def list_files(folder: Path, *, include_ignored: bool = False) -> Iterator[Path]:
+    """Every file under `folder` (absolute paths), without ignored files unless asked."""
+    if in_git_work_tree(folder):
+        yield from _git_files(folder, include_ignored)
+    else:
+        yield from walk_files(folder, include_ignored=include_ignored)
+
+
+def _git_files(folder: Path, include_ignored: bool) -> Iterator[Path]:
+    args = ["git", "-c", "core.quotePath=false", "ls-files", "-z", "--cached", "--others"]
+    if not include_ignored:
+        args.append("--exclude-standard")
+    done = subprocess.run(args, cwd=folder, capture_output=True, timeout=GIT_TIMEOUT_S)
+    seen: set[str] = set()
+    for raw in done.stdout.split(b"\0"):
+        name = os.fsdecode(raw)
+        if name and name not in seen:
+            seen.add(name)
+            path = folder / name
+            # The index still lists files deleted from the work tree.
+            if path.is_file():
+                yield path
+
+
+@dataclass(frozen=True)
+class _IgnoreRule:
+    base: str
+    """Folder of the ignore file, relative to the walk root ('' for the root)."""
+    regex: re.Pattern[str]
+    negate: bool
+    dir_only: bool
+
+    def matches(self, rel: str, is_dir: bool) -> bool:
+        if self.dir_only and not is_dir:
+            return False
+        if self.base:
+            if not rel.startswith(self.base + "/"):
+                return False
+            rel = rel[len(self.base) + 1 :]
+        return self.regex.match(rel) is not None
+
+
+def _parse_ignore(text: str, base: str) -> list[_IgnoreRule]:
+    rules: list[_IgnoreRule] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        if negate:
+            line = line[1:]
+        if line.startswith("\\"):
+            line = line[1:]
+        dir_only = line.endswith("/")
+        line = line.rstrip("/")
+        if not line:
+            continue
+        # A slash at the start or in the middle anchors the pattern at the ignore file's folder.
+        anchored = "/" in line
+        pattern = line.lstrip("/") if anchored else "**/" + line
+        rules.append(_IgnoreRule(base, glob_regex(pattern), negate, dir_only))
+    return rules
+
+
+def _ignored(rules: list[_IgnoreRule], rel: str, is_dir: bool) -> bool:
+    verdict = False
+    for rule in rules:
+        if rule.matches(rel, is_dir):
+            verdict = not rule.negate
+    return verdict
+
+
+def walk_files(folder: Path, *, include_ignored: bool = False) -> Iterator[Path]:
+    """Walk `folder` in sorted order, skipping `.git` and (unless asked) ignored paths."""
+    rules: list[_IgnoreRule] = []
+    if not include_ignored:
+        exclude = folder / ".git" / "info" / "exclude"
+        if exclude.is_file():
+            rules.extend(_parse_ignore(exclude.read_text(errors="replace"), ""))
+    yield from _walk(folder, "", rules, include_ignored)
+
+
+def _walk(folder: Path, rel: str, rules: list[_IgnoreRule], include_ignored: bool) -> Iterator[Path]:
+    current = folder / rel if rel else folder
+    if not include_ignored:
+        ignore_file = current / ".gitignore"
+        if ignore_file.is_file():
+            rules = rules + _parse_ignore(ignore_file.read_text(errors="replace"), rel)
+    try:
+        entries = sorted(os.scandir(current), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == ".git":
+            continue
+        child = f"{rel}/{entry.name}" if rel else entry.name
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if not include_ignored and _ignored(rules, child, is_dir):
+            continue
+        if is_dir:
+            yield from _walk(folder, child, rules, include_ignored)
+        elif entry.is_file():
+            yield Path(entry.path)
