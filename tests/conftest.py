@@ -61,3 +61,35 @@ def model_env(fake_anthropic, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     return fake_anthropic
+
+
+@pytest.fixture
+def recorded_session(capsys, git_repo, model_env):
+    """The log of a finished print-mode session: a read, two edits, a command, a new file."""
+    import json
+    from pathlib import Path
+
+    from tests.support.fake_anthropic import text, tool_use
+    from tui.cli import main
+
+    (git_repo / "big.py").write_text("".join(f"line {i}\n" for i in range(30)))
+    model_env.script(text("Reading."), tool_use("read_file", {"filePath": "app.py"}))
+    model_env.script(
+        text("Two edits."),
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"}),
+        tool_use(
+            "replace_string_in_file",
+            {"filePath": "big.py", "oldString": "line 2\n", "newString": "LINE TWO\n"},
+        ),
+    )
+    model_env.script(tool_use("run_in_terminal", {"command": "echo made > made.txt && rm README.md"}))
+    model_env.script(tool_use("create_file", {"filePath": "notes/todo.md", "content": "- ship it\n"}))
+    model_env.script(text("All done."))
+    code = main(
+        ["-p", "go", "--cwd", str(git_repo), "--output-format", "json", "--permission-mode", "acceptEdits",
+         "--allow", "run_in_terminal(echo:*)", "--allow", "Bash(rm README.md)"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert json.loads(out)["permission_denials"] == []
+    return Path(json.loads(out)["session_path"])

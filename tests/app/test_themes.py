@@ -1,0 +1,92 @@
+"""Theme files: bundled themes, user overrides, broken files skipped with a warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from tui.app.themes import DiffColors, ThemeError, load_theme_file, load_themes, register_all
+
+BUNDLED = ("stepwise-dark", "stepwise-light", "stepwise-high-contrast")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STEPWISE_HOME", str(tmp_path))
+    (tmp_path / "themes").mkdir()
+    return tmp_path
+
+
+def test_bundled_themes_load_cleanly(home: Path) -> None:
+    warnings: list[str] = []
+    themes = load_themes(warnings)
+    assert warnings == []
+    assert set(BUNDLED) <= set(themes)
+    assert themes["stepwise-dark"].dark and not themes["stepwise-light"].dark
+    assert themes["stepwise-dark"].pygments_style == "monokai"
+    assert themes["stepwise-light"].pygments_style == "friendly"
+    assert themes["stepwise-high-contrast"].pygments_style == "github-dark"
+    theme = themes["stepwise-light"].textual_theme()
+    assert theme.name == "stepwise-light" and theme.dark is False
+    assert theme.background == "#FFFFFF"
+
+
+def test_user_theme_overrides_bundled_by_name(home: Path) -> None:
+    (home / "themes" / "mine.yaml").write_text(
+        "name: stepwise-dark\nprimary: '#ff0000'\npygments_style: dracula\ndiff:\n  added_bg: green\n"
+    )
+    themes = load_themes()
+    spec = themes["stepwise-dark"]
+    assert spec.source == home / "themes" / "mine.yaml"
+    assert spec.colors["primary"] == "#FF0000"
+    assert spec.pygments_style == "dracula"
+    assert spec.diff.added_bg == "#008000"
+    # Colours the user left out fall back to the defaults for a dark theme.
+    assert spec.diff.removed_bg == DiffColors.defaults(dark=True).removed_bg
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("name: [unclosed\n", "invalid YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("primary: '#123456'\n", "'name'"),
+        ("name: x\n", "'primary'"),
+        ("name: x\nprimary: not-a-colour\n", "'primary' is not a colour"),
+        ("name: x\nprimary: red\ndark: maybe\n", "'dark'"),
+        ("name: x\nprimary: red\npygments_style: nope\n", "unknown pygments_style 'nope'"),
+        ("name: x\nprimary: red\ndiff:\n  added_bg: 12\n", "'diff.added_bg' must be a colour"),
+    ],
+)
+def test_broken_theme_file_is_skipped_with_a_warning(home: Path, content: str, problem: str) -> None:
+    broken = home / "themes" / "broken.yaml"
+    broken.write_text(content)
+    warnings: list[str] = []
+    themes = load_themes(warnings)
+    assert set(BUNDLED) <= set(themes)
+    assert "x" not in themes
+    assert len(warnings) == 1
+    assert str(broken) in warnings[0] and problem in warnings[0] and "skipped" in warnings[0]
+    with pytest.raises(ThemeError, match="broken.yaml"):
+        load_theme_file(broken)
+
+
+def test_unknown_keys_are_reported_but_the_theme_loads(home: Path) -> None:
+    (home / "themes" / "typo.yaml").write_text("name: typo\nprimary: red\nprimery: blue\ndiff:\n  added: red\n")
+    warnings: list[str] = []
+    themes = load_themes(warnings)
+    assert "typo" in themes
+    assert any("'primery'" in warning for warning in warnings)
+    assert any("'added'" in warning for warning in warnings)
+
+
+async def test_register_all_makes_themes_selectable(home: Path) -> None:
+    app: App[None] = App()
+    async with app.run_test(size=(40, 10)):
+        themes = register_all(app)
+        assert set(BUNDLED) <= set(app.available_themes)
+        app.theme = "stepwise-light"
+        assert app.current_theme.dark is False
+        assert themes["stepwise-light"].textual_theme().primary == app.current_theme.primary

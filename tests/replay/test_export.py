@@ -1,0 +1,84 @@
+import json
+from html.parser import HTMLParser
+
+from tui.cli import main
+
+
+class Structure(HTMLParser):
+    """Collects tags, classes, visible text and any external reference."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.text, self.classes, self.external = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in ("meta", "br", "hr", "img", "link"):
+            self.stack.append(tag)
+        self.classes.extend((attrs.get("class") or "").split())
+        for key in ("src", "href"):
+            if attrs.get(key) and not attrs[key].startswith("#"):
+                self.external.append(attrs[key])
+        if tag in ("script", "link"):
+            self.external.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] not in ("style", "title"):
+            self.text.append(data)
+
+
+def export(capsys, session, fmt, *extra):
+    assert main(["export", str(session), "--format", fmt, *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_markdown_has_messages_decisions_and_diffs(recorded_session, capsys):
+    md = export(capsys, recorded_session, "md")
+    assert md.startswith("# stepwise session")
+    assert "## You\n\ngo" in md
+    assert "All done." in md
+    assert "Allowed by rule `run_in_terminal(echo:*), Bash(rm README.md)`" in md or "Allowed by rule" in md
+    assert "-    return 'hello ' + name\n+    return 'hi ' + name" in md
+    assert "1 of 1 hunks applied" in md
+
+
+def test_html_is_one_well_formed_self_contained_page(recorded_session, capsys):
+    page = export(capsys, recorded_session, "html")
+    parser = Structure()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == ["html"] or parser.stack == []
+    assert parser.external == [], "the page must not load anything"
+    visible = "".join(parser.text)
+    assert "All done." in visible and "LINE TWO" in visible
+    assert {"entry", "user", "assistant", "tool", "edit", "hl"} <= set(parser.classes)
+    assert "<style>" in page and ".hl" in page  # inline CSS with the Pygments rules
+
+
+def test_model_html_is_escaped_not_rendered(capsys, git_repo, model_env):
+    from tests.support.fake_anthropic import text
+
+    model_env.script(text("<script>alert(1)</script> **bold**"))
+    assert main(["-p", "go", "--cwd", str(git_repo), "--output-format", "json"]) == 0
+    session = json.loads(capsys.readouterr().out)["session_path"]
+    page = export(capsys, session, "html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page and "<strong>bold</strong>" in page
+
+
+def test_json_export_round_trips_every_event(recorded_session, capsys, tmp_path):
+    target = tmp_path / "out.json"
+    assert main(["export", str(recorded_session), "--format", "json", "-o", str(target)]) == 0
+    data = json.loads(target.read_text())
+    lines = recorded_session.read_text().splitlines()
+    assert data["header"] == json.loads(lines[0])
+    assert data["events"] == [json.loads(line) for line in lines[1:]]
+
+
+def test_unknown_session_is_a_clear_error(capsys, stepwise_home):
+    assert main(["export", "nope"]) == 2
+    assert "no session 'nope'" in capsys.readouterr().err

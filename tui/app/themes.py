@@ -1,0 +1,241 @@
+"""Colour themes: YAML files that define a Textual theme plus the diff colours.
+
+A theme file (`themes/*.yaml`, bundled, or `$STEPWISE_HOME/themes/*.yaml`)
+holds the Textual theme fields (`name`, `dark`, `primary`, `secondary`,
+`accent`, `background`, `surface`, `panel`, `foreground`, `success`,
+`warning`, `error`, optional `variables`), the Pygments style that colours code
+(`pygments_style`), and the diff colours (`diff:` mapping, see `DiffColors`).
+User themes override bundled ones with the same `name`. A broken file is
+reported in the warnings list and skipped; loading never raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.engine.home import bundled_dir, stepwise_home
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.theme import Theme
+
+THEME_COLOR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "background",
+    "surface",
+    "panel",
+    "foreground",
+    "success",
+    "warning",
+    "error",
+)
+_OTHER_KEYS = frozenset({"name", "dark", "variables", "pygments_style", "diff"})
+
+
+class ThemeError(ValueError):
+    """A theme file is unreadable or invalid; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class DiffColors:
+    """Colours of the diff pane, as `#rrggbb` strings."""
+
+    added_bg: str
+    removed_bg: str
+    added_word_bg: str
+    removed_word_bg: str
+    hunk_header: str
+    line_number: str
+    selected_hunk_bg: str
+
+    @classmethod
+    def defaults(cls, dark: bool) -> DiffColors:
+        """Readable colours for a dark or a light background."""
+        if dark:
+            return cls(
+                added_bg="#1d3b26",
+                removed_bg="#46202a",
+                added_word_bg="#2f6b3e",
+                removed_word_bg="#7d2f40",
+                hunk_header="#79b8ff",
+                line_number="#6a737d",
+                selected_hunk_bg="#2b3a55",
+            )
+        return cls(
+            added_bg="#e6ffec",
+            removed_bg="#ffebe9",
+            added_word_bg="#abf2bc",
+            removed_word_bg="#ffb3ad",
+            hunk_header="#0550ae",
+            line_number="#8c959f",
+            selected_hunk_bg="#ddf4ff",
+        )
+
+
+@dataclass(frozen=True)
+class ThemeSpec:
+    """One theme: the Textual colours, the Pygments style and the diff colours."""
+
+    name: str
+    dark: bool
+    colors: dict[str, str]
+    """Textual theme colours by field name (`primary`, `background`, ...)."""
+    pygments_style: str
+    diff: DiffColors
+    variables: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+
+    def textual_theme(self) -> Theme:
+        """The Textual `Theme` to register with the app."""
+        from textual.theme import Theme
+
+        return Theme(name=self.name, dark=self.dark, variables=dict(self.variables), **self.colors)
+
+    def __hash__(self) -> int:
+        # dicts are unhashable; the name identifies a loaded theme.
+        return hash((self.name, self.source))
+
+
+def theme_dirs() -> list[Path]:
+    """Folders searched for themes, lowest precedence first."""
+    return [bundled_dir("themes"), stepwise_home() / "themes"]
+
+
+def load_themes(warnings: list[str] | None = None, dirs: list[Path] | None = None) -> dict[str, ThemeSpec]:
+    """Load every theme, later folders overriding earlier ones by theme name.
+
+    Args:
+        warnings: Receives one message per skipped file or ignored key.
+        dirs: Folders to read (default: `theme_dirs()`); missing ones are fine.
+
+    Returns:
+        Themes by name, in load order.
+    """
+    sink = warnings if warnings is not None else []
+    themes: dict[str, ThemeSpec] = {}
+    for folder in dirs if dirs is not None else theme_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            try:
+                spec = load_theme_file(path, sink)
+            except ThemeError as error:
+                sink.append(f"{error}; theme skipped")
+                continue
+            themes[spec.name] = spec
+    return themes
+
+
+def register_all(app: App[Any], warnings: list[str] | None = None) -> dict[str, ThemeSpec]:
+    """Load all themes and register them with `app` (the app then picks one by name).
+
+    Args:
+        app: The running or about-to-run app.
+        warnings: Receives messages about skipped theme files.
+
+    Returns:
+        The registered themes by name.
+    """
+    themes = load_themes(warnings)
+    for spec in themes.values():
+        app.register_theme(spec.textual_theme())
+    return themes
+
+
+def load_theme_file(path: Path, warnings: list[str] | None = None) -> ThemeSpec:
+    """Parse and validate one theme file.
+
+    Args:
+        path: The YAML file.
+        warnings: Receives notes about unknown keys (which are ignored).
+
+    Raises:
+        ThemeError: The file cannot be read or is not a valid theme.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ThemeError(f"{path}: cannot read: {error}") from error
+    except yaml.YAMLError as error:
+        raise ThemeError(f"{path}: invalid YAML: {_one_line(error)}") from error
+    if not isinstance(data, dict):
+        raise ThemeError(f"{path}: expected a mapping of theme fields, got {type(data).__name__}")
+    return _theme_from_mapping(data, path, warnings if warnings is not None else [])
+
+
+def _theme_from_mapping(data: dict[Any, Any], path: Path, warnings: list[str]) -> ThemeSpec:
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ThemeError(f"{path}: 'name' must be a non-empty string")
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise ThemeError(f"{path}: 'dark' must be true or false, got {dark!r}")
+    if "primary" not in data:
+        raise ThemeError(f"{path}: 'primary' colour is required")
+    colors = {key: _color(path, key, data[key]) for key in THEME_COLOR_KEYS if data.get(key) is not None}
+
+    variables = data.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise ThemeError(f"{path}: 'variables' must be a mapping")
+    variables = {str(key): str(value) for key, value in variables.items()}
+
+    pygments_style = data.get("pygments_style") or ("monokai" if dark else "default")
+    _check_pygments_style(path, pygments_style)
+
+    diff_data = data.get("diff") or {}
+    if not isinstance(diff_data, dict):
+        raise ThemeError(f"{path}: 'diff' must be a mapping")
+    diff_keys = {f.name for f in fields(DiffColors)}
+    for key in sorted(set(map(str, diff_data)) - diff_keys):
+        warnings.append(f"{path}: unknown diff colour {key!r} ignored (known: {', '.join(sorted(diff_keys))})")
+    defaults = DiffColors.defaults(dark)
+    diff = DiffColors(
+        **{
+            key: _color(path, f"diff.{key}", diff_data[key])
+            if diff_data.get(key) is not None
+            else getattr(defaults, key)
+            for key in diff_keys
+        }
+    )
+
+    for key in sorted(set(map(str, data)) - _OTHER_KEYS - set(THEME_COLOR_KEYS)):
+        warnings.append(f"{path}: unknown key {key!r} ignored")
+    return ThemeSpec(
+        name=name.strip(),
+        dark=dark,
+        colors=colors,
+        pygments_style=pygments_style,
+        diff=diff,
+        variables=variables,
+        source=path,
+    )
+
+
+def _color(path: Path, key: str, value: object) -> str:
+    """A colour in any form Textual accepts, normalised to `#rrggbb`."""
+    from textual.color import Color, ColorParseError
+
+    if not isinstance(value, str):
+        raise ThemeError(f"{path}: {key!r} must be a colour string, got {value!r}")
+    try:
+        return Color.parse(value).hex
+    except ColorParseError as error:
+        raise ThemeError(f"{path}: {key!r} is not a colour: {value!r}") from error
+
+
+def _check_pygments_style(path: Path, style: object) -> None:
+    from pygments.styles import get_all_styles
+
+    known = sorted(get_all_styles())
+    if not isinstance(style, str) or style not in known:
+        raise ThemeError(f"{path}: unknown pygments_style {style!r} (available: {', '.join(known)})")
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

@@ -1,0 +1,821 @@
+"""The diff pane: a proposal or a (multi-file) unified diff, unified or side by side.
+
+The widget uses Textual's Line API: it keeps one small row record per display
+row and renders only the rows on screen, so a 20,000-line diff costs no more to
+draw than a 20-line one. Pygments runs in a thread worker; until its result
+arrives rows are drawn as plain text. All text from the diff passes through
+`highlight.sanitize`, so control characters and escape sequences in a file (or
+in a model's edit) are shown, never sent to the terminal.
+
+Row 0 of the viewport is a fixed header (path, +/- counts, badges, hunk k/n);
+the scrollable rows are drawn below it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.theme import Theme
+from textual.worker import get_current_worker
+
+from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_spans
+from tui.app.themes import DiffColors, ThemeSpec
+
+if TYPE_CHECKING:
+    from tui.engine.proposals import Proposal
+
+NO_NEWLINE_MARKER = "\\"
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+_NULL_STYLE = Style()
+
+
+# --- the diff model -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiffLine:
+    """One line of a hunk, with its sanitized text and line numbers."""
+
+    sign: str
+    """' ' context, '-' removed, '+' added, '\\\\' the "No newline at end of file" marker."""
+    text: str
+    old_no: int | None
+    new_no: int | None
+    partner: int | None = None
+    """Index (in the hunk) of the added line a removed line pairs with, or the reverse."""
+
+
+@dataclass(frozen=True)
+class DiffHunk:
+    index: int
+    """Position among all hunks of the diff shown (for a proposal: `Hunk.index`)."""
+    file: int
+    """Position of its file in the diff."""
+    header: str
+    lines: tuple[DiffLine, ...]
+
+    @property
+    def added(self) -> int:
+        return sum(1 for line in self.lines if line.sign == "+")
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for line in self.lines if line.sign == "-")
+
+
+@dataclass(frozen=True)
+class DiffFile:
+    path: str
+    hunks: tuple[DiffHunk, ...]
+    is_new_file: bool = False
+    is_deleted: bool = False
+    notes: tuple[str, ...] = ()
+    """Things a hunk cannot show: "binary file", "renamed from x", ..."""
+
+    @property
+    def added(self) -> int:
+        return sum(h.added for h in self.hunks)
+
+    @property
+    def removed(self) -> int:
+        return sum(h.removed for h in self.hunks)
+
+
+def parse_unified_diff(text: str, path: str = "") -> tuple[DiffFile, ...]:
+    """Parse a unified diff: one file (a proposal's diff) or many (`git diff`).
+
+    Tolerant by design: unknown lines between files are skipped and a hunk
+    ends early where its lines stop matching its header counts.
+
+    Args:
+        text: The diff text.
+        path: The path to show when the diff names none (a bare hunk list).
+
+    Returns:
+        The files in diff order; empty when the text holds no diff.
+    """
+    parser = _DiffParser(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        parser.feed(line.removesuffix("\r"))
+    return parser.finish()
+
+
+@dataclass
+class _FileDraft:
+    git_path: str = ""
+    old_path: str | None = None
+    new_path: str | None = None
+    saw_old_header: bool = False
+    is_new_file: bool = False
+    is_deleted: bool = False
+    notes: list[str] = field(default_factory=list)
+    hunks: list[DiffHunk] = field(default_factory=list)
+
+    def path(self, default: str) -> str:
+        return self.new_path or self.old_path or self.git_path or default
+
+
+@dataclass
+class _HunkDraft:
+    header: str
+    old_no: int
+    new_no: int
+    old_left: int
+    new_left: int
+    lines: list[DiffLine] = field(default_factory=list)
+
+
+class _DiffParser:
+    def __init__(self, default_path: str) -> None:
+        self.default_path = default_path
+        self.files: list[DiffFile] = []
+        self.file: _FileDraft | None = None
+        self.hunk: _HunkDraft | None = None
+        self.hunk_count = 0
+
+    def feed(self, line: str) -> None:
+        if self.hunk is not None and self._feed_hunk(line):
+            return
+        if line.startswith("diff --git "):
+            self._close_file()
+            self.file = _FileDraft(git_path=_git_header_path(line[len("diff --git ") :]))
+        elif line.startswith("--- "):
+            if self.file is None or self.file.hunks or self.file.saw_old_header:
+                self._close_file()
+                self.file = _FileDraft()
+            self.file.saw_old_header = True
+            self.file.old_path = _header_path(line[4:])
+            self.file.is_new_file |= self.file.old_path is None
+        elif line.startswith("+++ ") and self.file is not None:
+            self.file.new_path = _header_path(line[4:])
+            self.file.is_deleted |= self.file.new_path is None
+        elif line.startswith("@@"):
+            self._open_hunk(line)
+        elif self.file is not None:
+            self._file_detail(self.file, line)
+
+    def _file_detail(self, draft: _FileDraft, line: str) -> None:
+        if line.startswith("new file mode"):
+            draft.is_new_file = True
+        elif line.startswith("deleted file mode"):
+            draft.is_deleted = True
+        elif line.startswith("rename from "):
+            draft.notes.append("renamed from " + sanitize(line[len("rename from ") :]))
+        elif line.startswith("Binary files "):
+            draft.notes.append("binary file")
+
+    def _open_hunk(self, line: str) -> None:
+        match = _HUNK_HEADER.match(line)
+        if match is None:
+            return
+        if self.file is None:
+            self.file = _FileDraft()
+        old_start, old_len, new_start, new_len = (
+            int(match[1]),
+            int(match[2] if match[2] is not None else 1),
+            int(match[3]),
+            int(match[4] if match[4] is not None else 1),
+        )
+        self.hunk = _HunkDraft(
+            header=sanitize(line),
+            # An empty range names the line before it; the first shown line is the next one.
+            old_no=old_start if old_len else old_start + 1,
+            new_no=new_start if new_len else new_start + 1,
+            old_left=old_len,
+            new_left=new_len,
+        )
+
+    def _feed_hunk(self, line: str) -> bool:
+        """Add `line` to the open hunk; False (and the hunk closed) when it is not part of it."""
+        hunk = self.hunk
+        assert hunk is not None
+        if line.startswith(NO_NEWLINE_MARKER):
+            hunk.lines.append(DiffLine(NO_NEWLINE_MARKER, sanitize(line[1:].strip()), None, None))
+            return True
+        sign = line[:1] or " "  # some tools strip the space of an empty context line
+        fits = (
+            (sign == " " and hunk.old_left > 0 and hunk.new_left > 0)
+            or (sign == "-" and hunk.old_left > 0)
+            or (sign == "+" and hunk.new_left > 0)
+        )
+        if not fits:
+            self._close_hunk()
+            return False
+        text = sanitize(line[1:])
+        if sign == " ":
+            hunk.lines.append(DiffLine(" ", text, hunk.old_no, hunk.new_no))
+            hunk.old_no, hunk.new_no = hunk.old_no + 1, hunk.new_no + 1
+            hunk.old_left, hunk.new_left = hunk.old_left - 1, hunk.new_left - 1
+        elif sign == "-":
+            hunk.lines.append(DiffLine("-", text, hunk.old_no, None))
+            hunk.old_no, hunk.old_left = hunk.old_no + 1, hunk.old_left - 1
+        else:
+            hunk.lines.append(DiffLine("+", text, None, hunk.new_no))
+            hunk.new_no, hunk.new_left = hunk.new_no + 1, hunk.new_left - 1
+        return True
+
+    def _close_hunk(self) -> None:
+        hunk, self.hunk = self.hunk, None
+        if hunk is None or self.file is None:
+            return
+        self.file.hunks.append(
+            DiffHunk(
+                index=self.hunk_count,
+                file=len(self.files),
+                header=hunk.header,
+                lines=_with_partners(hunk.lines),
+            )
+        )
+        self.hunk_count += 1
+
+    def _close_file(self) -> None:
+        self._close_hunk()
+        draft, self.file = self.file, None
+        if draft is None:
+            return
+        self.files.append(
+            DiffFile(
+                path=sanitize(draft.path(self.default_path)),
+                hunks=tuple(draft.hunks),
+                is_new_file=draft.is_new_file,
+                is_deleted=draft.is_deleted,
+                notes=tuple(draft.notes),
+            )
+        )
+
+    def finish(self) -> tuple[DiffFile, ...]:
+        self._close_file()
+        return tuple(self.files)
+
+
+def _header_path(value: str) -> str | None:
+    """The path of a `---`/`+++` line: None for /dev/null, git's a/ b/ prefix dropped."""
+    value = value.split("\t", 1)[0].strip()
+    if value == "/dev/null":
+        return None
+    if value.startswith(("a/", "b/")):
+        return value[2:]
+    return value
+
+
+def _git_header_path(value: str) -> str:
+    """The new path of a `diff --git a/x b/y` line (spaces in paths are ambiguous; best effort)."""
+    head, sep, tail = value.partition(" b/")
+    if sep:
+        return tail
+    return head.removeprefix("a/")
+
+
+def _change_blocks(lines: Sequence[DiffLine]) -> Iterator[tuple[list[int], list[int]]]:
+    """Group hunk lines into (old side, new side) index lists.
+
+    Context lines come as a block with the same index on both sides; a run of
+    removed and added lines comes as one block with each side's indices (a
+    no-newline marker goes to the side of the line it follows).
+    """
+    i, count = 0, len(lines)
+    while i < count:
+        if lines[i].sign not in "-+":
+            yield [i], [i]
+            i += 1
+            continue
+        olds: list[int] = []
+        news: list[int] = []
+        last = "-"
+        while i < count and lines[i].sign in "-+" + NO_NEWLINE_MARKER:
+            sign = lines[i].sign
+            last = sign if sign != NO_NEWLINE_MARKER else last
+            (olds if last == "-" else news).append(i)
+            i += 1
+        yield olds, news
+
+
+def _with_partners(lines: list[DiffLine]) -> tuple[DiffLine, ...]:
+    """The lines with each removed line paired to the added line at the same place in its run."""
+    partners: dict[int, int] = {}
+    for olds, news in _change_blocks(lines):
+        removed = [i for i in olds if lines[i].sign == "-"]
+        added = [i for i in news if lines[i].sign == "+"]
+        for old, new in zip(removed, added):
+            partners[old], partners[new] = new, old
+    return tuple(
+        DiffLine(line.sign, line.text, line.old_no, line.new_no, partners[i]) if i in partners else line
+        for i, line in enumerate(lines)
+    )
+
+
+# --- display rows -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    kind: str
+    """"file" (a file title in a multi-file diff), "note" (a file without hunks),
+    "hunk" (a hunk header) or "line"."""
+    file: int
+    hunk: int = -1
+    left: int = -1
+    """Unified: the hunk line. Side by side: the old side's hunk line (-1: none)."""
+    right: int = -1
+    """Side by side: the new side's hunk line (-1: none)."""
+
+
+def _build_rows(files: Sequence[DiffFile], side_by_side: bool) -> tuple[list[_Row], list[int]]:
+    """Display rows and, per hunk, the row of its header."""
+    rows: list[_Row] = []
+    hunk_rows: list[int] = []
+    for file_index, diff_file in enumerate(files):
+        if len(files) > 1:
+            rows.append(_Row("file", file_index))
+        if not diff_file.hunks:
+            rows.append(_Row("note", file_index))
+        for hunk in diff_file.hunks:
+            hunk_rows.append(len(rows))
+            rows.append(_Row("hunk", file_index, hunk.index))
+            if not side_by_side:
+                rows.extend(_Row("line", file_index, hunk.index, i) for i in range(len(hunk.lines)))
+                continue
+            for olds, news in _change_blocks(hunk.lines):
+                rows.extend(
+                    _Row("line", file_index, hunk.index, old, new)
+                    for old, new in zip_longest(olds, news, fillvalue=-1)
+                )
+    return rows, hunk_rows
+
+
+@dataclass(frozen=True)
+class _Palette:
+    """Rich styles derived from the theme's diff colours."""
+
+    added: Style
+    removed: Style
+    added_word: Style
+    removed_word: Style
+    hunk_header: Style
+    line_number: Style
+    selected_hunk: Style
+
+    @classmethod
+    def from_colors(cls, colors: DiffColors) -> _Palette:
+        return cls(
+            added=Style(bgcolor=colors.added_bg),
+            removed=Style(bgcolor=colors.removed_bg),
+            added_word=Style(bgcolor=colors.added_word_bg),
+            removed_word=Style(bgcolor=colors.removed_word_bg),
+            hunk_header=Style(color=colors.hunk_header, bold=True),
+            line_number=Style(color=colors.line_number),
+            selected_hunk=Style(bgcolor=colors.selected_hunk_bg),
+        )
+
+
+def _split_fragments(fragments: StyledLine, spans: Sequence[Span], style: Style, emphasis: Style) -> list[Segment]:
+    """Segments of a styled line, with `emphasis` added inside `spans`."""
+    segments: list[Segment] = []
+    position = 0
+    for text, fragment_style in fragments:
+        start, end = position, position + len(text)
+        cuts = sorted({start, end, *(edge for span in spans for edge in span if start < edge < end)})
+        for cut_start, cut_end in zip(cuts, cuts[1:]):
+            emphasised = any(s <= cut_start and cut_end <= e for s, e in spans)
+            segments.append(
+                Segment(
+                    text[cut_start - start : cut_end - start],
+                    style + fragment_style + emphasis if emphasised else style + fragment_style,
+                )
+            )
+        position = end
+    return segments
+
+
+# --- the widget ---------------------------------------------------------------
+
+
+class DiffView(ScrollView, can_focus=True):
+    """A scrollable, highlighted diff with hunk navigation and per-hunk selection.
+
+    The app calls `show_proposal` or `show_diff`, sets `theme_spec` when the
+    theme changes and `side_by_side` when the user toggles the layout.
+    """
+
+    DEFAULT_CSS = (Path(__file__).with_name("diff_view.tcss")).read_text(encoding="utf-8")
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "diff-view--header",
+        "diff-view--file",
+        "diff-view--gutter",
+        "diff-view--note",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_hunk", "Next hunk", show=False),
+        Binding("p", "prev_hunk", "Previous hunk", show=False),
+        Binding("space", "toggle_hunk", "Toggle hunk", show=False),
+        Binding("v", "toggle_layout", "Side by side", show=False),
+    ]
+
+    side_by_side: reactive[bool] = reactive(False, init=False)
+    """Show old and new text in two columns instead of one."""
+    current_hunk: reactive[int] = reactive(0, init=False)
+    """The highlighted hunk; setting it scrolls the hunk to the top of the view."""
+    theme_spec: reactive[ThemeSpec | None] = reactive(None, init=False)
+    """The app theme's spec (Pygments style and diff colours); None follows the
+    app theme's dark/light flag with default colours."""
+
+    class SelectionChanged(Message):
+        """The set of selected hunks changed."""
+
+        def __init__(self, diff_view: DiffView, selected: frozenset[int]) -> None:
+            super().__init__()
+            self.diff_view = diff_view
+            self.selected = selected
+
+        @property
+        def control(self) -> DiffView:
+            return self.diff_view
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._files: tuple[DiffFile, ...] = ()
+        self._hunks: tuple[DiffHunk, ...] = ()
+        self._rows: list[_Row] = []
+        self._hunk_rows: list[int] = []
+        self._styled: dict[int, list[StyledLine | None]] = {}
+        self._selectable = False
+        self._selected: set[int] = set()
+        self._number_width = 1
+        self._code_width = 0
+        self._highlight_generation = 0
+        self._pygments_style = "monokai"
+        self._palette = _Palette.from_colors(DiffColors.defaults(dark=True))
+
+    # --- what the app calls
+
+    def show_proposal(self, proposal: Proposal, selectable: bool = False) -> None:
+        """Show an edit proposal; with `selectable`, each hunk gets a checkbox (all checked).
+
+        Args:
+            proposal: The proposal; hunk indices match `proposal.hunks`.
+            selectable: Show per-hunk selection marks.
+        """
+        files = parse_unified_diff(proposal.diff, proposal.rel_path) or (
+            DiffFile(sanitize(proposal.rel_path), (), is_new_file=proposal.is_new_file),
+        )
+        self._load(files, selectable)
+
+    def show_diff(self, text: str, path: str = "") -> None:
+        """Show a unified diff (one file or many, e.g. `git diff` output).
+
+        Args:
+            text: The diff; empty text shows "no changes".
+            path: The path to show when the diff names none.
+        """
+        self._load(parse_unified_diff(text, path) or (DiffFile(sanitize(path), ()),), selectable=False)
+
+    @property
+    def files(self) -> tuple[DiffFile, ...]:
+        """The files shown."""
+        return self._files
+
+    @property
+    def hunk_count(self) -> int:
+        return len(self._hunks)
+
+    @property
+    def selectable(self) -> bool:
+        return self._selectable
+
+    @property
+    def selected_hunks(self) -> set[int]:
+        """Indices of the selected hunks (a copy)."""
+        return set(self._selected)
+
+    @property
+    def is_highlighted(self) -> bool:
+        """Syntax colours for the current diff have arrived."""
+        return bool(self._styled) or not self._hunks
+
+    def next_hunk(self) -> None:
+        self.current_hunk = min(self.current_hunk + 1, max(len(self._hunks) - 1, 0))
+
+    def prev_hunk(self) -> None:
+        self.current_hunk = max(self.current_hunk - 1, 0)
+
+    def toggle_hunk(self, index: int | None = None) -> None:
+        """Flip the selection of a hunk (the current one by default).
+
+        Does nothing when the diff is not selectable.
+
+        Raises:
+            IndexError: `index` names no hunk of this diff.
+        """
+        if not self._selectable:
+            return
+        index = self.current_hunk if index is None else index
+        if not 0 <= index < len(self._hunks):
+            raise IndexError(f"no hunk {index}: this diff has {len(self._hunks)} hunk(s)")
+        self._selected ^= {index}
+        self._selection_changed()
+
+    def select_all(self, selected: bool = True) -> None:
+        """Select (or clear) every hunk."""
+        if not self._selectable:
+            return
+        self._selected = set(range(len(self._hunks))) if selected else set()
+        self._selection_changed()
+
+    # --- actions for the bindings
+
+    def action_next_hunk(self) -> None:
+        self.next_hunk()
+
+    def action_prev_hunk(self) -> None:
+        self.prev_hunk()
+
+    def action_toggle_hunk(self) -> None:
+        if self._hunks:
+            self.toggle_hunk()
+
+    def action_toggle_layout(self) -> None:
+        self.side_by_side = not self.side_by_side
+
+    # --- loading and highlighting
+
+    def _load(self, files: tuple[DiffFile, ...], selectable: bool) -> None:
+        self._files = files
+        self._hunks = tuple(hunk for diff_file in files for hunk in diff_file.hunks)
+        self._selectable = selectable and bool(self._hunks)
+        self._selected = set(range(len(self._hunks)))
+        self._styled = {}
+        biggest = max(
+            (max(line.old_no or 0, line.new_no or 0) for hunk in self._hunks for line in hunk.lines), default=1
+        )
+        self._number_width = len(str(biggest))
+        self._code_width = max((cell_len(line.text) for hunk in self._hunks for line in hunk.lines), default=0)
+        self.set_reactive(DiffView.current_hunk, 0)
+        self._layout_rows()
+        self.scroll_to(0, 0, animate=False)
+        if self.is_mounted:
+            self._start_highlight()
+
+    def _layout_rows(self) -> None:
+        self._rows, self._hunk_rows = _build_rows(self._files, self.side_by_side)
+        width = 0 if self.side_by_side else self._unified_prefix_width() + self._code_width
+        # One extra row: the fixed header drawn on the first line of the viewport.
+        self.virtual_size = Size(width, len(self._rows) + 1)
+        self.refresh()
+
+    def _start_highlight(self) -> None:
+        self._highlight_generation += 1
+        jobs = [(hunk, self._files[hunk.file].path) for hunk in self._hunks]
+        self._highlight(self._highlight_generation, jobs, self._pygments_style)
+
+    # A failed highlight only leaves plain text on screen; it must not end the app.
+    @work(thread=True, exclusive=True, group="diff-view-highlight", exit_on_error=False)
+    def _highlight(self, generation: int, jobs: list[tuple[DiffHunk, str]], style_name: str) -> None:
+        worker = get_current_worker()
+        styled: dict[int, list[StyledLine | None]] = {}
+        for hunk, path in jobs:
+            if worker.is_cancelled:
+                return
+            styled[hunk.index] = highlight_hunk([(line.sign, line.text) for line in hunk.lines], path, style_name)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._highlight_ready, generation, styled)
+
+    def _highlight_ready(self, generation: int, styled: dict[int, list[StyledLine | None]]) -> None:
+        if generation == self._highlight_generation:
+            self._styled = styled
+            self.refresh()
+
+    def _apply_palette(self) -> bool:
+        """Take the Pygments style and diff colours from the theme spec (or the app theme).
+
+        Returns:
+            Whether the Pygments style changed (the diff needs highlighting anew).
+        """
+        spec = self.theme_spec
+        if spec is not None:
+            style_name, colors = spec.pygments_style, spec.diff
+        else:
+            dark = self.app.current_theme.dark
+            style_name, colors = ("monokai" if dark else "default"), DiffColors.defaults(dark)
+        self._palette = _Palette.from_colors(colors)
+        changed = style_name != self._pygments_style
+        self._pygments_style = style_name
+        return changed
+
+    def _restyle(self) -> None:
+        if not self.is_mounted:
+            return  # on_mount applies the palette
+        if self._apply_palette() and self._hunks:
+            self._start_highlight()
+        self.refresh()
+
+    # --- Textual hooks
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._on_app_theme_changed)
+        self._apply_palette()
+        if self._hunks:
+            self._start_highlight()
+
+    def _on_app_theme_changed(self, _theme: Theme) -> None:
+        if self.theme_spec is None:
+            self._restyle()
+
+    def watch_theme_spec(self) -> None:
+        self._restyle()
+
+    def watch_side_by_side(self) -> None:
+        self._layout_rows()
+        self._scroll_to_current()
+
+    def validate_current_hunk(self, value: int) -> int:
+        return min(max(value, 0), max(len(self._hunks) - 1, 0))
+
+    def watch_current_hunk(self) -> None:
+        self._scroll_to_current()
+        self.refresh()
+
+    def _scroll_to_current(self) -> None:
+        if self._hunk_rows:
+            self.scroll_to(y=self._hunk_rows[self.current_hunk], animate=False)
+
+    def on_click(self, event: events.Click) -> None:
+        row_index = self.scroll_offset.y + event.y - 1
+        if event.y < 1 or row_index >= len(self._rows) or self._rows[row_index].hunk < 0:
+            return
+        row = self._rows[row_index]
+        self.current_hunk = row.hunk
+        if row.kind == "hunk" and self._selectable:
+            self.toggle_hunk(row.hunk)
+
+    def _selection_changed(self) -> None:
+        self.refresh()
+        self.post_message(self.SelectionChanged(self, frozenset(self._selected)))
+
+    # --- rendering
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._render_header(width, base)
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, base)
+        row = self._rows[index]
+        if row.kind == "file":
+            return self._render_file_row(row, width, base)
+        if row.kind == "note":
+            diff_file = self._files[row.file]
+            note = ", ".join(diff_file.notes) or "no changes"
+            style = base + self.get_component_rich_style("diff-view--note")
+            return Strip([Segment(f"  {note}", style)]).crop_extend(0, width, style)
+        if row.kind == "hunk":
+            return self._render_hunk_row(row, width, base)
+        gutter = self._gutter(row.hunk, base)
+        if self.side_by_side:
+            return self._render_split_row(row, gutter, width, base)
+        return self._render_unified_row(row, gutter, width, base)
+
+    def _render_header(self, width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("diff-view--header")
+        if not self._files:
+            return Strip([Segment(" no diff", style)]).crop_extend(0, width, style)
+        hunk = self._hunks[self.current_hunk] if self._hunks else None
+        file_index = hunk.file if hunk is not None else 0
+        diff_file = self._files[file_index]
+        segments = [
+            Segment(f" {diff_file.path}  +{diff_file.added} -{diff_file.removed} ", style),
+        ]
+        if diff_file.is_new_file:
+            segments.append(Segment(" new file ", style + self._palette.added_word))
+        if diff_file.is_deleted:
+            segments.append(Segment(" deleted ", style + self._palette.removed_word))
+        facts = []
+        if hunk is not None:
+            facts.append(f"hunk {self.current_hunk + 1}/{len(self._hunks)}")
+        if len(self._files) > 1:
+            facts.append(f"file {file_index + 1}/{len(self._files)}")
+        if self._selectable:
+            facts.append(f"{len(self._selected)}/{len(self._hunks)} selected")
+        facts.append("side by side" if self.side_by_side else "unified")
+        segments.append(Segment("  " + " · ".join(facts), style))
+        return Strip(segments).crop_extend(0, width, style)
+
+    def _render_file_row(self, row: _Row, width: int, base: Style) -> Strip:
+        diff_file = self._files[row.file]
+        style = base + self.get_component_rich_style("diff-view--file")
+        badges = "".join(
+            f"  [{badge}]"
+            for badge, present in (("new file", diff_file.is_new_file), ("deleted", diff_file.is_deleted))
+            if present
+        )
+        text = f" {diff_file.path}  +{diff_file.added} -{diff_file.removed}{badges}"
+        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+
+    def _render_hunk_row(self, row: _Row, width: int, base: Style) -> Strip:
+        hunk = self._hunks[row.hunk]
+        style = base + self._palette.hunk_header
+        if row.hunk == self.current_hunk:
+            style += self._palette.selected_hunk
+        mark = ("[x] " if row.hunk in self._selected else "[ ] ") if self._selectable else ""
+        text = f"{mark}{hunk.header}  ({row.hunk + 1}/{len(self._hunks)})"
+        return Strip([self._gutter(row.hunk, base), Segment(text, style)]).crop_extend(0, width, style)
+
+    def _gutter(self, hunk_index: int, base: Style) -> Segment:
+        if hunk_index == self.current_hunk:
+            return Segment("▌", base + self.get_component_rich_style("diff-view--gutter"))
+        return Segment(" ", base)
+
+    def _unified_prefix_width(self) -> int:
+        # gutter, two line-number columns with a space after each, the sign
+        return 1 + 2 * (self._number_width + 1) + 1
+
+    def _render_unified_row(self, row: _Row, gutter: Segment, width: int, base: Style) -> Strip:
+        hunk = self._hunks[row.hunk]
+        line = hunk.lines[row.left]
+        style = base + self._line_background(line.sign)
+        digits = self._number_width
+        old = str(line.old_no) if line.old_no is not None else ""
+        new = str(line.new_no) if line.new_no is not None else ""
+        prefix = Strip(
+            [
+                gutter,
+                Segment(f"{old:>{digits}} {new:>{digits}} ", style + self._palette.line_number),
+                Segment(line.sign if line.sign != NO_NEWLINE_MARKER else " ", style + Style(bold=True)),
+            ]
+        )
+        code_width = max(width - prefix.cell_length, 0)
+        scroll_x = self.scroll_offset.x
+        code = Strip(self._code_segments(hunk, row.left, style)).crop_extend(scroll_x, scroll_x + code_width, style)
+        return Strip.join([prefix, code])
+
+    def _render_split_row(self, row: _Row, gutter: Segment, width: int, base: Style) -> Strip:
+        hunk = self._hunks[row.hunk]
+        left_width = max((width - 2) // 2, 0)
+        right_width = max(width - 2 - left_width, 0)
+        divider = Segment("│", base + self._palette.line_number)
+        return Strip.join(
+            [
+                Strip([gutter]),
+                self._render_half(hunk, row.left, "old", left_width, base),
+                Strip([divider]),
+                self._render_half(hunk, row.right, "new", right_width, base),
+            ]
+        )
+
+    def _render_half(self, hunk: DiffHunk, index: int, side: str, width: int, base: Style) -> Strip:
+        if index < 0:
+            return Strip.blank(width, base)
+        line = hunk.lines[index]
+        style = base + self._line_background(line.sign)
+        number = line.old_no if side == "old" else line.new_no
+        sign = line.sign if line.sign != NO_NEWLINE_MARKER else " "
+        shown = "" if number is None else str(number)
+        prefix = [
+            Segment(f"{shown:>{self._number_width}} ", style + self._palette.line_number),
+            Segment(sign, style + Style(bold=True)),
+        ]
+        return Strip(prefix + self._code_segments(hunk, index, style)).crop_extend(0, width, style)
+
+    def _line_background(self, sign: str) -> Style:
+        if sign == "+":
+            return self._palette.added
+        if sign == "-":
+            return self._palette.removed
+        return _NULL_STYLE
+
+    def _code_segments(self, hunk: DiffHunk, index: int, style: Style) -> list[Segment]:
+        line = hunk.lines[index]
+        if line.sign == NO_NEWLINE_MARKER:
+            return [Segment(line.text, style + Style(italic=True, dim=True))]
+        styled = self._styled.get(hunk.index)
+        fragments = styled[index] if styled is not None and styled[index] is not None else ((line.text, _NULL_STYLE),)
+        spans: Sequence[Span] = ()
+        emphasis = _NULL_STYLE
+        if line.partner is not None:
+            partner = hunk.lines[line.partner].text
+            if line.sign == "-":
+                spans, emphasis = word_spans(line.text, partner)[0], self._palette.removed_word
+            else:
+                spans, emphasis = word_spans(partner, line.text)[1], self._palette.added_word
+        return _split_fragments(fragments, spans, style, emphasis)
