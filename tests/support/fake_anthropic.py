@@ -334,6 +334,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeAnthropic
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients dropping idle keep-alive connections is normal, not a server fault.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
 
 class FakeAnthropic:
     """The scripted server. Use as a context manager or call `start()` / `stop()`.

@@ -51,6 +51,8 @@ class SessionOptions:
     resume: str | None = None
     """A session id, id prefix or path to resume."""
     continue_latest: bool = False
+    sandbox: bool = False
+    """Run commands in the bubblewrap sandbox (also on when the `sandbox` setting is true)."""
 
 
 class Session:
@@ -140,7 +142,7 @@ class Session:
             tools=schemas(tool_names),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
-        self.terminals = TerminalManager()
+        self.terminals = TerminalManager(sandbox=self._sandbox(options.sandbox or settings.sandbox))
         conversation = Conversation()
         if record:
             self.id = record.header.session_id
@@ -193,6 +195,20 @@ class Session:
             return read_session(path)
         except SessionLogError as exc:
             raise SessionError(str(exc)) from None
+
+    def _sandbox(self, wanted: bool):
+        """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
+        if not wanted:
+            return None
+        from tui.engine.sandbox import Sandbox
+
+        sandbox = Sandbox(self.root)
+        status = sandbox.status()
+        if not status.available:
+            self.warnings.append(
+                f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
+            )
+        return sandbox
 
     def _system_blocks(self, settings: Any) -> list[dict[str, Any]]:
         from tui.engine.memory import memory_sections
@@ -345,5 +361,8 @@ class Session:
 
     async def close(self) -> None:
         await self.terminals.close()
+        aclose = getattr(self.loop.provider, "aclose", None)
+        if aclose:
+            await aclose()
         self._writer.sync()
         self._writer.close()
