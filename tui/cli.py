@@ -55,6 +55,9 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--continue", dest="continue_latest", action="store_true", help="continue the latest session of this workspace")
     parser.add_argument("-r", "--resume", metavar="ID", help="resume a session by id, id prefix or path")
     parser.add_argument("--auto-commit", action="store_true", help="also commit each approved step on the current branch")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="run commands in a bubblewrap sandbox: workspace writable, no network"
+    )
     parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
 
 

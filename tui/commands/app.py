@@ -16,7 +16,7 @@ NO_KEY_NOTICE = (
 
 def run(args: argparse.Namespace) -> int:
     from tui.app.app import StepwiseApp
-    from tui.engine.settings import save_user_setting
+    from tui.engine.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
     provider = make_provider(args)
@@ -42,12 +42,18 @@ def run(args: argparse.Namespace) -> int:
         # Opening imports the SDK and gitpython: off the event loop, after the first frame.
         return await asyncio.to_thread(Session.open, options, approver, provider)
 
+    def persist_theme(name: str) -> None:
+        try:
+            save_user_setting("theme", name)
+        except SettingsError:
+            pass  # a broken settings file is reported at start; the theme still switches
+
     app = StepwiseApp(
         session_factory,
         initial_prompt=prompt,
-        theme=args.theme,
+        theme=args.theme or load_settings(args.cwd).theme,
         notice=notice,
-        on_theme_change=lambda name: save_user_setting("theme", name),
+        on_theme_change=persist_theme,
     )
     app.run()
     return app.return_code or 0

@@ -30,6 +30,7 @@ def session_options(args: argparse.Namespace):
         auto_commit=args.auto_commit,
         resume=args.resume,
         continue_latest=args.continue_latest,
+        sandbox=args.sandbox,
     )
 
 
@@ -56,6 +57,7 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
     from tui.engine.approval import HeadlessApprover
     from tui.engine.provider import ProviderError
     from tui.engine.session import Session, SessionError
+    from tui.engine.session_log import SessionLogError
 
     try:
         session = Session.open(session_options(args), HeadlessApprover(), provider=make_provider(args))
@@ -76,6 +78,10 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
     session.subscribe(listen)
     try:
         outcome = await session.run(prompt)
+    except SessionLogError as exc:
+        # A full disk or a lost log: say so plainly; the log holds only whole events.
+        print(f"stepwise: {exc}", file=sys.stderr)
+        return 1
     finally:
         await session.close()
     is_error = outcome.reason in ("error", "max_turns")
@@ -96,7 +102,10 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.output_format == "text":
         if outcome.text:
-            print(outcome.text)
+            from tui.engine.terminal import sanitize_terminal_text
+
+            # The model's text goes to a terminal: no escape sequence of its own may reach it.
+            print(sanitize_terminal_text(outcome.text))
         for denial in outcome.denials:
             print(f"stepwise: denied {denial['tool']}: {denial['reason']}", file=sys.stderr)
     if is_error:

@@ -55,6 +55,13 @@ def write_violation(root: Path, path: Path) -> str | None:
     parts = rel.split("/")
     if ".git" in parts or rel == ".git":
         return f"{rel} is inside .git/, which stepwise never writes"
+    # Checked again at write time: a folder or file swapped for a symlink since the path was resolved.
+    try:
+        real = path.resolve(strict=False)
+    except (OSError, RuntimeError):
+        real = path
+    if real != path:
+        return f"{rel} now leads to {real} through a symlink created after the edit was proposed"
     try:
         st = path.lstat()
     except OSError:

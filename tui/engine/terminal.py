@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.sandbox import Sandbox
+
 DEFAULT_TIMEOUT_S = 120.0
 MAX_TIMEOUT_S = 600.0
 MAX_OUTPUT_CHARS = 30_000
@@ -168,10 +170,13 @@ class TerminalManager:
         max_output_chars: int = MAX_OUTPUT_CHARS,
         kill_grace_s: float = KILL_GRACE_S,
         drain_grace_s: float = DRAIN_GRACE_S,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.max_output_chars = max_output_chars
         self.kill_grace_s = kill_grace_s
         self.drain_grace_s = drain_grace_s
+        self.sandbox = sandbox
+        """When set, every command runs inside it (and fails, unrun, when it is unavailable)."""
         self._background: dict[str, _Background] = {}
         self._ids = itertools.count(1)
 
@@ -190,7 +195,7 @@ class TerminalManager:
         """
         started = time.monotonic()
         buffer = OutputBuffer(self.max_output_chars)
-        process = await _spawn(command, cwd)
+        process = await _spawn(command, cwd, self.sandbox)
         pump = asyncio.create_task(_pump(process, buffer, on_output))
         finished = asyncio.create_task(_wait_all(process, pump, self.drain_grace_s))
         cancel_wait = asyncio.create_task((cancel or asyncio.Event()).wait())
@@ -227,7 +232,7 @@ class TerminalManager:
         self, command: str, cwd: Path, on_output: Callable[[str], None] | None = None
     ) -> str:
         """Start `command` without waiting for it; returns the id for `output`."""
-        process = await _spawn(command, cwd)
+        process = await _spawn(command, cwd, self.sandbox)
         term_id = f"term-{next(self._ids)}"
         entry = _Background(command=command, process=process, buffer=OutputBuffer(self.max_output_chars))
 
@@ -307,11 +312,12 @@ def _command_env() -> dict[str, str]:
     return env
 
 
-async def _spawn(command: str, cwd: Path) -> asyncio.subprocess.Process:
+async def _spawn(command: str, cwd: Path, sandbox: Sandbox | None) -> asyncio.subprocess.Process:
+    argv = [_shell(), "-c", command]
+    if sandbox is not None:
+        argv = sandbox.wrap(argv, cwd)
     return await asyncio.create_subprocess_exec(
-        _shell(),
-        "-c",
-        command,
+        *argv,
         cwd=str(cwd),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.approval import Approval, ApprovalKind
-from tui.engine.fileio import FileRefused, file_digest, read_text
+from tui.engine.fileio import MAX_FILE_BYTES, FileRefused, file_digest, read_text
 from tui.engine.pathguard import write_violation
 from tui.engine.proposals import AppliedEdit, Proposal, StaleProposal, WriteRefused, apply_proposal
 from tui.engine.tools._files import display_path
@@ -34,6 +34,17 @@ class FileState:
     mode: int | None = None
 
     def propose(self, new_text: str, explanation: str = "") -> Proposal:
+        """The proposal to write `new_text`.
+
+        Raises:
+            ToolInputError: the new content is over the size limit for files stepwise edits.
+        """
+        size = len(new_text.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_FILE_BYTES:
+            raise ToolInputError(
+                f"the new content of {self.rel} is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
+                "for files stepwise writes; split it into smaller files"
+            )
         return Proposal.build(
             self.path,
             self.rel,
