@@ -110,6 +110,17 @@ async def test_undo_and_rewind_restore_files_including_command_effects(git_repo,
     assert [e.undo for e in record.events if isinstance(e, Rewind)] == [True, True]
 
 
+async def test_a_command_that_changes_nothing_is_not_a_step(git_repo, model_env):
+    model_env.script(tool_use("replace_string_in_file", EDIT))
+    model_env.script(tool_use("run_in_terminal", {"command": "cat app.py"}))
+    model_env.script(text("done"))
+    session = open_session(git_repo, Scripted(), permission_mode="bypassPermissions")
+    await session.run("go")
+    assert [c.label for c in session.checkpoints()] == ["session base", "replace_string_in_file: app.py"]
+    await session.undo()
+    assert "'hello '" in (git_repo / "app.py").read_text()
+
+
 async def test_plan_mode_reads_only_until_the_plan_is_approved(git_repo, model_env):
     model_env.script(tool_use("replace_string_in_file", EDIT))
     model_env.script(tool_use("exit_plan_mode", {"plan": "1. change the greeting"}))

@@ -270,7 +270,9 @@ class Session:
         return self.workspace.hash_blob(data)
 
     def after_step(self, label: str, tool_use_id: str) -> None:
-        commit = self.workspace.checkpoint(self.id, label)
+        commit = self.workspace.checkpoint_if_changed(self.id, label, self._timeline[-1].commit)
+        if commit is None:
+            return
         self._record(Checkpoint(step=self._next_step, commit=commit, label=label, tool_use_id=tool_use_id))
         if self.auto_commit:
             try:

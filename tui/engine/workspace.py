@@ -167,9 +167,24 @@ class Workspace:
             ValueError: the session id cannot be part of a ref name.
             WorkspaceError: git failed (the message carries git's own).
         """
+        commit = self._checkpoint(session_id, label, unless_same_as=None)
+        assert commit is not None  # without `unless_same_as` a commit is always written
+        return commit
+
+    def checkpoint_if_changed(self, session_id: str, label: str, previous: str) -> str | None:
+        """Like `checkpoint`, but records nothing (None) when the tree equals `previous`'s.
+
+        A command that changed no file is then not a step of its own, so undo
+        always takes back a real change.
+        """
+        return self._checkpoint(session_id, label, unless_same_as=previous)
+
+    def _checkpoint(self, session_id: str, label: str, unless_same_as: str | None) -> str | None:
         _check_session_id(session_id)
         with self._lock:
             tree = self._snapshot_tree(self._session_index(session_id))
+            if unless_same_as and self._git("rev-parse", f"{unless_same_as}^{{tree}}").strip() == tree:
+                return None
             return self._commit_checkpoint(session_id, tree, label, restores=None)
 
     def base_checkpoint(self, session_id: str) -> str:
