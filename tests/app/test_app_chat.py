@@ -1,0 +1,169 @@
+"""The chat pane: streaming Markdown, thinking, interrupts, notes, pruning, start-up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import Markdown
+
+from tests.app.fakes import Pause, Say, Think, make_app, until
+from tui.app.app import StepwiseApp
+from tui.app.widgets.chat import MAX_CHAT_WIDGETS, ChatNote, StreamingMarkdown, ThinkingView
+
+REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
+
+
+async def send(pilot, text: str) -> None:
+    app = pilot.app
+    await until(pilot, lambda: app.session is not None, "the session")
+    app.main.prompt.insert(text)
+    await pilot.press("enter")
+
+
+async def test_streamed_text_ends_up_in_the_markdown_widget(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say(REPLY, chunk=5)]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "plan it")
+        session = sessions[0]
+        await until(pilot, lambda: not session.busy, "the turn")
+        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text")
+        (block,) = app.main.chat.text_blocks
+        assert isinstance(block, Markdown)
+        assert block.received == REPLY
+        assert block.query("MarkdownFence")  # the code fence was parsed as a block
+
+
+async def test_model_text_is_sanitised(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say("\x1b]0;pwned\x07safe \x1b[31mred\x1b[0m")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: app.main.chat.text_blocks, "the text")
+        source = app.main.chat.text_blocks[0].source
+        assert "\x1b" not in source and "\x07" not in source
+        assert "safe" in source and "red" in source
+
+
+async def test_thinking_is_shown_collapsed(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Think("let me ponder"), Say("ok")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        (thinking,) = app.main.chat.query(ThinkingView)
+        assert thinking.collapsed and thinking.text == "let me ponder"
+
+
+async def test_escape_interrupts_and_keeps_the_partial_text(tmp_path: Path) -> None:
+    gate = asyncio.Event()
+    app, sessions = make_app(tmp_path, [[Say("partial answer so far"), Pause(gate)]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        session = sessions[0]
+        await until(pilot, lambda: app.main.chat.text_blocks and session.busy, "the text")
+        await pilot.press("escape")
+        await until(pilot, lambda: not session.busy, "the turn to stop")
+        assert session.cancel_calls == 1
+        assert not gate.is_set()
+        await until(pilot, lambda: app.main.chat.text_blocks[0].source == "partial answer so far", "the text")
+        notes = [note.text for note in app.main.chat.query(ChatNote)]
+        assert "Interrupted." in notes
+
+
+async def test_user_message_and_notice_are_shown(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say("hello")]], notice="This is a scripted demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi there")
+        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        notes = [note.text for note in app.main.chat.query(ChatNote)]
+        assert notes[0] == "This is a scripted demo"
+        assert "hi there" in str(app.main.chat.query_one(".user-message").render())
+
+
+async def test_a_failing_factory_is_reported_and_the_app_keeps_running(tmp_path: Path) -> None:
+    async def factory(approver):
+        raise RuntimeError("not a git repository: /nowhere")
+
+    app = StepwiseApp(factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: any("not a git repository" in n.text for n in app.main.chat.query(ChatNote)), "the error")
+        assert app.is_running and app.session is None
+        app.main.prompt.insert("/help")
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.text.startswith("Commands:") for n in app.main.chat.query(ChatNote)), "help")
+
+
+async def test_starting_status_before_the_session_exists(tmp_path: Path) -> None:
+    opened = asyncio.Event()
+
+    async def factory(approver):
+        await opened.wait()
+        raise RuntimeError("never mind")
+
+    app = StepwiseApp(factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "starting…" in app.main.status_bar.summary()
+        opened.set()
+        await until(pilot, lambda: "starting" not in app.main.status_bar.summary(), "the failure")
+
+
+async def test_old_messages_are_pruned(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        chat = app.main.chat
+        for i in range(MAX_CHAT_WIDGETS + 30):
+            chat.add_note(f"note {i}")
+        await pilot.pause()
+        notes = list(chat.query(ChatNote))
+        assert len(notes) == MAX_CHAT_WIDGETS
+        assert notes[-1].text == f"note {MAX_CHAT_WIDGETS + 29}"
+        assert "earlier messages" in str(chat.query_one(".earlier-messages").render())
+
+
+async def test_stream_reset_does_not_repeat_shown_text(tmp_path: Path) -> None:
+    from tui.engine.events import StreamReset, TextDelta
+
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        for event in (TextDelta(index=0, text="Hello "), StreamReset(keep_chars=6), TextDelta(index=0, text="Hello world")):
+            app.main.handle_event(event)
+        await until(pilot, lambda: app.main.chat.query(StreamingMarkdown) and app.main.chat.query_one(StreamingMarkdown).received == "Hello world", "the text")
+
+
+async def test_retry_and_error_events_are_shown_inline(tmp_path: Path) -> None:
+    from tui.engine.events import Error, Retry
+
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        app.main.handle_event(Retry(attempt=2, reason="overloaded", wait_s=1.5, status=529))
+        app.main.handle_event(Error(message="the stream broke", kind="api"))
+        await pilot.pause()
+        texts = [n.text for n in app.main.chat.query(ChatNote)]
+        assert "Retrying (529) in 1.5 s, attempt 2: overloaded" in texts
+        assert "Error (api): the stream broke" in texts
+
+
+async def test_a_resumed_session_shows_its_history(tmp_path: Path) -> None:
+    from tests.app.fakes import FakeSession
+    from tui.engine.events import AssistantMessage, ToolCall, ToolResult, UserMessage
+
+    history = [
+        UserMessage(text="earlier question"),
+        AssistantMessage(content=[{"type": "text", "text": "earlier **answer**"}], model="m", stop_reason="end_turn"),
+        ToolCall(tool_use_id="t1", name="Bash", tool="run_in_terminal", input={"command": "ls"}, target="ls"),
+        ToolResult(tool_use_id="t1", content="a.py\n", duration_ms=300),
+    ]
+
+    async def factory(approver):
+        return FakeSession(tmp_path, approver, [], history=history)
+
+    app = StepwiseApp(factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == "earlier **answer**", "the history")
+        assert "earlier question" in str(app.main.chat.query_one(".user-message").render())
+        line = app.main.chat.tool("t1")
+        assert "done" in str(line.title) and "0.3 s" in str(line.title)

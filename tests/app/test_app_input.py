@@ -1,0 +1,336 @@
+"""The prompt (send, newline, history, completion, @mentions), slash commands, modes and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app.fakes import Edit, Say, make_app, until
+from tui.app.screens.pick import PickScreen
+from tui.app.widgets.chat import ChatNote
+
+
+async def ready(pilot):
+    app = pilot.app
+    await until(pilot, lambda: app.session is not None, "the session")
+    return app
+
+
+def notes(app) -> list[str]:
+    return [note.text for note in app.main.chat.query(ChatNote)]
+
+
+async def test_enter_sends_and_shift_enter_or_ctrl_j_adds_a_line(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say("ok")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("a", "shift+enter", "b", "ctrl+j", "c")
+        assert app.main.prompt.text == "a\nb\nc"
+        await pilot.press("enter")
+        await until(pilot, lambda: sessions[0].prompts, "the prompt")
+        assert sessions[0].prompts[0] == ("a\nb\nc", [])
+        assert app.main.prompt.text == ""
+
+
+async def test_up_and_down_walk_the_history(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say("1")], [Say("2")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for text in ("first", "second"):
+            app.main.prompt.insert(text)
+            await pilot.press("enter")
+            await until(pilot, lambda: not sessions[0].busy and sessions[0].prompts[-1][0] == text, "the turn")
+        await pilot.press("d", "r", "a", "f", "t")
+        await pilot.press("up")
+        assert app.main.prompt.text == "second"
+        await pilot.press("up")
+        assert app.main.prompt.text == "first"
+        await pilot.press("down", "down")
+        assert app.main.prompt.text == "draft"
+
+
+async def test_slash_command_completion(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("/", "h", "e")
+        completions = app.main.completions
+        assert completions.display
+        assert [c.value for c in completions.completions] == ["/help", "/theme"]  # prefix matches first
+        await pilot.press("tab")
+        assert app.main.prompt.text == "/help "
+        assert not completions.display
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("Commands:") for n in notes(app)), "the help")
+
+
+async def test_completion_list_moves_with_up_and_down(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("/", "r")
+        values = [c.value for c in app.main.completions.completions]
+        assert values[:2] == ["/rewind", "/resume"]
+        await pilot.press("down", "tab")
+        assert app.main.prompt.text == "/resume "
+
+
+async def test_unknown_slash_command_is_reported(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("/frobnicate")
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: any("unknown command /frobnicate" in n for n in notes(app)), "the warning")
+        assert sessions[0].prompts == []
+
+
+async def test_mention_completes_and_attaches_the_file(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "util.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "README.md").write_text("readme\n")
+    app, sessions = make_app(tmp_path, [[Say("seen")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press(*"look at @uti")
+        assert [c.value for c in app.main.completions.completions] == ["@src/util.py"]
+        await pilot.press("tab")
+        assert app.main.prompt.text == "look at @src/util.py "
+        await pilot.press("enter")
+        await until(pilot, lambda: sessions[0].prompts, "the prompt")
+        text, attachments = sessions[0].prompts[0]
+        assert text == "look at @src/util.py "
+        assert attachments == [{"path": "src/util.py", "content": "def helper():\n    return 1\n"}]
+
+
+async def test_mention_outside_the_workspace_is_not_attached(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (tmp_path / "secret.txt").write_text("no\n")
+    app, sessions = make_app(root, [[Say("ok")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("read @../secret.txt")
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: sessions[0].prompts, "the prompt")
+        assert sessions[0].prompts[0][1] == []
+        assert any("outside the workspace" in n for n in notes(app))
+
+
+async def test_shift_tab_cycles_the_mode(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        seen = []
+        for _ in range(3):
+            await pilot.press("shift+tab")
+            await pilot.pause()
+            seen.append((sessions[0].mode, app.main.status_bar.mode))
+        assert seen == [("acceptEdits", "acceptEdits"), ("plan", "plan"), ("default", "default")]
+        assert "mode: default" in app.main.status_bar.summary()
+        assert any("default → acceptEdits" in n for n in notes(app))
+
+
+async def test_mode_command_sets_and_rejects(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("/mode plan")
+        await pilot.press("enter")
+        await until(pilot, lambda: sessions[0].mode == "plan", "the mode")
+        app.main.prompt.insert("/mode sideways")
+        await pilot.press("enter")
+        await until(pilot, lambda: any("unknown permission mode 'sideways'" in n for n in notes(app)), "the error")
+        assert sessions[0].mode == "plan"
+
+
+async def test_undo_restores_the_file(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("old\n")
+    app, sessions = make_app(tmp_path, [[Edit({"a.py": "new\n"})]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session = sessions[0]
+        app.main.prompt.insert("change it")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await pilot.press("y")
+        await until(pilot, lambda: not session.busy, "the turn")
+        assert (tmp_path / "a.py").read_text() == "new\n"
+        assert app.main.changed_files.files == [("M", "a.py")]
+        app.main.prompt.insert("/undo")
+        await pilot.press("enter")
+        await until(pilot, lambda: (tmp_path / "a.py").read_text() == "old\n", "the undo")
+        await until(pilot, lambda: any(n.startswith("Undid the last step") for n in notes(app)), "the note")
+        assert app.main.changed_files.files == []
+        app.main.prompt.insert("/undo")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Nothing to undo." in notes(app), "nothing to undo")
+
+
+async def test_rewind_picks_a_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("0\n")
+    app, sessions = make_app(tmp_path, [[Edit({"a.py": "1\n"}), Edit({"a.py": "2\n"})]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session = sessions[0]
+        app.main.prompt.insert("go")
+        await pilot.press("enter")
+        for count in (1, 2):
+            await until(pilot, lambda: len(session.asked) == count and app.main.permission.display, "the pane")
+            await pilot.press("y")
+        await until(pilot, lambda: not session.busy, "the turn")
+        app.main.prompt.insert("/rewind")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+        # Newest first: step 2, step 1, the base (step 0).
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: (tmp_path / "a.py").read_text() == "0\n", "the rewind")
+
+
+async def test_diff_command_and_changed_files_show_the_session_diff(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("old\n")
+    app, sessions = make_app(tmp_path, [[Edit({"a.py": "new\n"})]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("go")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await pilot.press("y")
+        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        assert "Applied: a.py" in str(app.main.diff_title.render())
+        app.main.prompt.insert("/diff")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Session diff" in str(app.main.diff_title.render()), "the diff")
+        assert [f.path for f in app.main.diff_view.files] == ["a.py"]
+        await pilot.press("f2")
+        assert app.main.diff_view.side_by_side
+        app.main.diff_view.show_diff("", "")
+        app.main.changed_files.focus()
+        app.main.changed_files.highlighted = 0
+        await pilot.press("enter")
+        await until(pilot, lambda: "Session diff: a.py" in str(app.main.diff_title.render()), "the file diff")
+        assert [f.path for f in app.main.diff_view.files] == ["a.py"]
+
+
+async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [[Say("hi")]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("hello")
+        await pilot.press("enter")
+        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: "ready" in app.main.status_bar.summary(), "idle")
+        summary = app.main.status_bar.summary()
+        for part in ("coder", "claude-test-1", "mode: default", "⎇ main", "1.1k tok (80% cached)", "$0.0125", "ready"):
+            assert part in summary, part
+        app.main.prompt.insert("/cost")
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("Tokens:") for n in notes(app)), "the cost")
+        cost = next(n for n in notes(app) if n.startswith("Tokens:"))
+        assert "cache read 800" in cost and "80%" in cost and "$0.0125" in cost
+
+
+async def test_theme_command_switches_and_reports_the_change(tmp_path: Path) -> None:
+    changes: list[str] = []
+    app, _ = make_app(tmp_path, [], on_theme_change=changes.append)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert app.theme == "stepwise-dark"
+        app.main.prompt.insert("/theme stepwise-light")
+        await pilot.press("enter")
+        await until(pilot, lambda: changes == ["stepwise-light"], "the theme change")
+        assert app.main.diff_view.theme_spec.name == "stepwise-light"
+        app.main.prompt.insert("/theme nope")
+        await pilot.press("enter")
+        await until(pilot, lambda: any("Unknown theme 'nope'" in n for n in notes(app)), "the warning")
+        assert app.theme == "stepwise-light"
+
+
+async def test_quit_command_exits(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("/quit")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_command_palette_offers_the_themes(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        assert {"Theme: stepwise-dark", "Theme: stepwise-light", "Theme: stepwise-high-contrast"} <= set(commands)
+        commands["Theme: stepwise-high-contrast"].callback()
+        await pilot.pause()
+        assert app.theme == "stepwise-high-contrast"
+
+
+async def test_agent_switch_reopens_the_session(tmp_path: Path) -> None:
+    from tests.app.fakes import FakeSession
+    from tui.app.app import SessionChange, StepwiseApp
+
+    changes: list[SessionChange] = []
+    opened: list[FakeSession] = []
+
+    async def factory(approver):
+        opened.append(FakeSession(tmp_path, approver, [], agent_name="coder"))
+        return opened[-1]
+
+    async def reopen(approver, change: SessionChange):
+        changes.append(change)
+        opened.append(FakeSession(tmp_path, approver, [], agent_name=change.agent or "coder"))
+        return opened[-1]
+
+    app = StepwiseApp(factory, reopen=reopen, list_agents=lambda: [("coder", "coder: writes code"), ("reviewer", "reviewer: reads code")])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("/agent")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: app.session is not None and app.session.agent_name == "reviewer", "the new session")
+        assert changes == [SessionChange(agent="reviewer")]
+        assert opened[0].closed
+        assert app.main.status_bar.agent == "reviewer"
+        app.main.prompt.insert("/model claude-other")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(changes) == 2, "the model switch")
+        assert changes[1] == SessionChange(model="claude-other", resume="fake-session")
+
+
+async def test_resume_and_agent_without_callbacks_explain_themselves(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for command in ("/resume", "/agent"):
+            app.main.prompt.insert(command)
+            await pilot.press("enter")
+        await until(pilot, lambda: len([n for n in notes(app) if "not available here" in n]) == 2, "the notes")
+
+
+async def test_export_writes_the_transcript(tmp_path: Path, monkeypatch) -> None:
+    import tui.engine.session_log as session_log
+    import tui.replay.export as export
+
+    monkeypatch.setattr(session_log, "read_session", lambda path: f"record of {path.name}")
+    monkeypatch.setitem(export.FORMATS, "md", lambda record: f"# {record}\n")
+    app, _ = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("/export md")
+        await pilot.press("enter")
+        target = tmp_path / "stepwise-fake-session.md"
+        await until(pilot, target.exists, "the export")
+        assert target.read_text() == "# record of session.jsonl\n"
+        app.main.prompt.insert("/export pdf")
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("Export formats:") for n in notes(app)), "the warning")
+
+
+async def test_unknown_start_theme_falls_back_with_a_warning(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path, [], theme="no-such-theme")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert app.theme == "stepwise-dark"
+        assert any("Unknown theme 'no-such-theme'" in n for n in notes(app))

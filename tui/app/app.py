@@ -1,0 +1,411 @@
+"""StepwiseApp: the Textual app shell around one engine session.
+
+The first frame appears before the session exists: the session factory (which
+imports the SDK and opens git) runs in a worker after mount, with "starting…"
+in the status bar meanwhile. Engine events reach the main screen as messages;
+the approver shows the permission pane and waits for the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui.app.approver import AppApprover, PendingApproval
+from tui.app.mentions import list_files, match_files, read_attachments
+from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
+from tui.app.screens.pick import PickScreen
+from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, parse_slash
+from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
+from tui.app.widgets.status_bar import cache_share
+from tui.engine.approval import Approver
+from tui.engine.events import Event
+from tui.engine.permissions import MODES
+
+if TYPE_CHECKING:
+    from tui.app.themes import ThemeSpec
+    from tui.engine.session import Session
+
+DEFAULT_THEME = "stepwise-dark"
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """What `/agent`, `/model` and `/resume` ask the `reopen` callback for."""
+
+    agent: str | None = None
+    model: str | None = None
+    resume: str | None = None
+    """A session id to resume (for `/model`, the current session's id)."""
+
+
+SessionFactory = Callable[[Approver], Awaitable["Session"]]
+Reopen = Callable[[Approver, SessionChange], Awaitable["Session"]]
+Lister = Callable[[], list[tuple[str, str]]]
+"""Returns (id, label) pairs: agents by name, sessions by id."""
+
+
+class StepwiseApp(App[int]):
+    """The stepwise terminal app."""
+
+    CSS_PATH: ClassVar[list[str | Path]] = [Path(__file__).with_name("app.tcss")]
+    TITLE = "stepwise"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("shift+tab", "cycle_mode", "cycle mode", priority=True),
+        Binding("escape", "interrupt", "interrupt"),
+        Binding("ctrl+q", "quit", "quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        initial_prompt: str | None = None,
+        theme: str | None = None,
+        notice: str | None = None,
+        on_theme_change: Callable[[str], None] | None = None,
+        reopen: Reopen | None = None,
+        list_agents: Lister | None = None,
+        list_sessions: Lister | None = None,
+    ) -> None:
+        """Create the app (nothing heavy happens before the first frame).
+
+        Args:
+            session_factory: Opens the session, given the app's approver.
+            initial_prompt: Sent as soon as the session is ready.
+            theme: Theme name (default `stepwise-dark`).
+            notice: A banner at the top of the chat (demo, missing key).
+            on_theme_change: Called with the new theme's name when the user switches.
+            reopen: Starts a replacement session for `/agent`, `/model` and `/resume`.
+            list_agents: The agents `/agent` offers.
+            list_sessions: The sessions `/resume` offers.
+        """
+        super().__init__()
+        self.session_factory = session_factory
+        self.initial_prompt = initial_prompt
+        self.requested_theme = theme or DEFAULT_THEME
+        self.notice = notice
+        self.on_theme_change = on_theme_change
+        self.reopen = reopen
+        self.list_agents = list_agents
+        self.list_sessions = list_sessions
+        self.approver = AppApprover()
+        self.session: Session | None = None
+        self.theme_specs: dict[str, ThemeSpec] = {}
+        self._files: list[str] | None = None
+        self._saved_theme = ""
+        self._theme_warnings: list[str] = []
+        self.main = MainScreen(self.approver, self.complete)
+
+    # --- start-up -------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.main
+
+    def on_mount(self) -> None:
+        from tui.app.themes import register_all
+
+        warnings: list[str] = []
+        self.theme_specs = register_all(self, warnings)
+        problem = self._apply_theme(self.requested_theme)
+        if problem:
+            warnings.append(problem)
+        self._saved_theme = self.theme
+        self.main.diff_view.theme_spec = self.theme_specs.get(self.theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.approver.attach(self._present_approval)
+        self._theme_warnings = warnings
+        # The session starts after the first frame is on screen.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        warnings, self._theme_warnings = self._theme_warnings, []
+        if self.notice:
+            self.main.chat.add_note(self.notice, "notice")
+        for warning in warnings:
+            self.main.chat.add_note(warning, "warning")
+        self.main.refresh_state("starting")
+        self._open_session(self.session_factory(self.approver))
+
+    @work(exclusive=True, group="session")
+    async def _open_session(self, opening: Awaitable[Session]) -> None:
+        try:
+            session = await opening
+        except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
+            self.main.chat.add_note(f"Could not start the session: {exc}", "error")
+            self.main.refresh_state("not started")
+            return
+        old, self.session = self.session, session
+        if old is not None:
+            await old.close()
+        session.subscribe(self._on_session_event)
+        self.main.show_session(session)
+        self.main.refresh_state("idle")
+        for warning in getattr(session, "warnings", []):
+            self.main.chat.add_note(warning, "warning")
+        self._refresh_git()
+        if self.initial_prompt:
+            prompt, self.initial_prompt = self.initial_prompt, None
+            self._run_turn(prompt, [])
+
+    def _on_session_event(self, event: Event) -> None:
+        self.main.post_message(EngineEvent(event))
+
+    def _present_approval(self, pending: PendingApproval) -> None:
+        self.main.post_message(ApprovalRequested(pending))
+
+    # --- themes ---------------------------------------------------------------------
+
+    def _apply_theme(self, name: str) -> str | None:
+        """Switch to theme `name`; returns why not when it is unknown."""
+        if name not in self.available_themes:
+            if self.theme not in self.theme_specs and DEFAULT_THEME in self.theme_specs:
+                self.theme = DEFAULT_THEME
+            return f"Unknown theme {name!r}; themes: {', '.join(self.theme_specs)}"
+        self.theme = name
+        return None
+
+    def _theme_changed(self, theme: object) -> None:
+        self.main.diff_view.theme_spec = self.theme_specs.get(self.theme)
+        if self.theme != self._saved_theme:
+            self._saved_theme = self.theme
+            if self.on_theme_change is not None:
+                self.on_theme_change(self.theme)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name in self.theme_specs:
+            yield SystemCommand(f"Theme: {name}", f"Switch to the {name} theme", lambda n=name: self._apply_theme(n))
+
+    # --- completion -----------------------------------------------------------------
+
+    def complete(self, query: CompletionQuery) -> list[Completion]:
+        """Candidates for the word being typed in the prompt."""
+        if query.kind == "slash":
+            return [Completion(f"/{c.name}", c.help) for c in complete_slash(query.query)]
+        if self.session is None:
+            return []
+        if self._files is None:
+            self._files = list_files(self.session.root)
+        return [Completion(f"@{path}") for path in match_files(self._files, query.query)]
+
+    # --- prompts and turns ----------------------------------------------------------
+
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        text = message.text
+        try:
+            call = parse_slash(text)
+        except UnknownCommand as exc:
+            self.main.chat.add_note(str(exc), "warning")
+            return
+        if call is not None:
+            self.run_slash(call)
+            return
+        if text.strip().startswith("//"):
+            text = text.strip()[1:]
+        session = self.session
+        if session is None:
+            self.main.chat.add_note("The session is not ready yet.", "warning")
+            self.main.prompt.load_text(text)
+            return
+        if session.busy:
+            self.main.chat.add_note("A turn is running: wait for it, or press Esc to interrupt.", "warning")
+            self.main.prompt.load_text(text)
+            return
+        attachments = read_attachments(text, session.root)
+        for problem in attachments.problems:
+            self.main.chat.add_note(problem, "warning")
+        self._run_turn(text, attachments.files)
+
+    @work(group="turn")
+    async def _run_turn(self, text: str, attachments: list[dict[str, str]]) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            await session.run_turn(text, attachments)
+        except Exception as exc:  # noqa: BLE001 - a failed turn is reported; the session goes on
+            self.main.chat.add_note(f"The turn failed: {exc}", "error")
+            self.main.refresh_state("idle")
+        self._files = None
+        self._refresh_git()
+
+    def action_interrupt(self) -> None:
+        """Esc: stop the running turn; what was shown stays."""
+        session = self.session
+        if session is None or not session.busy:
+            return
+        session.cancel()
+        self.approver.cancel_pending("The user interrupted the turn.")
+        self.main.withdraw_approval()
+        self.main.chat.add_note("Interrupted.", "warning")
+
+    def action_cycle_mode(self) -> None:
+        if self.session is not None:
+            self.session.cycle_mode()
+            self.main.refresh_state()
+
+    @work(thread=True, exclusive=True, group="git")
+    def _refresh_git(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            done = subprocess.run(
+                ["git", "status", "--porcelain"], cwd=session.root, capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return
+        dirty = done.returncode == 0 and bool(done.stdout.strip())
+        self.call_from_thread(setattr, self.main.status_bar, "dirty", dirty)
+
+    # --- slash commands -------------------------------------------------------------
+
+    def run_slash(self, call: SlashCall) -> None:
+        """Run a `/command` typed in the prompt."""
+        name, argument = call.command.name, call.argument
+        note = self.main.chat.add_note
+        if name == "help":
+            note(help_text())
+        elif name == "quit":
+            self.exit(0)
+        elif name == "clear":
+            self.main.chat.clear_messages()
+        elif name == "theme":
+            if argument:
+                problem = self._apply_theme(argument)
+                note(problem or f"Theme: {argument}", "warning" if problem else "info")
+            else:
+                note(f"Theme: {self.theme}. Available: {', '.join(self.theme_specs)}")
+        elif self.session is None:
+            note(f"/{name} needs a session, which is not ready yet.", "warning")
+        else:
+            self._session_command(name, argument, self.session)
+
+    def _session_command(self, name: str, argument: str, session: Session) -> None:
+        note = self.main.chat.add_note
+        if name == "mode":
+            if not argument:
+                note(f"Mode: {session.mode}. Modes: {', '.join(MODES)} (Shift+Tab cycles)")
+                return
+            try:
+                session.set_mode(argument)
+            except ValueError as exc:
+                note(str(exc), "warning")
+            self.main.refresh_state()
+        elif name == "cost":
+            usage = session.usage
+            note(
+                f"Tokens: input {usage.get('input_tokens', 0):,}, output {usage.get('output_tokens', 0):,}, "
+                f"cache read {usage.get('cache_read_input_tokens', 0):,}, "
+                f"cache write {usage.get('cache_creation_input_tokens', 0):,} "
+                f"({cache_share(usage):.0%} of prompt tokens from the cache). Cost: ${session.cost_usd:.4f}"
+            )
+        elif name == "diff":
+            self.main.show_diff("Session diff", session.diff())
+        elif name == "undo":
+            self._undo(session)
+        elif name == "rewind":
+            self._rewind(session)
+        elif name == "export":
+            self._export(session, argument or "md")
+        elif name == "model":
+            if not argument:
+                note(f"Model: {session.model}")
+            else:
+                self._reopen(SessionChange(model=argument, resume=session.id), f"/model {argument}")
+        elif name == "agent":
+            self._pick_agent(session, argument)
+        elif name == "resume":
+            self._pick_session()
+
+    @work(group="session-command")
+    async def _undo(self, session: Session) -> None:
+        if session.busy:
+            self.main.chat.add_note("Undo waits for the running turn: press Esc first.", "warning")
+            return
+        if await session.undo() is None:
+            self.main.chat.add_note("Nothing to undo.", "info")
+        self._refresh_git()
+
+    @work(group="session-command")
+    async def _rewind(self, session: Session) -> None:
+        checkpoints = session.checkpoints()
+        if len(checkpoints) < 2:
+            self.main.chat.add_note("No earlier checkpoint to rewind to.", "info")
+            return
+        items = [(str(c.step), f"step {c.step}: {c.label}") for c in reversed(checkpoints)]
+        step = await self.push_screen_wait(PickScreen("Rewind the files to", items))
+        if step is None:
+            return
+        await session.rewind(int(step))
+        self._refresh_git()
+
+    def _export(self, session: Session, fmt: str) -> None:
+        from tui.engine.session_log import read_session
+        from tui.replay.export import FORMATS
+
+        if fmt not in FORMATS:
+            self.main.chat.add_note(f"Export formats: {', '.join(FORMATS)}", "warning")
+            return
+        target = session.root / f"stepwise-{session.id}.{fmt}"
+        try:
+            target.write_text(FORMATS[fmt](read_session(session.path)), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            self.main.chat.add_note(f"Export failed: {exc}", "error")
+            return
+        self.main.chat.add_note(f"Exported to {target}", "info")
+
+    @work(group="session-command")
+    async def _pick_agent(self, session: Session, name: str) -> None:
+        if self.list_agents is None or self.reopen is None:
+            self.main.chat.add_note(
+                f"Agent: {session.agent_name}. Switching agents is not available here; "
+                "start stepwise with --agent NAME.",
+                "info",
+            )
+            return
+        if not name:
+            agents = await asyncio.to_thread(self.list_agents)
+            picked = await self.push_screen_wait(PickScreen(f"Agent (now {session.agent_name})", agents))
+            if picked is None:
+                return
+            name = picked
+        self._reopen(SessionChange(agent=name), f"/agent {name}")
+
+    @work(group="session-command")
+    async def _pick_session(self) -> None:
+        if self.list_sessions is None or self.reopen is None:
+            self.main.chat.add_note(
+                "Resuming is not available here; run `stepwise --resume ID` (`stepwise sessions` lists them).",
+                "info",
+            )
+            return
+        sessions = await asyncio.to_thread(self.list_sessions)
+        if not sessions:
+            self.main.chat.add_note("No earlier session in this workspace.", "info")
+            return
+        picked = await self.push_screen_wait(PickScreen("Resume a session", sessions))
+        if picked is not None:
+            self._reopen(SessionChange(resume=picked), "/resume")
+
+    def _reopen(self, change: SessionChange, what: str) -> None:
+        session = self.session
+        if self.reopen is None:
+            self.main.chat.add_note(f"{what} needs a restart: start stepwise again with the option.", "info")
+            return
+        if session is not None and session.busy:
+            self.main.chat.add_note(f"{what} waits for the running turn: press Esc first.", "warning")
+            return
+        self.main.chat.clear_messages()
+        self.main.refresh_state("starting")
+        self._open_session(self.reopen(self.approver, change))

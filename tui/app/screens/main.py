@@ -1,0 +1,246 @@
+"""The main screen: chat, permission pane and prompt on the left, diff and changed files on the right.
+
+Engine events arrive as `EngineEvent` messages (posted by the app's session
+listener) and approval requests as `ApprovalRequested`, both in the order the
+engine produced them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tui.app.approver import AppApprover, PendingApproval
+from tui.app.widgets.changed_files import ChangedFiles
+from tui.app.widgets.chat import ChatView
+from tui.app.widgets.diff_view import DiffView
+from tui.app.widgets.permission_pane import PermissionPane
+from tui.app.widgets.prompt_input import CompletionList, Completer, PromptInput
+from tui.app.widgets.status_bar import StatusBar
+from tui.engine.events import (
+    AssistantMessage,
+    Checkpoint,
+    CommandOutput,
+    EditApplied,
+    Error,
+    Event,
+    ModeChange,
+    PermissionDecision,
+    Retry,
+    Rewind,
+    SessionHeader,
+    Status,
+    StreamReset,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserMessage,
+)
+
+if TYPE_CHECKING:
+    from tui.engine.session import Session
+
+
+class EngineEvent(Message):
+    """An engine event for the screen."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ApprovalRequested(Message):
+    """The engine waits for the user's answer to `pending.request`."""
+
+    def __init__(self, pending: PendingApproval) -> None:
+        super().__init__()
+        self.pending = pending
+
+
+class MainScreen(Screen[None]):
+    """Shows one session; the app drives it (`show_session`, engine events)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_diff_layout", "unified/side by side"),
+        Binding("d", "toggle_diff_layout", "unified/side by side", show=False),
+    ]
+
+    def __init__(self, approver: AppApprover, completer: Completer) -> None:
+        """Create the screen.
+
+        Args:
+            approver: The app's approver (the screen answers its requests).
+            completer: Candidates for `/commands` and `@path` mentions.
+        """
+        super().__init__()
+        self.approver = approver
+        self.session: Session | None = None
+        self.diff_title = Static(Content("No changes yet"), id="diff-title")
+        self.diff_view = DiffView(id="diff")
+        self.changed_files = ChangedFiles(id="changed-files")
+        self.chat = ChatView(id="chat")
+        self.permission = PermissionPane(self.diff_view, id="permission")
+        self.completions = CompletionList(id="completions")
+        self.prompt = PromptInput(self.completions, completer, id="prompt")
+        self.status_bar = StatusBar(id="status-bar")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="chat-column"):
+                yield self.chat
+                yield self.permission
+                yield self.completions
+                yield self.prompt
+            with Vertical(id="side"):
+                yield self.diff_title
+                yield self.diff_view
+                yield self.changed_files
+        yield self.status_bar
+
+    def on_mount(self) -> None:
+        self.completions.hide()
+        self.prompt.focus()
+
+    # --- session ------------------------------------------------------------------
+
+    def show_session(self, session: Session) -> None:
+        """Show a (new or resumed) session: its history, its state and its files."""
+        self.session = session
+        for event in session.history():
+            self.handle_event(event)
+        self.refresh_state()
+        self.refresh_files()
+
+    def refresh_state(self, activity: str | None = None, detail: str = "") -> None:
+        """Update the status bar from the session (and the current activity)."""
+        bar = self.status_bar
+        session = self.session
+        if session is not None:
+            bar.agent = session.agent_name
+            bar.model = session.model
+            bar.mode = session.mode
+            bar.branch = session.branch
+            bar.usage = dict(session.usage)
+            bar.cost_usd = session.cost_usd
+        if activity is not None:
+            bar.activity = activity
+            bar.detail = detail
+
+    def refresh_files(self) -> None:
+        """Reload the changed-files list from the session."""
+        if self.session is not None:
+            self.changed_files.set_files(self.session.changed_files())
+
+    def show_diff(self, title: str, diff: str, path: str = "") -> None:
+        """Show a diff (an applied edit, a file's session diff, the whole session) in the diff pane."""
+        self.diff_title.update(Content(title))
+        self.diff_view.show_diff(diff, path)
+
+    # --- engine events ------------------------------------------------------------
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        self.handle_event(message.event)
+
+    def handle_event(self, event: Event) -> None:  # noqa: C901 - one branch per event type
+        """Show one engine event (live, or from a resumed session's history)."""
+        chat = self.chat
+        if isinstance(event, TextDelta):
+            chat.text_delta(event.index, event.text)
+        elif isinstance(event, ThinkingDelta):
+            chat.thinking_delta(event.index, event.text)
+        elif isinstance(event, StreamReset):
+            chat.stream_reset(event.keep_chars)
+        elif isinstance(event, AssistantMessage):
+            chat.assistant_message(event.content)
+            if event.partial:
+                chat.add_note("(interrupted: the reply above is partial)", "warning")
+            self.refresh_state()
+        elif isinstance(event, UserMessage):
+            chat.add_user(event.text, event.attachments)
+        elif isinstance(event, ToolCall):
+            chat.add_tool_call(event.tool_use_id, event.tool, event.target, event.input)
+        elif isinstance(event, PermissionDecision):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.decided(event)
+        elif isinstance(event, CommandOutput):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.command_output(event.text)
+        elif isinstance(event, ToolResult):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.result(event)
+        elif isinstance(event, EditApplied):
+            self.show_diff(f"Applied: {event.path}", event.diff, event.path)
+            self.refresh_files()
+        elif isinstance(event, Rewind):
+            what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
+            files = len(event.written) + len(event.deleted)
+            chat.add_note(f"{what}: {files} file(s) restored.", "info")
+            self.refresh_files()
+        elif isinstance(event, ModeChange):
+            chat.add_note(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
+            self.refresh_state()
+        elif isinstance(event, Retry):
+            status = f" ({event.status})" if event.status else ""
+            chat.add_note(f"Retrying{status} in {event.wait_s:.1f} s, attempt {event.attempt}: {event.reason}", "warning")
+        elif isinstance(event, Error):
+            chat.add_note(f"Error ({event.kind}): {event.message}", "error")
+        elif isinstance(event, Status):
+            self.refresh_state(event.state, event.detail)
+        elif isinstance(event, TurnEnd):
+            chat.end_assistant()
+            if event.reason not in ("end_turn", "cancelled"):
+                chat.add_note(f"Turn ended: {event.reason}", "warning")
+            self.approver.end_turn()
+            self.refresh_state("idle")
+        elif isinstance(event, (Checkpoint, SessionHeader)):
+            return
+
+    # --- approvals ----------------------------------------------------------------
+
+    def on_approval_requested(self, message: ApprovalRequested) -> None:
+        request = message.pending.request
+        line = self.chat.tool(request.tool_use_id)
+        if line is not None:
+            line.waiting()
+        self.refresh_state("waiting", request.target)
+        self.prompt.display = False
+        self.completions.hide()
+        self.permission.ask(message.pending)
+
+    def withdraw_approval(self) -> None:
+        """Close the pane without answering (the turn was interrupted)."""
+        if self.permission.display:
+            self.permission.withdraw()
+            self.prompt.display = True
+            self.prompt.focus()
+
+    def on_permission_pane_proposal_shown(self, message: PermissionPane.ProposalShown) -> None:
+        self.diff_title.update(Content(f"Proposed: {message.proposal.rel_path}"))
+
+    def on_permission_pane_decided(self, message: PermissionPane.Decided) -> None:
+        self.prompt.display = True
+        self.prompt.focus()
+        if message.approve_turn_edits:
+            self.approver.approve_edits_this_turn = True
+        message.pending.resolve(message.approval)
+
+    # --- user input ---------------------------------------------------------------
+
+    def on_changed_files_selected(self, message: ChangedFiles.Selected) -> None:
+        if self.session is not None:
+            self.show_diff(f"Session diff: {message.path}", self.session.diff(message.path), message.path)
+
+    def action_toggle_diff_layout(self) -> None:
+        self.diff_view.side_by_side = not self.diff_view.side_by_side

@@ -1,0 +1,86 @@
+"""The prompt's slash commands: names, help, parsing and completion (running them is the app's job)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    """Without the slash."""
+    usage: str
+    """Arguments, for help (`[name]`)."""
+    help: str
+
+
+SLASH_COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("help", "", "list commands and keys"),
+    SlashCommand("agent", "[name]", "list agents, or switch to one (starts a new session)"),
+    SlashCommand("model", "[name]", "show or switch the model"),
+    SlashCommand("mode", "[name]", "show or switch the permission mode (Shift+Tab cycles)"),
+    SlashCommand("undo", "", "undo the last step (files changed by edits and commands)"),
+    SlashCommand("rewind", "", "restore the files of an earlier checkpoint"),
+    SlashCommand("diff", "", "show the whole session's diff"),
+    SlashCommand("clear", "", "clear the chat pane (the session goes on)"),
+    SlashCommand("resume", "", "pick an earlier session to resume"),
+    SlashCommand("export", "[md|html|json]", "export this session's transcript to a file"),
+    SlashCommand("cost", "", "tokens used, cache hits and cost"),
+    SlashCommand("theme", "[name]", "show or switch the colour theme"),
+    SlashCommand("quit", "", "leave stepwise"),
+)
+_BY_NAME = {command.name: command for command in SLASH_COMMANDS}
+
+
+@dataclass(frozen=True)
+class SlashCall:
+    command: SlashCommand
+    argument: str
+
+
+class UnknownCommand(ValueError):
+    """The prompt starts with `/` but names no command."""
+
+
+def parse_slash(text: str) -> SlashCall | None:
+    """The command a prompt runs, or None when it is not a slash command.
+
+    `//text` escapes the slash: it is sent as the prompt `/text`.
+
+    Raises:
+        UnknownCommand: `/name` names no command; the message lists the closest ones.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/") or stripped.startswith("//"):
+        return None
+    name, _, argument = stripped[1:].partition(" ")
+    command = _BY_NAME.get(name.lower())
+    if command is None:
+        close = complete_slash(name[:2]) if name else []
+        hint = f"; did you mean {', '.join('/' + c.name for c in close)}?" if close else "; /help lists them"
+        raise UnknownCommand(f"unknown command /{name}{hint}")
+    return SlashCall(command, argument.strip())
+
+
+def complete_slash(prefix: str) -> list[SlashCommand]:
+    """Commands whose name starts with `prefix` (then those containing it)."""
+    needle = prefix.lower()
+    starts = [c for c in SLASH_COMMANDS if c.name.startswith(needle)]
+    contains = [c for c in SLASH_COMMANDS if needle in c.name and c not in starts]
+    return starts + contains
+
+
+def help_text() -> str:
+    """The `/help` text (plain)."""
+    lines = ["Commands:"]
+    lines += [f"  /{c.name} {c.usage}".rstrip().ljust(26) + c.help for c in SLASH_COMMANDS]
+    lines += [
+        "Keys:",
+        "  Enter send · Shift+Enter or Ctrl+J new line · Up/Down history · @path attach a file",
+        "  Shift+Tab cycle mode · Esc interrupt · d unified/side-by-side diff · Ctrl+P command palette",
+        "Approvals:",
+        "  y approve · a approve for this session · s approve and save the rule · n deny (with a message)",
+        "  e edit before applying · E edit in $EDITOR · j/k or [/] move between hunks · space toggle a hunk",
+        "  A approve all remaining edits of this turn",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,359 @@
+"""The permission pane: what the engine asks to do, why, and the user's choices.
+
+Commands show the command line, its explanation and folder; edits show each
+proposal in the DiffView (hunks selectable) and are reviewed one file after
+the other; plans show the plan Markdown. The pane answers with an `Approval`
+through its `Decided` message.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Markdown, Static
+
+from tui.app.approver import PendingApproval
+from tui.app.screens.editor import EditorScreen
+from tui.app.widgets.diff_view import DiffView
+from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest
+from tui.engine.proposals import Proposal
+from tui.engine.terminal import sanitize_terminal_text
+
+FileChoice = set[int] | str
+"""For one proposal: the selected hunk indexes, or the user's edited text."""
+
+
+def approval_for(proposals: tuple[Proposal, ...], choices: dict[int, FileChoice]) -> Approval:
+    """The Approval for per-file choices (a proposal without a choice is applied whole).
+
+    Edited text wins: when any file was edited, files with some hunks chosen
+    are sent as their resulting text too, since one Approval has one kind.
+    """
+    edited = {i: choice for i, choice in choices.items() if isinstance(choice, str)}
+    partial = {
+        i: sorted(choice)
+        for i, choice in choices.items()
+        if isinstance(choice, set) and choice != {h.index for h in proposals[i].hunks}
+    }
+    if edited:
+        text = dict(edited)
+        text.update({i: proposals[i].text_with_hunks(hunks) for i, hunks in partial.items()})
+        return Approval(ApprovalKind.EDITED, text=text)
+    if partial:
+        return Approval(ApprovalKind.HUNKS, hunks=partial)
+    return Approval.once()
+
+
+class PermissionPane(Vertical, can_focus=True):
+    """Asks about one request at a time; hidden when nothing is asked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "approve", "approve"),
+        Binding("a", "ask_rule('session')", "this session"),
+        Binding("s", "ask_rule('save')", "save rule"),
+        Binding("n", "ask_deny", "deny"),
+        Binding("e", "edit", "edit"),
+        Binding("E", "edit_external", "$EDITOR", show=False),
+        Binding("A", "approve_turn", "all edits this turn"),
+        Binding("j,down,]", "next_hunk", "next hunk", show=False),
+        Binding("k,up,[", "prev_hunk", "previous hunk", show=False),
+        Binding("space", "toggle_hunk", "toggle hunk", show=False),
+        Binding("escape", "close_input", "back", show=False),
+    ]
+
+    input_mode: reactive[str] = reactive("")
+    """`session`, `save` or `deny` while the Input is open, else empty."""
+    file_index: reactive[int] = reactive(0, init=False)
+    """The proposal under review."""
+
+    class Decided(Message):
+        """The user answered the request."""
+
+        def __init__(self, pending: PendingApproval, approval: Approval, approve_turn_edits: bool = False) -> None:
+            super().__init__()
+            self.pending = pending
+            self.approval = approval
+            self.approve_turn_edits = approve_turn_edits
+
+    class ProposalShown(Message):
+        """A proposal is now under review (the screen shows the diff pane)."""
+
+        def __init__(self, proposal: Proposal) -> None:
+            super().__init__()
+            self.proposal = proposal
+
+    def __init__(self, diff_view: DiffView, id: str | None = None) -> None:
+        """Create the (hidden) pane.
+
+        Args:
+            diff_view: Where proposals are shown; the pane drives its hunk selection.
+            id: Widget id.
+        """
+        super().__init__(id=id)
+        self.diff_view = diff_view
+        self.pending: PendingApproval | None = None
+        self.choices: dict[int, FileChoice] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="permission-title")
+        yield Static(id="permission-reason")
+        with VerticalScroll(id="permission-body"):
+            yield Static(id="permission-detail")
+            yield Markdown(id="permission-plan")
+        yield Static(id="permission-hunks")
+        yield Input(id="permission-input")
+        yield Static(id="permission-keys")
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.query_one("#permission-input", Input).display = False
+
+    @property
+    def request(self) -> ApprovalRequest | None:
+        return self.pending.request if self.pending else None
+
+    # --- showing a request ------------------------------------------------------
+
+    def ask(self, pending: PendingApproval) -> None:
+        """Show a request and take the focus."""
+        self.pending = pending
+        self.choices = {}
+        self.input_mode = ""
+        request = pending.request
+        self._set("#permission-title", self._title(request))
+        self._set("#permission-reason", f"Why: {request.reason}" if request.reason else "")
+        self._set("#permission-detail", self._detail(request))
+        plan = self.query_one("#permission-plan", Markdown)
+        plan.display = request.kind == "plan"
+        if request.kind == "plan":
+            plan.update(sanitize_terminal_text(request.plan or "(no plan text)"))
+        self.display = True
+        self.file_index = 0
+        self._show_file()
+        self.focus()
+
+    def _title(self, request: ApprovalRequest) -> str:
+        if request.kind == "execute":
+            return f"Run this command? ({request.tool})"
+        if request.kind == "plan":
+            return "Approve this plan and start working?"
+        if request.proposals:
+            count = len(request.proposals)
+            return f"Apply {'this edit' if count == 1 else f'these {count} edits'}? ({request.tool})"
+        return f"Allow {request.tool} {request.target}?"
+
+    def _detail(self, request: ApprovalRequest) -> str:
+        lines: list[str] = []
+        if request.kind == "execute":
+            lines.append(f"$ {request.target}")
+            if request.cwd:
+                lines.append(f"in {request.cwd}")
+        elif request.proposals:
+            for i, proposal in enumerate(request.proposals):
+                new = " (new file)" if proposal.is_new_file else ""
+                lines.append(f"{i + 1}. {proposal.rel_path}{new}  +{proposal.added} -{proposal.removed}")
+        elif request.kind != "plan":
+            lines.append(request.target)
+        if request.explanation:
+            lines.append(f"Explanation: {request.explanation}")
+        return "\n".join(lines)
+
+    def _set(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(Content(sanitize_terminal_text(text)))
+        widget.display = bool(text)
+
+    @property
+    def proposals(self) -> tuple[Proposal, ...]:
+        return self.request.proposals if self.request else ()
+
+    def _show_file(self) -> None:
+        proposals = self.proposals
+        if proposals:
+            proposal = proposals[self.file_index]
+            self.diff_view.show_proposal(proposal, selectable=True)
+            self.post_message(self.ProposalShown(proposal))
+        self._update_hunks()
+        self._update_keys()
+
+    def _update_hunks(self) -> None:
+        proposals = self.proposals
+        if not proposals:
+            self._set("#permission-hunks", "")
+            return
+        proposal = proposals[self.file_index]
+        total = len(proposal.hunks)
+        selected = len(self.diff_view.selected_hunks) if self.diff_view.selectable else total
+        where = f"file {self.file_index + 1}/{len(proposals)}: " if len(proposals) > 1 else ""
+        current = f"hunk {self.diff_view.current_hunk + 1}/{total} · " if total else ""
+        self._set("#permission-hunks", f"{where}{proposal.rel_path} · {current}{selected} of {total} hunks selected")
+
+    def _update_keys(self) -> None:
+        if self.input_mode == "deny":
+            keys = "Enter deny (the message, if any, goes to the agent) · Esc back"
+        elif self.input_mode:
+            keys = "Enter confirm the rule (edit it first if you like) · Esc back"
+        else:
+            keys = "y approve · a for this session · s save rule · n deny"
+            if self.proposals:
+                keys += " · e edit · E $EDITOR · j/k hunks · space toggle · A all edits this turn"
+        self._set("#permission-keys", keys)
+
+    def on_diff_view_selection_changed(self, event: DiffView.SelectionChanged) -> None:
+        self._update_hunks()
+
+    # --- answering --------------------------------------------------------------
+
+    def _decide(self, approval: Approval, approve_turn_edits: bool = False) -> None:
+        pending = self.pending
+        if pending is None:
+            return
+        self.pending = None
+        self.input_mode = ""
+        self.display = False
+        self.post_message(self.Decided(pending, approval, approve_turn_edits))
+
+    def withdraw(self) -> None:
+        """Hide the pane without answering (the request was answered elsewhere)."""
+        self.pending = None
+        self.input_mode = ""
+        self.query_one("#permission-input", Input).display = False
+        self.display = False
+
+    def _record_file(self, choice: FileChoice) -> None:
+        """Keep the choice for the file under review; answer after the last file."""
+        self.choices[self.file_index] = choice
+        if self.file_index + 1 < len(self.proposals):
+            self.file_index += 1
+            self._show_file()
+        else:
+            self._decide(approval_for(self.proposals, self.choices))
+
+    def action_approve(self) -> None:
+        if self.pending is None or self.input_mode:
+            return
+        if self.proposals and self.diff_view.selectable:
+            self._record_file(self.diff_view.selected_hunks)
+        else:
+            self._decide(Approval.once())
+
+    def action_approve_turn(self) -> None:
+        if self.pending is None or self.input_mode or not self.proposals:
+            return
+        self._decide(Approval.once(), approve_turn_edits=True)
+
+    def action_ask_rule(self, kind: str) -> None:
+        request = self.request
+        if request is None or self.input_mode:
+            return
+        self._open_input(kind, request.suggested_rule or request.tool, "rule to allow")
+
+    def action_ask_deny(self) -> None:
+        if self.pending is None or self.input_mode:
+            return
+        self._open_input("deny", "", "optional message to the agent")
+
+    def _open_input(self, mode: str, value: str, placeholder: str) -> None:
+        self.input_mode = mode
+        field = self.query_one("#permission-input", Input)
+        field.value = value
+        field.placeholder = placeholder
+        field.display = True
+        field.focus()
+        self._update_keys()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc only closes the Input; otherwise it goes on to the app (interrupt the turn).
+        return bool(self.input_mode) if action == "close_input" else True
+
+    def action_close_input(self) -> None:
+        self.input_mode = ""
+        self.query_one("#permission-input", Input).display = False
+        self.focus()
+        self._update_keys()
+
+    @on(Input.Submitted, "#permission-input")
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        mode = self.input_mode
+        if mode == "deny":
+            self._decide(Approval.deny(value or None))
+        elif mode in ("session", "save"):
+            if not value:
+                self.notify("Type the rule to allow, e.g. Bash(npm test:*)", severity="warning")
+                return
+            self._decide(Approval(ApprovalKind(mode), rule=value))
+        self.query_one("#permission-input", Input).display = False
+
+    # --- hunks ------------------------------------------------------------------
+
+    def action_next_hunk(self) -> None:
+        if self.proposals:
+            self.diff_view.next_hunk()
+            self._update_hunks()
+
+    def action_prev_hunk(self) -> None:
+        if self.proposals:
+            self.diff_view.prev_hunk()
+            self._update_hunks()
+
+    def action_toggle_hunk(self) -> None:
+        if self.proposals and self.diff_view.hunk_count:
+            self.diff_view.toggle_hunk()
+            self._update_hunks()
+
+    # --- editing ----------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        if not self.proposals or self.input_mode:
+            return
+        proposal = self.proposals[self.file_index]
+        self.app.push_screen(EditorScreen(proposal.rel_path, proposal.new_text), self._edited)
+
+    def _edited(self, text: str | None) -> None:
+        if text is None:
+            self.focus()
+            return
+        self._record_file(text)
+
+    def action_edit_external(self) -> None:
+        if not self.proposals or self.input_mode:
+            return
+        if not os.environ.get("VISUAL") and not os.environ.get("EDITOR"):
+            self.notify("Set $EDITOR to edit in your editor; `e` edits here.", severity="warning")
+            return
+        self._external_edit(self.proposals[self.file_index])
+
+    @work(exclusive=True, group="external-editor")
+    async def _external_edit(self, proposal: Proposal) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ""
+        suffix = Path(proposal.rel_path).suffix
+        with tempfile.TemporaryDirectory(prefix="stepwise-edit-") as folder:
+            path = Path(folder) / f"proposal{suffix}"
+            path.write_text(proposal.new_text, encoding="utf-8")
+            try:
+                with self.app.suspend():
+                    done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except SuspendNotSupported:
+                self.notify("This terminal cannot hand over to $EDITOR; `e` edits here.", severity="warning")
+                return
+            except OSError as exc:
+                self.notify(f"Could not start {editor}: {exc}", severity="error")
+                return
+            if done.returncode != 0:
+                self.notify(f"{editor} exited with status {done.returncode}; nothing applied", severity="warning")
+                return
+            self._record_file(path.read_text(encoding="utf-8"))

@@ -1,0 +1,76 @@
+"""The status bar: agent, model, mode, git state, tokens, cost and what is happening."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tui.engine.terminal import sanitize_terminal_text
+
+ACTIVITY_LABELS = {
+    "idle": "ready",
+    "starting": "starting…",
+    "streaming": "streaming…",
+    "waiting": "waiting for you",
+    "running": "running a command…",
+    "retrying": "retrying…",
+}
+
+
+def cache_share(usage: dict[str, int]) -> float:
+    """Share of prompt tokens read from the cache: cache_read / (input + cache_read + cache_write)."""
+    read = usage.get("cache_read_input_tokens", 0)
+    total = usage.get("input_tokens", 0) + read + usage.get("cache_creation_input_tokens", 0)
+    return read / total if total else 0.0
+
+
+def format_tokens(count: int) -> str:
+    """`950`, `12.3k`, `4.1M`."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k"
+    return f"{count / 1_000_000:.1f}M"
+
+
+class StatusBar(Static):
+    """One line at the bottom of the main screen."""
+
+    agent: reactive[str] = reactive("")
+    model: reactive[str] = reactive("")
+    mode: reactive[str] = reactive("")
+    branch: reactive[str | None] = reactive(None)
+    dirty: reactive[bool] = reactive(False)
+    usage: reactive[dict[str, int]] = reactive(dict, always_update=True)
+    cost_usd: reactive[float] = reactive(0.0)
+    activity: reactive[str] = reactive("starting")
+    detail: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        return Content(self.summary())
+
+    def summary(self) -> str:
+        """The bar's text (plain)."""
+        parts: list[str] = []
+        if self.agent:
+            parts.append(self.agent)
+        if self.model:
+            parts.append(self.model)
+        if self.mode:
+            parts.append(f"mode: {self.mode}")
+        if self.branch is not None:
+            parts.append(f"⎇ {self.branch}{'*' if self.dirty else ''}")
+        usage = self.usage or {}
+        prompt = sum(
+            usage.get(key, 0) for key in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+        )
+        total = prompt + usage.get("output_tokens", 0)
+        if total:
+            parts.append(f"{format_tokens(total)} tok ({cache_share(usage):.0%} cached)")
+        parts.append(f"${self.cost_usd:.4f}")
+        label = ACTIVITY_LABELS.get(self.activity, self.activity)
+        if self.detail and self.activity in ("running", "retrying", "waiting"):
+            label += f" {sanitize_terminal_text(self.detail)}"
+        parts.append(label)
+        return " · ".join(parts)

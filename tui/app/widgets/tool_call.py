@@ -1,0 +1,118 @@
+"""One tool call in the chat: a compact status line, expandable to input and output."""
+
+from __future__ import annotations
+
+import json
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Collapsible, Log, Static
+
+from tui.engine.events import PermissionDecision, ToolResult
+from tui.engine.terminal import sanitize_terminal_text
+
+MAX_OUTPUT_LINES = 2000
+"""Lines of live command output kept in the widget (the log keeps everything)."""
+MAX_INPUT_CHARS = 4000
+
+
+def decision_text(event: PermissionDecision) -> str:
+    """Who allowed or denied a call, in a few words (e.g. `approved by rule Bash(ls:*)`)."""
+    verb = "approved" if event.behavior == "allow" else "denied"
+    if event.decided_by == "user":
+        how = {"once": "", "session": " for this session", "save": " and saved", "hunks": " (some hunks)"}
+        suffix = how.get(event.choice or "", f" ({event.choice})" if event.choice and event.choice != "deny" else "")
+        text = f"{verb} by you{suffix}"
+    elif event.decided_by == "rule":
+        text = f"{verb} by rule {event.rule}" if event.rule else f"{verb} by a rule"
+    elif event.decided_by == "mode":
+        text = f"{verb} by mode {event.mode}"
+    elif event.decided_by == "session":
+        text = f"{verb} by session rule {event.rule}" if event.rule else f"{verb} for this session"
+    elif event.decided_by == "hard_limit":
+        text = f"{verb}: {event.reason}"
+    else:
+        text = f"{verb} ({event.decided_by})"
+    if event.behavior != "allow" and event.message and event.decided_by == "user":
+        text += f": {event.message}"
+    return text
+
+
+class ToolCallView(Collapsible):
+    """A tool call: `tool target · status · duration`, expandable to its input and output."""
+
+    status: reactive[str] = reactive("requested")
+    """What happened so far: `requested`, `waiting for approval`, `approved by ...`, `running`, `done`, `failed`, ..."""
+
+    def __init__(self, tool_use_id: str, tool: str, target: str, tool_input: dict[str, object]) -> None:
+        """Create the line for one call.
+
+        Args:
+            tool_use_id: The call's id (events refer to it).
+            tool: Canonical tool name.
+            target: What it acts on (a path or a command).
+            tool_input: The model's arguments, shown when expanded.
+        """
+        self.tool_use_id = tool_use_id
+        self.tool = tool
+        self.target = sanitize_terminal_text(target)
+        self.duration_ms: int | None = None
+        self.decision = ""
+        shown_input = json.dumps(tool_input, indent=2, ensure_ascii=False, default=str)
+        if len(shown_input) > MAX_INPUT_CHARS:
+            shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
+        self.input_view = Static(Content(sanitize_terminal_text(shown_input)), classes="tool-input")
+        self.output = Log(max_lines=MAX_OUTPUT_LINES, classes="tool-output")
+        self.output.display = False
+        self._auto_expanded = False
+        super().__init__(self.input_view, self.output, title="", collapsed=True, classes="tool-call")
+        self.title = self._title_text()
+
+    def _title_text(self) -> Content:
+        parts = [f"{self.tool} {self.target}".strip()]
+        if self.decision and self.status != self.decision:
+            parts.append(self.decision)
+        parts.append(self.status)
+        if self.duration_ms is not None:
+            parts.append(f"{self.duration_ms / 1000:.1f} s")
+        return Content(" · ".join(parts))
+
+    def watch_status(self, status: str) -> None:
+        self.set_class(status == "waiting for approval", "-waiting")
+        self.set_class(status.startswith("denied"), "-denied")
+        self.set_class(status == "failed", "-failed")
+        self.set_class(status == "done", "-done")
+        self.title = self._title_text()
+
+    def waiting(self) -> None:
+        """The engine asks the user about this call."""
+        self.status = "waiting for approval"
+
+    def decided(self, event: PermissionDecision) -> None:
+        """The permission decision arrived."""
+        self.decision = decision_text(event)
+        self.status = self.decision
+
+    def command_output(self, text: str) -> None:
+        """Live output of a running command; expands the line while it runs."""
+        clean = sanitize_terminal_text(text)
+        if not self.output.display:
+            self.output.display = True
+            if self.collapsed:
+                self.collapsed = False
+                self._auto_expanded = True
+        self.status = "running"
+        self.output.write(clean)
+
+    def result(self, event: ToolResult) -> None:
+        """The call finished: show the outcome, its duration and (when not streamed) its output."""
+        self.duration_ms = event.duration_ms
+        if not self.status.startswith("denied"):
+            self.status = "failed" if event.is_error else "done"
+        self.title = self._title_text()
+        if not self.output.display and event.content:
+            self.output.display = True
+            self.output.write(sanitize_terminal_text(event.content))
+        if self._auto_expanded:
+            self.collapsed = True
+            self._auto_expanded = False
