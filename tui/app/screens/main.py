@@ -223,13 +223,17 @@ class MainScreen(Screen[None]):
         """Close the pane without answering (the turn was interrupted)."""
         if self.permission.display:
             self.permission.withdraw()
+            self.query_one("#main").remove_class("-reviewing")
             self.prompt.display = True
             self.prompt.focus()
 
     def on_permission_pane_proposal_shown(self, message: PermissionPane.ProposalShown) -> None:
         self.diff_title.update(Content(f"Proposed: {message.proposal.rel_path}"))
+        # A diff under review gets half the screen; code lines need the width.
+        self.query_one("#main").add_class("-reviewing")
 
     def on_permission_pane_decided(self, message: PermissionPane.Decided) -> None:
+        self.query_one("#main").remove_class("-reviewing")
         self.prompt.display = True
         self.prompt.focus()
         if message.approve_turn_edits:
