@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import os
 
 from tui.commands.print_mode import make_provider, session_options
@@ -16,6 +18,8 @@ NO_KEY_NOTICE = (
 
 def run(args: argparse.Namespace) -> int:
     from tui.app.app import StepwiseApp
+    from tui.engine.session import Session
+    from tui.engine.session_log import list_sessions as list_sessions_of
     from tui.engine.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
@@ -35,12 +39,29 @@ def run(args: argparse.Namespace) -> int:
     options = session_options(args)
 
     async def session_factory(approver):
-        import asyncio
-
-        from tui.engine.session import Session
-
         # Opening imports the SDK and gitpython: off the event loop, after the first frame.
         return await asyncio.to_thread(Session.open, options, approver, provider)
+
+    async def reopen(approver, change):
+        changed = dataclasses.replace(
+            options,
+            agent=change.agent or options.agent,
+            model=change.model or options.model,
+            resume=change.resume,
+            continue_latest=False,
+        )
+        return await asyncio.to_thread(Session.open, changed, approver, provider if change.resume else None)
+
+    def list_agents() -> list[tuple[str, str]]:
+        from tui.engine.agents import discover_agents
+
+        return [(a.name, f"{a.name}: {a.description}") for a in discover_agents(args.cwd).agents]
+
+    def list_sessions() -> list[tuple[str, str]]:
+        from tui.commands.sessions import summarize, workspace_root
+
+        found = [summarize(path) for path, _ in list_sessions_of(workspace_root(args.cwd))]
+        return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]
 
     def persist_theme(name: str) -> None:
         try:
@@ -54,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         theme=args.theme or load_settings(args.cwd).theme,
         notice=notice,
         on_theme_change=persist_theme,
+        reopen=reopen,
+        list_agents=list_agents,
+        list_sessions=list_sessions,
     )
     app.run()
     return app.return_code or 0

@@ -42,7 +42,7 @@ def summarize(path: Path) -> SessionSummary:
 
 def run(args: argparse.Namespace) -> int:
     summaries = []
-    for path, _ in list_sessions(None if args.all else _workspace_root(args.cwd)):
+    for path, _ in list_sessions(None if args.all else workspace_root(args.cwd)):
         try:
             summaries.append(summarize(path))
         except SessionLogError as exc:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workspace_root(cwd: Path) -> Path:
+def workspace_root(cwd: Path) -> Path:
     """The git work tree top, which is what session headers record."""
     import subprocess
 
