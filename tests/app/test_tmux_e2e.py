@@ -49,6 +49,7 @@ def test_approve_an_edit_and_deny_a_command_in_a_real_terminal(git_repo, fake_an
         screen = term.wait_for("Run this command?")
         assert "touch ran.txt" in screen
         term.send("n")
+        term.wait_for("optional message to the agent")
         term.send("Enter")
         term.wait_for("All finished here.")
         assert not (git_repo / "ran.txt").exists()

@@ -20,23 +20,27 @@ class Tmux:
         if shutil.which("tmux") is None:
             pytest.skip("tmux is not installed (.ci/run installs it)")
         self.name = f"stepwise-test-{uuid.uuid4().hex[:8]}"
+        # A clean environment: inherited COLUMNS/LINES would override the terminal size.
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # A private server per terminal: sizes and sessions of other tmux users cannot interfere.
+        self._tmux = ["tmux", "-L", self.name, "-f", "/dev/null"]
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-             f"cd {shlex.quote(str(cwd))} && env {exports} {command}; sleep 600"],
+            [*self._tmux, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+             f"cd {shlex.quote(str(cwd))} && env -i {exports} {command}; sleep 600"],
             check=True,
         )
+        subprocess.run([*self._tmux, "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
 
     def screen(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True, check=True
+            [*self._tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True, check=True
         ).stdout
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self._tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-l", "-t", self.name, text], check=True)
+        subprocess.run([*self._tmux, "send-keys", "-l", "-t", self.name, text], check=True)
 
     def wait_for(self, condition: str | Callable[[str], bool], timeout: float = 30.0) -> str:
         """Poll the screen until `condition` (a substring or a predicate) holds; fail with the screen."""
@@ -51,7 +55,7 @@ class Tmux:
             time.sleep(0.05)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self._tmux, "kill-server"], capture_output=True)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.app.approver import AppApprover, PendingApproval
+from tui.app.event_feed import EventFeed
 from tui.app.widgets.changed_files import ChangedFiles
 from tui.app.widgets.chat import ChatView
 from tui.app.widgets.diff_view import DiffView
@@ -26,24 +27,12 @@ from tui.app.widgets.prompt_input import CompletionList, Completer, PromptInput
 from tui.app.widgets.status_bar import StatusBar
 from tui.engine.events import (
     AssistantMessage,
-    Checkpoint,
-    CommandOutput,
     EditApplied,
-    Error,
     Event,
     ModeChange,
-    PermissionDecision,
-    Retry,
     Rewind,
-    SessionHeader,
     Status,
-    StreamReset,
-    TextDelta,
-    ThinkingDelta,
-    ToolCall,
-    ToolResult,
     TurnEnd,
-    UserMessage,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +81,7 @@ class MainScreen(Screen[None]):
         self.completions = CompletionList(id="completions")
         self.prompt = PromptInput(self.completions, completer, id="prompt")
         self.status_bar = StatusBar(id="status-bar")
+        self.feed = EventFeed(self.chat, self.show_diff)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -150,62 +140,18 @@ class MainScreen(Screen[None]):
     def on_engine_event(self, message: EngineEvent) -> None:
         self.handle_event(message.event)
 
-    def handle_event(self, event: Event) -> None:  # noqa: C901 - one branch per event type
+    def handle_event(self, event: Event) -> None:
         """Show one engine event (live, or from a resumed session's history)."""
-        chat = self.chat
-        if isinstance(event, TextDelta):
-            chat.text_delta(event.index, event.text)
-        elif isinstance(event, ThinkingDelta):
-            chat.thinking_delta(event.index, event.text)
-        elif isinstance(event, StreamReset):
-            chat.stream_reset(event.keep_chars)
-        elif isinstance(event, AssistantMessage):
-            chat.assistant_message(event.content)
-            if event.partial:
-                chat.add_note("(interrupted: the reply above is partial)", "warning")
+        self.feed.apply(event)
+        if isinstance(event, (AssistantMessage, ModeChange)):
             self.refresh_state()
-        elif isinstance(event, UserMessage):
-            chat.add_user(event.text, event.attachments)
-        elif isinstance(event, ToolCall):
-            chat.add_tool_call(event.tool_use_id, event.tool, event.target, event.input)
-        elif isinstance(event, PermissionDecision):
-            line = chat.tool(event.tool_use_id)
-            if line is not None:
-                line.decided(event)
-        elif isinstance(event, CommandOutput):
-            line = chat.tool(event.tool_use_id)
-            if line is not None:
-                line.command_output(event.text)
-        elif isinstance(event, ToolResult):
-            line = chat.tool(event.tool_use_id)
-            if line is not None:
-                line.result(event)
-        elif isinstance(event, EditApplied):
-            self.show_diff(f"Applied: {event.path}", event.diff, event.path)
+        elif isinstance(event, (EditApplied, Rewind)):
             self.refresh_files()
-        elif isinstance(event, Rewind):
-            what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
-            files = len(event.written) + len(event.deleted)
-            chat.add_note(f"{what}: {files} file(s) restored.", "info")
-            self.refresh_files()
-        elif isinstance(event, ModeChange):
-            chat.add_note(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
-            self.refresh_state()
-        elif isinstance(event, Retry):
-            status = f" ({event.status})" if event.status else ""
-            chat.add_note(f"Retrying{status} in {event.wait_s:.1f} s, attempt {event.attempt}: {event.reason}", "warning")
-        elif isinstance(event, Error):
-            chat.add_note(f"Error ({event.kind}): {event.message}", "error")
         elif isinstance(event, Status):
             self.refresh_state(event.state, event.detail)
         elif isinstance(event, TurnEnd):
-            chat.end_assistant()
-            if event.reason not in ("end_turn", "cancelled"):
-                chat.add_note(f"Turn ended: {event.reason}", "warning")
             self.approver.end_turn()
             self.refresh_state("idle")
-        elif isinstance(event, (Checkpoint, SessionHeader)):
-            return
 
     # --- approvals ----------------------------------------------------------------
 
@@ -217,6 +163,8 @@ class MainScreen(Screen[None]):
         self.refresh_state("waiting", request.target)
         self.prompt.display = False
         self.completions.hide()
+        # A diff under review gets half the screen; code lines need the width.
+        self.query_one("#main").set_class(bool(request.proposals), "-reviewing")
         self.permission.ask(message.pending)
 
     def withdraw_approval(self) -> None:
@@ -229,8 +177,6 @@ class MainScreen(Screen[None]):
 
     def on_permission_pane_proposal_shown(self, message: PermissionPane.ProposalShown) -> None:
         self.diff_title.update(Content(f"Proposed: {message.proposal.rel_path}"))
-        # A diff under review gets half the screen; code lines need the width.
-        self.query_one("#main").add_class("-reviewing")
 
     def on_permission_pane_decided(self, message: PermissionPane.Decided) -> None:
         self.query_one("#main").remove_class("-reviewing")

@@ -1,0 +1,223 @@
+"""What every benchmark shares: figures and verdicts, timing, event-loop stalls, memory, profiling.
+
+A benchmark never asserts on time. It measures a figure and a baseline in the
+same run (these machines are noisy, so only ratios and same-run comparisons
+mean anything) and returns `Figure`s; the runner prints them with the target
+and PASS / MISS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PROFILE_ENV = "STEPWISE_PERF_PROFILE"
+"""When set to a folder, measured sections are profiled with pyinstrument into it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a figure must meet: `value <= limit` or `ratio <= limit` (`kind` says which)."""
+
+    kind: str
+    """`ratio` (figure / baseline), `max` (the figure itself) or `report` (no target)."""
+    limit: float = 0.0
+
+    def describe(self, unit: str) -> str:
+        if self.kind == "ratio":
+            return f"<= {self.limit:g}x"
+        if self.kind == "max":
+            return f"<= {self.limit:g} {unit}"
+        return "report"
+
+
+def within_ratio(limit: float) -> Target:
+    """The figure may be at most `limit` times its baseline."""
+    return Target("ratio", limit)
+
+
+def at_most(limit: float) -> Target:
+    """The figure itself may be at most `limit` (in its unit)."""
+    return Target("max", limit)
+
+
+REPORT = Target("report")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure with the baseline it is compared with."""
+
+    bench: str
+    name: str
+    value: float
+    unit: str
+    target: Target = REPORT
+    baseline: float | None = None
+    baseline_name: str = ""
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline <= 0:
+            return None
+        return self.value / self.baseline
+
+    @property
+    def passed(self) -> bool | None:
+        """True / False against the target; None for a reported-only figure."""
+        if self.target.kind == "ratio":
+            return self.ratio is not None and self.ratio <= self.target.limit
+        if self.target.kind == "max":
+            return self.value <= self.target.limit
+        return None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "MISS", None: "-"}[self.passed]
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A compact number with its unit (`-` for None)."""
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def render_table(figures: list[Figure]) -> str:
+    """The figures as an aligned plain-text table."""
+    header = ("benchmark", "figure", "value", "baseline", "ratio", "target", "result")
+    rows = [header]
+    for f in figures:
+        base = f"{fmt(f.baseline, f.unit)} ({f.baseline_name})" if f.baseline is not None else "-"
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
+        rows.append((f.bench, f.name, fmt(f.value, f.unit), base, ratio, f.target.describe(f.unit), f.verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    notes = [f"  [{f.bench} / {f.name}] {f.note}" for f in figures if f.note]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+# --- timing ----------------------------------------------------------------------------
+
+
+def median_time(run: Callable[[], object], repeat: int) -> float:
+    """Median wall time of `run()` in seconds over `repeat` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@contextlib.contextmanager
+def profiled(name: str) -> Iterator[None]:
+    """Profile the block with pyinstrument when `STEPWISE_PERF_PROFILE` names a folder.
+
+    The text report (call tree, then the top functions by self time) goes to
+    `<folder>/<name>.txt`; without the variable this does nothing.
+    """
+    folder = os.environ.get(PROFILE_ENV)
+    if not folder:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="enabled")
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        out = Path(folder) / f"{name}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tree = profiler.output_text(unicode=True, color=False, show_all=False)
+        # The flat view names the library functions the tree view folds away.
+        flat = profiler.output_text(unicode=True, color=False, flat=True)
+        out.write_text(tree + "\n\nSelf time, flat:\n" + "\n".join(flat.splitlines()[:60]), encoding="utf-8")
+
+
+class StallMonitor:
+    """The longest time the running event loop failed to wake a periodic task.
+
+    A task sleeps `period_s` at a time; any wake-up later than that is time
+    the loop spent on something else without yielding.
+    """
+
+    def __init__(self, period_s: float = 0.002) -> None:
+        self.period_s = period_s
+        self.max_gap_s = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.period_s)
+            now = loop.time()
+            self.max_gap_s = max(self.max_gap_s, now - last - self.period_s)
+            last = now
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> float:
+        """Stop watching; returns the largest stall in seconds."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return self.max_gap_s
+
+
+# --- processes and memory ----------------------------------------------------------------
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process and its children, in MB (this process by default)."""
+    import psutil
+
+    process = psutil.Process(pid or os.getpid())
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += child.memory_info().rss
+    return total / 2**20
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in `root` and return stdout (raises on failure)."""
+    done = subprocess.run(
+        ["git", *args], cwd=root, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed in {root}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def init_repo(root: Path, *, commit: bool = True) -> Path:
+    """A git repository at `root` with a local identity; everything in it committed when `commit`."""
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "perf")
+    git(root, "config", "user.email", "perf@localhost")
+    git(root, "config", "commit.gpgsign", "false")
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "--allow-empty", "-m", "initial")
+    return root
