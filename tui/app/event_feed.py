@@ -1,0 +1,109 @@
+"""How engine events are shown in the chat and diff panes, shared by the live app and the replay.
+
+The live main screen and the replay app feed the same events into the same
+widgets; `EventFeed` is that one mapping. What only the live screen has (the
+status bar's session state, the changed-files list, the approver) stays with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tui.app.widgets.chat import ChatView
+from tui.engine.events import (
+    AssistantMessage,
+    CommandOutput,
+    EditApplied,
+    Error,
+    Event,
+    ModeChange,
+    PermissionDecision,
+    Retry,
+    Rewind,
+    StreamReset,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserMessage,
+)
+
+ShowDiff = Callable[[str, str, str], None]
+"""`show_diff(title, diff, path)`: puts a diff and its title in the diff pane."""
+
+
+def applied_title(event: EditApplied) -> str:
+    """The diff pane's title for an applied edit: the path and which hunks landed.
+
+    Examples: `Applied: app.py · 1 of 1 hunk applied`,
+    `Applied: app.py · edited by the user before applying`.
+    """
+    title = f"Applied: {event.path}"
+    if event.edited_by_user:
+        return f"{title} · edited by the user before applying"
+    if event.hunks_total:
+        noun = "hunk" if event.hunks_total == 1 else "hunks"
+        return f"{title} · {len(event.hunks_applied)} of {event.hunks_total} {noun} applied"
+    return title
+
+
+class EventFeed:
+    """Applies one event at a time to a chat pane and a diff pane."""
+
+    def __init__(self, chat: ChatView, show_diff: ShowDiff) -> None:
+        """Create the feed.
+
+        Args:
+            chat: The conversation pane.
+            show_diff: Shows an applied edit's diff (title, diff text, path).
+        """
+        self.chat = chat
+        self.show_diff = show_diff
+
+    def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
+        """Show one event; events the panes do not show (checkpoints, status, ...) are ignored."""
+        chat = self.chat
+        if isinstance(event, TextDelta):
+            chat.text_delta(event.index, event.text)
+        elif isinstance(event, ThinkingDelta):
+            chat.thinking_delta(event.index, event.text)
+        elif isinstance(event, StreamReset):
+            chat.stream_reset(event.keep_chars)
+        elif isinstance(event, AssistantMessage):
+            chat.assistant_message(event.content)
+            if event.partial:
+                chat.add_note("(interrupted: the reply above is partial)", "warning")
+        elif isinstance(event, UserMessage):
+            chat.add_user(event.text, event.attachments)
+        elif isinstance(event, ToolCall):
+            chat.add_tool_call(event.tool_use_id, event.tool, event.target, event.input)
+        elif isinstance(event, PermissionDecision):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.decided(event)
+        elif isinstance(event, CommandOutput):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.command_output(event.text)
+        elif isinstance(event, ToolResult):
+            line = chat.tool(event.tool_use_id)
+            if line is not None:
+                line.result(event)
+        elif isinstance(event, EditApplied):
+            self.show_diff(applied_title(event), event.diff, event.path)
+        elif isinstance(event, Rewind):
+            what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
+            files = len(event.written) + len(event.deleted)
+            chat.add_note(f"{what}: {files} file(s) restored.", "info")
+        elif isinstance(event, ModeChange):
+            chat.add_note(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
+        elif isinstance(event, Retry):
+            status = f" ({event.status})" if event.status else ""
+            chat.add_note(f"Retrying{status} in {event.wait_s:.1f} s, attempt {event.attempt}: {event.reason}", "warning")
+        elif isinstance(event, Error):
+            chat.add_note(f"Error ({event.kind}): {event.message}", "error")
+        elif isinstance(event, TurnEnd):
+            chat.end_assistant()
+            if event.reason not in ("end_turn", "cancelled"):
+                chat.add_note(f"Turn ended: {event.reason}", "warning")
