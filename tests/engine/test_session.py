@@ -197,3 +197,17 @@ async def test_mode_cycling_is_recorded(git_repo, model_env):
     assert [session.cycle_mode() for _ in range(3)] == ["acceptEdits", "plan", "default"]
     assert [e.new for e in session.history() if isinstance(e, ModeChange)] == ["acceptEdits", "plan", "default"]
     assert all(isinstance(c, Checkpoint) for c in session.checkpoints())
+
+
+async def test_auto_commit_also_commits_each_step_on_the_branch(git_repo, model_env):
+    import subprocess
+
+    model_env.script(tool_use("replace_string_in_file", EDIT))
+    model_env.script(text("done"))
+    session = open_session(git_repo, Scripted(), permission_mode="acceptEdits", auto_commit=True)
+    await session.run("go")
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=git_repo, capture_output=True, text=True).stdout.splitlines()
+    assert log == ["stepwise: replace_string_in_file: app.py", "initial"]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True).stdout
+    assert status == ""
+    assert len(session.checkpoints()) == 2  # undo still has its checkpoints
