@@ -211,3 +211,21 @@ async def test_auto_commit_also_commits_each_step_on_the_branch(git_repo, model_
     status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True).stdout
     assert status == ""
     assert len(session.checkpoints()) == 2  # undo still has its checkpoints
+
+
+async def test_the_system_prompt_holds_agent_skills_memory_and_environment(git_repo, model_env):
+    (git_repo / "AGENTS.md").write_text("Always run the tests.\n")
+    model_env.script(text("hi"))
+    session = open_session(git_repo, Scripted(), agent="backend-dev")
+    await session.run("go")
+    request = model_env.message_requests[0].body
+    system = "".join(block["text"] for block in request["system"])
+    assert "you are a senior backend engineer" in system.lower()
+    for skill in ("backend-patterns", "api-best-practices", "security-patterns"):
+        assert f"Skill: {skill}" in system
+    assert "Always run the tests." in system
+    assert f"Workspace: {git_repo}" in system and "Permission mode: default" in system
+    assert [tool["name"] for tool in request["tools"]] == [
+        "create_file", "replace_string_in_file", "read_file", "grep_search", "run_in_terminal"
+    ]
+    assert request["model"] == "claude-haiku-5-5"
