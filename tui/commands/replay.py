@@ -5,17 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.engine.session_log import SessionLogError, find_session, read_session
+from tui.commands.session_ref import open_record
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        record = read_session(find_session(args.session))
-    except SessionLogError as exc:
-        print(f"stepwise: {exc}", file=sys.stderr)
+    record = open_record(args.session)
+    if record is None:
         return 2
-    for problem in record.problems:
-        print(f"stepwise: warning: {problem}", file=sys.stderr)
     if args.verify:
         return _verify(record, args.rerun_commands)
     from tui.replay.app import ReplayApp
