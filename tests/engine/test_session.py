@@ -229,3 +229,19 @@ async def test_the_system_prompt_holds_agent_skills_memory_and_environment(git_r
         "create_file", "replace_string_in_file", "read_file", "grep_search", "run_in_terminal"
     ]
     assert request["model"] == "claude-haiku-5-5"
+
+
+async def test_resume_keeps_the_mode_and_a_flag_overrides_it(git_repo, model_env):
+    model_env.script(text("one"))
+    first = open_session(git_repo, Scripted(), permission_mode="acceptEdits")
+    await first.run("go")
+    first.set_mode("plan")
+    await first.close()
+    again = open_session(git_repo, Scripted(), continue_latest=True)
+    assert again.id == first.id and again.mode == "plan"
+    await again.close()
+    flagged = open_session(git_repo, Scripted(), continue_latest=True, permission_mode="default")
+    assert flagged.mode == "default"
+    await flagged.close()
+    record = read_session(first.path)
+    assert [(e.new, e.by) for e in record.events if isinstance(e, ModeChange)] == [("plan", "user"), ("default", "flag")]

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.approval import Approver
 from tui.engine.conversation import Conversation
@@ -27,8 +27,20 @@ from tui.engine.events import (
     TurnEnd,
 )
 from tui.engine.loop import AgentLoop, LoopConfig, ModelProvider, TurnOutcome
-from tui.engine.session_log import SessionLogError, SessionWriter, find_session, list_sessions, new_session_id, read_session, session_path
+from tui.engine.session_log import (
+    SessionLogError,
+    SessionRecord,
+    SessionWriter,
+    find_session,
+    list_sessions,
+    new_session_id,
+    read_session,
+    session_path,
+)
 from tui.engine.tools.base import ToolContext
+
+if TYPE_CHECKING:
+    from tui.engine.sandbox import Sandbox
 
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
@@ -120,7 +132,9 @@ class Session:
         self.model = resolved.resolved
 
         try:
-            mode = canonical_mode(options.permission_mode or agent.permission_mode or "default")
+            # A resumed session keeps its mode (its ModeChange events replay below); a flag overrides it.
+            requested_mode = options.permission_mode and canonical_mode(options.permission_mode)
+            mode = requested_mode or (record.header.permission_mode if record else agent.permission_mode)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
         rules, rule_warnings = load_rules(self.root, cli_allow=options.allow, cli_deny=options.deny)
@@ -138,7 +152,7 @@ class Session:
             tool_names.append("exit_plan_mode")
         config = LoopConfig(
             model=self.model,
-            system=self._system_blocks(settings),
+            system=self._system_blocks(),
             tools=schemas(tool_names),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
@@ -181,9 +195,11 @@ class Session:
             save_rule=lambda rule: save_rule(self.root, rule),
             on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
         )
+        if record and requested_mode:
+            self.set_mode(requested_mode, by="flag")
         return self
 
-    def _load_record(self, options: SessionOptions):
+    def _load_record(self, options: SessionOptions) -> SessionRecord:
         try:
             if options.resume:
                 path = find_session(options.resume)
@@ -196,7 +212,7 @@ class Session:
         except SessionLogError as exc:
             raise SessionError(str(exc)) from None
 
-    def _sandbox(self, wanted: bool):
+    def _sandbox(self, wanted: bool) -> Sandbox | None:
         """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
         if not wanted:
             return None
@@ -210,7 +226,7 @@ class Session:
             )
         return sandbox
 
-    def _system_blocks(self, settings: Any) -> list[dict[str, Any]]:
+    def _system_blocks(self) -> list[dict[str, Any]]:
         from tui.engine.memory import memory_sections
         from tui.engine.skills import skill_sections
 
