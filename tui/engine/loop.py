@@ -18,6 +18,7 @@ from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest, Approve
 from tui.engine.conversation import Conversation, tool_result_block, user_content
 from tui.engine.events import (
     AssistantMessage,
+    CommandOutput,
     EditApplied,
     Error,
     Event,
@@ -218,8 +219,6 @@ class AgentLoop:
         self.context.on_output = self._output_listener(tool_use_id)
         try:
             output = await tool.execute(action, self.context, approval)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001 - a tool bug must not kill the session
             output = ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True)
         finally:
@@ -317,8 +316,6 @@ class AgentLoop:
         return text
 
     def _output_listener(self, tool_use_id: str) -> Callable[[str], None]:
-        from tui.engine.events import CommandOutput
-
         return lambda text: self.emit(CommandOutput(tool_use_id=tool_use_id, text=text))
 
     def _leave_plan_mode(self) -> None:
