@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rich.segment import Segment
+from textual.app import App, ComposeResult
+from textual.widget import Widget
 from textual.widgets import Markdown
 
 from tests.app.fakes import Pause, Say, Think, make_app, until
 from tui.app.app import StepwiseApp
-from tui.app.widgets.chat import MAX_CHAT_WIDGETS, ChatNote, StreamingMarkdown, ThinkingView
+from tui.app.widgets.chat import MAX_CHAT_WIDGETS, PART_CHARS, ChatNote, StreamingMarkdown, ThinkingView
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
@@ -29,7 +32,7 @@ async def test_streamed_text_ends_up_in_the_markdown_widget(tmp_path: Path) -> N
         await until(pilot, lambda: not session.busy, "the turn")
         await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text")
         (block,) = app.main.chat.text_blocks
-        assert isinstance(block, Markdown)
+        assert block.query(Markdown)  # shown as Markdown parts
         assert block.received == REPLY
         assert block.query("MarkdownFence")  # the code fence was parsed as a block
 
@@ -167,3 +170,78 @@ async def test_a_resumed_session_shows_its_history(tmp_path: Path) -> None:
         assert "earlier question" in str(app.main.chat.query_one(".user-message").render())
         line = app.main.chat.tool("t1")
         assert "done" in str(line.title) and "0.3 s" in str(line.title)
+
+
+# --- long replies: streamed in parts, rendered as the whole ----------------------------
+
+LONG_REPLY = "".join(
+    f"## Step {n}\n\n"
+    + " ".join(f"word{n}_{i}" for i in range(60))
+    + ".\n\n- first point\n- second point with `code`\n\n"
+    + f"```python\ndef step_{n}():\n\n    return {n}\n```\n\n"
+    + "Closing words of the step, with **bold** and _emphasis_.\n\n"
+    for n in range(12)
+)
+
+
+class _OneWidget(App[None]):
+    """Shows one widget in a tall screen, so the whole reply is drawn."""
+
+    CSS = "Markdown { padding: 0; }"
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+def _screen_lines(app: App[None]) -> list[list[Segment]]:
+    return [list(strip) for strip in app.screen._compositor.render_strips()]
+
+
+async def _rendered_whole(text: str) -> list[list[Segment]]:
+    app = _OneWidget(Markdown(text))
+    async with app.run_test(size=(100, 400)) as pilot:
+        await pilot.pause()
+        return _screen_lines(app)
+
+
+async def _rendered_streamed(text: str, piece: int) -> tuple[list[list[Segment]], int]:
+    block = StreamingMarkdown()
+    app = _OneWidget(block)
+    async with app.run_test(size=(100, 400)) as pilot:
+        for start in range(0, len(text), piece):
+            block.feed(text[start : start + piece])
+            if start // piece % 7 == 0:
+                await pilot.pause()  # some pieces reach the parts one frame at a time, others together
+        await block.finish(text)
+        await until(pilot, lambda: block.complete and block.source == text, "every part")
+        await pilot.pause()
+        return _screen_lines(app), len(block.query_children(Markdown))
+
+
+async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whole() -> None:
+    assert len(LONG_REPLY) > 4 * PART_CHARS
+    whole = await _rendered_whole(LONG_REPLY)
+    streamed, parts = await _rendered_streamed(LONG_REPLY, 37)
+    assert parts > 3
+    assert streamed == whole
+
+
+async def test_a_reply_with_a_link_definition_ends_as_one_document() -> None:
+    text = "See [the guide][g] first.\n\n" + LONG_REPLY + "[g]: https://example.com/guide\n"
+    whole = await _rendered_whole(text)
+    streamed, parts = await _rendered_streamed(text, 200)
+    assert parts == 1
+    assert streamed == whole
+
+
+async def test_a_resumed_long_reply_is_built_in_parts_that_render_as_the_whole() -> None:
+    block = StreamingMarkdown(LONG_REPLY)
+    app = _OneWidget(block)
+    async with app.run_test(size=(100, 400)) as pilot:
+        await until(pilot, lambda: block.complete and block.source == LONG_REPLY, "every part")
+        assert len(block.query_children(Markdown)) > 3
+        assert _screen_lines(app) == await _rendered_whole(LONG_REPLY)

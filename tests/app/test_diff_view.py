@@ -1,4 +1,4 @@
-"""The diff pane: parsing, layout, hunk navigation and selection, highlighting, themes."""
+"""The diff pane: layout, hunk navigation and selection, deferred highlighting, themes."""
 
 from __future__ import annotations
 
@@ -11,39 +11,10 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from tests.app.test_diff_model import GIT_DIFF
 from tui.app.themes import DiffColors, register_all
-from tui.app.widgets.diff_view import DiffView, parse_unified_diff
+from tui.app.widgets.diff_view import DiffView
 from tui.engine.proposals import Proposal
-
-GIT_DIFF = """\
-diff --git a/src/app.py b/src/app.py
-index 1111111..2222222 100644
---- a/src/app.py
-+++ b/src/app.py
-@@ -1,4 +1,4 @@ def main():
- import os
--x = compute(1)
-+x = compute(2)
- y = 3
- z = 4
-diff --git a/db/schema.sql b/db/schema.sql
-new file mode 100644
-index 0000000..3333333
---- /dev/null
-+++ b/db/schema.sql
-@@ -0,0 +1,2 @@
-+-- comment that looks like a header
-+create table t (id int);
-diff --git a/old.txt b/old.txt
-deleted file mode 100644
---- a/old.txt
-+++ /dev/null
-@@ -1 +0,0 @@
--gone
-\\ No newline at end of file
-diff --git a/logo.png b/logo.png
-Binary files a/logo.png and b/logo.png differ
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -96,48 +67,6 @@ async def _settled(app: App[None], pilot: Pilot[None]) -> None:
         with contextlib.suppress(WorkerCancelled):
             await worker.wait()
     await pilot.pause()
-
-
-# --- parsing ------------------------------------------------------------------
-
-
-def test_parse_multi_file_git_diff() -> None:
-    files = parse_unified_diff(GIT_DIFF)
-    assert [f.path for f in files] == ["src/app.py", "db/schema.sql", "old.txt", "logo.png"]
-    app_py, schema, old, logo = files
-    assert (app_py.added, app_py.removed) == (1, 1)
-    assert schema.is_new_file
-    assert schema.hunks[0].lines[0].text == "-- comment that looks like a header"
-    assert old.is_deleted and old.hunks[0].lines[-1].sign == "\\"
-    assert logo.notes == ("binary file",) and logo.hunks == ()
-    assert [h.index for f in files for h in f.hunks] == [0, 1, 2]
-
-
-def test_parse_numbers_lines_and_pairs_changes() -> None:
-    (app_py,) = parse_unified_diff(GIT_DIFF.split("diff --git a/db")[0])
-    lines = app_py.hunks[0].lines
-    assert [(line.sign, line.old_no, line.new_no) for line in lines] == [
-        (" ", 1, 1),
-        ("-", 2, None),
-        ("+", None, 2),
-        (" ", 3, 3),
-        (" ", 4, 4),
-    ]
-    assert lines[1].partner == 2 and lines[2].partner == 1 and lines[0].partner is None
-
-
-def test_parse_ignores_garbage_and_uses_the_given_path() -> None:
-    files = parse_unified_diff("random text\n@@ -3,2 +3,2 @@\n a\n-b\n+c\ntrailing junk\n", "given.py")
-    assert len(files) == 1 and files[0].path == "given.py"
-    assert [line.sign for line in files[0].hunks[0].lines] == [" ", "-", "+"]
-    assert parse_unified_diff("not a diff at all") == ()
-
-
-def test_proposal_hunk_indices_match_the_engine() -> None:
-    proposal = _three_hunk_proposal()
-    (diff_file,) = parse_unified_diff(proposal.diff, proposal.rel_path)
-    assert [h.index for h in diff_file.hunks] == [h.index for h in proposal.hunks]
-    assert [h.header.split(" @@")[0] + " @@" for h in diff_file.hunks] == [h.header for h in proposal.hunks]
 
 
 # --- the widget -----------------------------------------------------------------
@@ -313,6 +242,32 @@ async def test_large_file_renders_plain_first_then_highlighted() -> None:
         await pilot.pause()
         # Viewport row 5 (below the fixed header) shows content row 19,004: new line 19,004.
         assert "19004 +    return value + 9501" in view.render_line(5).text
+
+
+async def test_off_screen_hunks_are_highlighted_when_scrolled_to() -> None:
+    old_lines = [f"value_{i} = {i}\n" for i in range(3_000)]
+    new_lines = [line.replace(" = ", " = 10 * ") if i % 100 == 50 else line for i, line in enumerate(old_lines)]
+    app = DiffApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(DiffView)
+        view.show_proposal(_proposal("".join(old_lines), "".join(new_lines), "many.py"))
+        await _settled(app, pilot)
+        assert view.hunk_count == 30 and view.is_highlighted
+
+        def coloured(y: int) -> bool:
+            # Plain text keeps `value_1 = 1` in one segment; Pygments makes "=" a token of its own.
+            return any(segment.text == "=" for segment in view.render_line(y))
+
+        assert coloured(2)
+        # Scrolled synchronously: no worker could have delivered yet, so the last
+        # hunk is plain only if it was not highlighted along with the first screen.
+        view.scroll_to(y=view.virtual_size.height, animate=False, immediate=True)
+        last_row = view.size.height - 2
+        assert "value_2950" in view.render_line(last_row).text or "value_2952" in view.render_line(last_row).text
+        assert not view.is_highlighted and not coloured(last_row)
+
+        await _settled(app, pilot)
+        assert view.is_highlighted and coloured(last_row)
 
 
 async def test_theme_change_recolours_the_diff() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -126,3 +127,16 @@ def test_hard_limits(tmp_path, tmp_path_factory):
     with pytest.raises(WriteRefused, match="hard links"):
         apply_proposal(_proposal(root, "linked.txt", None, "y\n"), root)
     assert not outside.exists() and target.read_text() == "x\n"
+
+
+def test_computing_hunks_leaves_the_garbage_collector_as_it_found_it():
+    new = OLD.replace("line 2\n", "LINE 2\n")
+    assert gc.isenabled()
+    assert len(compute_hunks(OLD, new)) == 1
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(compute_hunks(OLD, new)) == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

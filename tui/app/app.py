@@ -2,8 +2,9 @@
 
 The first frame appears before the session exists: the session factory (which
 imports the SDK and opens git) runs in a worker after mount, with "starting…"
-in the status bar meanwhile. Engine events reach the main screen as messages;
-the approver shows the permission pane and waits for the user.
+in the status bar meanwhile. Engine events reach the main screen as messages
+(stream deltas merged, at most one batch per frame); the approver shows the
+permission pane and waits for the user.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 
 from tui.app.approver import AppApprover, PendingApproval
+from tui.app.event_batch import EventBatch
 from tui.app.mentions import list_files, match_files, read_attachments
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
 from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, parse_slash
+from tui.app.widgets.chat import FRAME_S
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
 from tui.engine.approval import Approver
 from tui.engine.events import Event
-from tui.engine.permissions import MODES
 
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
@@ -104,6 +107,8 @@ class StepwiseApp(App[int]):
         self._files: list[str] | None = None
         self._saved_theme = ""
         self._theme_warnings: list[str] = []
+        self._deltas = EventBatch()
+        self._deltas_timer: Timer | None = None
         self.main = MainScreen(self.approver, self.complete)
 
     # --- start-up -------------------------------------------------------------------
@@ -158,7 +163,20 @@ class StepwiseApp(App[int]):
             self._run_turn(prompt, [])
 
     def _on_session_event(self, event: Event) -> None:
+        # Deltas reach the screen once per frame, merged; any other event first posts those queued.
+        if self._deltas.add(event):
+            if self._deltas_timer is None:
+                self._deltas_timer = self.set_timer(FRAME_S, self._post_deltas)
+            return
+        self._post_deltas()
         self.main.post_message(EngineEvent(event))
+
+    def _post_deltas(self) -> None:
+        if self._deltas_timer is not None:
+            self._deltas_timer.stop()
+            self._deltas_timer = None
+        for event in self._deltas.take():
+            self.main.post_message(EngineEvent(event))
 
     def _present_approval(self, pending: PendingApproval) -> None:
         self.main.post_message(ApprovalRequested(pending))
@@ -295,6 +313,8 @@ class StepwiseApp(App[int]):
         note = self.main.chat.add_note
         if name == "mode":
             if not argument:
+                from tui.engine.permissions import MODES
+
                 note(f"Mode: {session.mode}. Modes: {', '.join(MODES)} (Shift+Tab cycles)")
                 return
             try:

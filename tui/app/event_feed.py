@@ -7,19 +7,18 @@ status bar's session state, the changed-files list, the approver) stays with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from textual.widget import AwaitMount
+
+from tui.app.chat_history import PARTIAL_NOTE, event_note, fold_history
 from tui.app.widgets.chat import ChatView
 from tui.engine.events import (
     AssistantMessage,
     CommandOutput,
     EditApplied,
-    Error,
     Event,
-    ModeChange,
     PermissionDecision,
-    Retry,
-    Rewind,
     StreamReset,
     TextDelta,
     ThinkingDelta,
@@ -62,7 +61,7 @@ class EventFeed:
         self.show_diff = show_diff
 
     def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
-        """Show one event; events the panes do not show (checkpoints, status, ...) are ignored."""
+        """Show one live event; events the panes do not show (checkpoints, status, ...) are ignored."""
         chat = self.chat
         if isinstance(event, TextDelta):
             chat.text_delta(event.index, event.text)
@@ -73,7 +72,7 @@ class EventFeed:
         elif isinstance(event, AssistantMessage):
             chat.assistant_message(event.content)
             if event.partial:
-                chat.add_note("(interrupted: the reply above is partial)", "warning")
+                chat.add_note(PARTIAL_NOTE, "warning")
         elif isinstance(event, UserMessage):
             chat.add_user(event.text, event.attachments)
         elif isinstance(event, ToolCall):
@@ -92,18 +91,24 @@ class EventFeed:
                 line.result(event)
         elif isinstance(event, EditApplied):
             self.show_diff(applied_title(event), event.diff, event.path)
-        elif isinstance(event, Rewind):
-            what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
-            files = len(event.written) + len(event.deleted)
-            chat.add_note(f"{what}: {files} file(s) restored.", "info")
-        elif isinstance(event, ModeChange):
-            chat.add_note(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
-        elif isinstance(event, Retry):
-            status = f" ({event.status})" if event.status else ""
-            chat.add_note(f"Retrying{status} in {event.wait_s:.1f} s, attempt {event.attempt}: {event.reason}", "warning")
-        elif isinstance(event, Error):
-            chat.add_note(f"Error ({event.kind}): {event.message}", "error")
         elif isinstance(event, TurnEnd):
             chat.end_assistant()
-            if event.reason not in ("end_turn", "cancelled"):
-                chat.add_note(f"Turn ended: {event.reason}", "warning")
+        note = event_note(event)
+        if note is not None:
+            chat.add_note(note.text, note.kind)
+
+    def show_history(self, events: Iterable[Event]) -> AwaitMount:
+        """Show a session's logged events at once: only the chat's last entries are built.
+
+        Each assistant message is rendered once from its final text; the older
+        entries wait in the chat until the user scrolls up to them. The diff
+        pane shows the last applied edit.
+
+        Returns:
+            Awaitable: done when the chat's widgets are mounted and rendered.
+        """
+        history = fold_history(events)
+        mounted = self.chat.show_history(history.entries)
+        if history.last_edit is not None:
+            self.show_diff(applied_title(history.last_edit), history.last_edit.diff, history.last_edit.path)
+        return mounted

@@ -43,6 +43,8 @@ MAX_RETRY_AFTER_S = 60.0
 MAX_BACKOFF_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
+YIELD_EVERY_S = 0.005
+"""A stream that is read faster than it is parsed yields to the event loop this often."""
 """The API pings during long streams, so two minutes of silence means the connection is gone."""
 RETRY_STATUSES = frozenset({408, 409, 429})
 RETRY_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
@@ -415,12 +417,19 @@ class AnthropicProvider:
 
         try:
             stream = await client.messages.create(**params, stream=True)
+            loop = asyncio.get_running_loop()
+            yielded = loop.time()
             async with stream:
                 async for event in stream:
                     attempt.handle(event)
                     # Checked per event so a cancel from an `emit` listener stops at once.
                     if cancel.is_set():
                         return _CANCELLED
+                    if loop.time() - yielded >= YIELD_EVERY_S:
+                        # Events that arrived in one read are parsed without any await that
+                        # suspends: let the loop (a UI drawing the deltas) run now and then.
+                        await asyncio.sleep(0)
+                        yielded = loop.time()
         except anthropic.APIStatusError as exc:
             return _status_failure(exc)
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:

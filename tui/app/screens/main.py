@@ -7,6 +7,7 @@ engine produced them.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -15,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from tui.app.approver import AppApprover, PendingApproval
@@ -37,6 +39,17 @@ from tui.engine.events import (
 
 if TYPE_CHECKING:
     from tui.engine.session import Session
+
+
+def _freeze_long_lived() -> None:
+    """Exempt what lives on (the history, the app's widgets) from the full garbage collections.
+
+    A resumed history holds hundreds of thousands of objects; every full
+    collection walked all of them, a 100-200 ms pause that showed as a frozen
+    frame while scrolling. Garbage is collected first so none of it is kept.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class EngineEvent(Message):
@@ -103,12 +116,20 @@ class MainScreen(Screen[None]):
     # --- session ------------------------------------------------------------------
 
     def show_session(self, session: Session) -> None:
-        """Show a (new or resumed) session: its history, its state and its files."""
+        """Show a (new or resumed) session: its history, its state and its files.
+
+        The history is shown at once (only its last messages are built); the
+        totals come from the session, which has already counted every event.
+        """
         self.session = session
-        for event in session.history():
-            self.handle_event(event)
+        mounted = self.feed.show_history(session.history())
         self.refresh_state()
         self.refresh_files()
+        self.run_worker(self._history_shown(mounted), group="history")
+
+    async def _history_shown(self, mounted: AwaitMount) -> None:
+        await mounted
+        _freeze_long_lived()
 
     def refresh_state(self, activity: str | None = None, detail: str = "") -> None:
         """Update the status bar from the session (and the current activity)."""

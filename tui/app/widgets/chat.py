@@ -1,27 +1,39 @@
 """The chat pane: user and assistant messages, thinking, tool calls and notes.
 
-Model text streams into a Textual `Markdown` widget through its
-`MarkdownStream`; deltas are coalesced per frame so a fast stream costs one
-append per frame, not one per delta. Old widgets are pruned so long sessions
+Model text streams into a column of Textual `Markdown` parts; deltas are
+coalesced per frame so a fast stream costs one append per frame, not one per
+delta, and only the last part is ever re-parsed. Textual's Markdown (and its
+parser) is imported on the first assistant message, not at start-up. Old widgets are pruned so long sessions
 stay responsive (Textual does not virtualise widget lists).
 """
 
 from __future__ import annotations
 
+import asyncio
+
+from textual import events
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widget import AwaitMount, Widget
+from textual.widgets import Collapsible, Static
 
+from tui.app.chat_history import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
+from tui.app.markdown_split import CutFinder, has_link_definitions, split_markdown
 from tui.app.widgets.tool_call import ToolCallView
 from tui.engine.terminal import sanitize_terminal_text
 
 FRAME_S = 1 / 60
 """Deltas arriving within one frame become one Markdown append."""
+PART_CHARS = 1_000
+BACKFILL_CHARS = 4_000
+"""Characters of the parts above the end built per frame after a fast stream or a resume."""
+"""A streamed reply starts a new Markdown part at the first safe cut after this many characters."""
 MAX_CHAT_WIDGETS = 200
 """Message widgets kept mounted; older ones become the "N earlier messages" line."""
+OLDER_CHUNK = 8
+"""Earlier messages built at a time when the user scrolls up past the oldest shown."""
 
 
 class ChatNote(Static):
@@ -48,16 +60,80 @@ class UserMessageView(Static):
         super().__init__(Content(shown), classes="user-message")
 
 
-class StreamingMarkdown(Markdown):
-    """A Markdown widget fed in small pieces, at most one append per frame."""
+class StreamingMarkdown(Widget):
+    """Assistant Markdown fed in small pieces, shown as a column of `Markdown` parts.
+
+    Textual's Markdown costs about 20 us a character to build and lay out, and
+    its widgets make every later layout slower, so a long reply is never one
+    document:
+
+    - pending text is appended at most once per frame, to the last part only;
+    - a new part starts at a safe cut (`tui.app.markdown_split`) once the last
+      holds `PART_CHARS` characters, so an append re-parses a bounded tail and
+      finishing costs nothing;
+    - when one flush brings several parts (a fast stream, a resumed message),
+      the last one, which is what an anchored chat shows, is built at once; the
+      ones above it are built afterwards, one a frame, so no step blocks the
+      event loop for long.
+    """
+
+    DEFAULT_CSS = """
+    StreamingMarkdown {
+        height: auto;
+        layout: vertical;
+    }
+    StreamingMarkdown > Markdown {
+        padding: 0;
+        margin: 0;
+    }
+    """
 
     def __init__(self, markdown: str = "", classes: str | None = None) -> None:
-        super().__init__(sanitize_terminal_text(markdown), classes=classes)
-        self._pending: list[str] = []
-        self._stream: MarkdownStream | None = None
-        self._flush_timer: Timer | None = None
+        """Create the widget.
+
+        Args:
+            markdown: Text shown at once (a resumed message); more can be fed.
+            classes: CSS classes.
+        """
+        super().__init__(classes=classes)
         self.received = ""
         """Everything fed so far (sanitised), for tests and for the final check."""
+        self._start(sanitize_terminal_text(markdown))
+        self._flush_timer: Timer | None = None
+        self._lock = asyncio.Lock()
+        self._backfill: list[tuple[Widget, Widget, int]] = []
+        """(part, the part it goes before, its length) still to mount, the nearest to the end last."""
+        self._backfill_timer: Timer | None = None
+
+    def _start(self, text: str) -> None:
+        """Reset the cut state to `text` as the initial content (built by `compose`)."""
+        self.received = text
+        self._shown = len(text)
+        """How much of `received` the parts hold or are queued to hold."""
+        self._cuts = CutFinder()
+        self._cuts.scan(text)
+        self._whole = has_link_definitions(text)
+        """A link definition was seen: the reply is shown as one document."""
+        parts = [text] if self._whole else split_markdown(text, PART_CHARS)
+        self._part_start = len(text) - len(parts[-1])
+        self._initial_parts = parts if text else []
+
+    def compose(self) -> ComposeResult:
+        # Only what was there before any feed: fed text is appended by `_flush`.
+        parts, self._initial_parts = self._initial_parts, []
+        if parts:
+            last = self._new_parts(parts)
+            yield last
+
+    def on_mount(self) -> None:
+        self._schedule_backfill()
+
+    @property
+    def source(self) -> str:
+        """The Markdown shown so far (all mounted parts)."""
+        from textual.widgets import Markdown
+
+        return "".join(part.source for part in self.query_children(Markdown))
 
     def feed(self, text: str) -> None:
         """Queue a piece of Markdown; it is appended on the next frame.
@@ -69,22 +145,79 @@ class StreamingMarkdown(Markdown):
         if not clean:
             return
         self.received += clean
-        self._pending.append(clean)
         if self._flush_timer is None:
             self._flush_timer = self.set_timer(FRAME_S, self._flush)
 
     async def _flush(self) -> None:
         self._flush_timer = None
-        if not self._pending:
+        if self._lock.locked():
+            return  # the running flush takes what was queued meanwhile
+        async with self._lock:
+            while self._shown < len(self.received):
+                await self._show(len(self.received))
+
+    async def _show(self, end: int) -> None:
+        """Show `received[_shown:end]`: the last part's tail, then any new parts."""
+        from textual.widgets import Markdown
+
+        text = self.received
+        start, self._shown = self._shown, end
+        self._whole = self._whole or has_link_definitions(text[start:end])
+        bounds = [start]
+        for cut in self._cuts.scan(text[:end]):
+            if not self._whole and cut - self._part_start >= PART_CHARS:
+                bounds.append(cut)
+                self._part_start = cut
+        bounds.append(end)
+        tail = text[bounds[0] : bounds[1]]
+        if tail:
+            parts = self.query_children(Markdown)
+            if parts:
+                await parts.last().append(tail)
+            else:
+                await self.mount(Markdown(tail))
+        if len(bounds) > 2:
+            pieces = [text[a:b] for a, b in zip(bounds[1:-1], bounds[2:], strict=True)]
+            await self.mount(self._new_parts(pieces))
+            self._schedule_backfill()
+
+    def _new_parts(self, pieces: list[str]) -> Widget:
+        """The last piece's part, to mount now; the others are queued for the backfill."""
+        from textual.widgets import Markdown
+
+        parts = [Markdown(piece) for piece in pieces]
+        self._backfill.extend(zip(parts, parts[1:], map(len, pieces)))
+        return parts[-1]
+
+    def _schedule_backfill(self) -> None:
+        if self._backfill and self._backfill_timer is None:
+            self._backfill_timer = self.set_timer(FRAME_S, self._backfill_step)
+
+    async def _backfill_step(self) -> None:
+        """Mount the parts just above the built ones, about `BACKFILL_CHARS` characters' worth.
+
+        Each mount re-lays out the whole screen, which costs more the more
+        widgets it holds, so parts go in runs rather than one by one.
+        """
+        self._backfill_timer = None
+        if not self._backfill:
             return
-        chunk = "".join(self._pending)
-        self._pending.clear()
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        await self._stream.write(chunk)
+        part, before, size = self._backfill.pop()
+        run = [part]
+        while self._backfill and self._backfill[-1][1] is run[0] and size < BACKFILL_CHARS:
+            part, _, length = self._backfill.pop()
+            run.insert(0, part)
+            size += length
+        await self.mount_all(run, before=before)
+        self._schedule_backfill()
+
+    @property
+    def complete(self) -> bool:
+        """Every part is built and everything fed is shown."""
+        return not self._backfill and self._shown == len(self.received) and not self._lock.locked()
 
     async def finish(self, full_text: str | None = None) -> None:
-        """Flush what is queued and stop streaming.
+        """Show what is queued and stop streaming.
 
         Args:
             full_text: The complete text when known (an `AssistantMessage`);
@@ -92,15 +225,18 @@ class StreamingMarkdown(Markdown):
         """
         if self._flush_timer is not None:
             self._flush_timer.stop()
-        await self._flush()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        if full_text is not None:
-            clean = sanitize_terminal_text(full_text)
-            if clean != self.received:
-                self.received = clean
-                await self.update(clean)
+            self._flush_timer = None
+        async with self._lock:
+            if self._shown < len(self.received):
+                await self._show(len(self.received))
+            clean = self.received if full_text is None else sanitize_terminal_text(full_text)
+            split = self._whole and len(self._backfill) + len(self.query_children("Markdown")) > 1
+            if clean != self.received or split:
+                # The stream missed some text, or a link definition needs one document: show it afresh.
+                self._backfill.clear()
+                self._start(clean)
+                await self.recompose()
+                self._schedule_backfill()
 
 
 class ThinkingView(Collapsible):
@@ -124,6 +260,10 @@ class ChatView(VerticalScroll):
         super().__init__(id=id)
         self._earlier = Static("", classes="earlier-messages")
         self._pruned = 0
+        self._older: list[ChatEntry] = []
+        """What comes before the oldest mounted message, not built until the user scrolls up to it."""
+        self._entries: dict[Widget, ChatEntry] = {}
+        """What each widget built from an entry shows, so it can be rebuilt once pruned."""
         self._text_blocks: dict[int, StreamingMarkdown] = {}
         self._thinking_blocks: dict[int, ThinkingView] = {}
         self._tools: dict[str, ToolCallView] = {}
@@ -236,19 +376,138 @@ class ChatView(VerticalScroll):
         self._text_blocks.clear()
         self._thinking_blocks.clear()
         self._pruned = 0
+        self._older.clear()
+        self._entries.clear()
         self._earlier.display = False
 
-    def _prune(self) -> None:
+    def _prune(self, limit: int = MAX_CHAT_WIDGETS) -> None:
+        """Unmount the oldest messages beyond `limit`; those that can be rebuilt wait in `_older`."""
         # Blocks still streaming stay mounted: their deltas keep arriving.
         streaming = {*self._text_blocks.values(), *self._thinking_blocks.values(), self._earlier}
-        messages = [child for child in self.children if child not in streaming]
-        excess = len(messages) - MAX_CHAT_WIDGETS
+        # A removed widget stays a child until the removal is processed; it reports itself hidden.
+        messages = [child for child in self.children if child not in streaming and child.display]
+        excess = len(messages) - limit
         if excess <= 0:
             return
-        for widget in messages[:excess]:
+        pruned = messages[:excess]
+        entries = [self._entry_of(widget) for widget in pruned]
+        for widget in pruned:
             if isinstance(widget, ToolCallView):
                 self._tools.pop(widget.tool_use_id, None)
+            self._entries.pop(widget, None)
             widget.remove()
-        self._pruned += excess
-        self._earlier.update(Content(f"… {self._pruned} earlier messages (see /export for the whole session)"))
+        rebuildable = [entry for entry in entries if entry is not None]
+        if not self._pruned and len(rebuildable) == len(entries):
+            self._older.extend(rebuildable)
+        else:
+            # A live tool call or stream cannot be rebuilt, so nothing before it can be shown in order.
+            self._pruned += len(self._older) + excess
+            self._older.clear()
+        self._show_earlier()
+
+    # --- history: built only when shown ----------------------------------------
+
+    def show_history(self, entries: list[ChatEntry]) -> AwaitMount:
+        """Show a resumed session's entries after what is shown, building only the last ones.
+
+        At most `MAX_CHAT_WIDGETS` messages stay mounted; everything before
+        them (including what was shown before the history) waits, unbuilt,
+        until the user scrolls up to it.
+
+        Args:
+            entries: The history's entries, oldest first (see `fold_history`).
+
+        Returns:
+            Awaitable: done when the widgets are mounted with their content rendered.
+        """
+        hidden = max(len(entries) - MAX_CHAT_WIDGETS, 0)
+        if hidden:
+            # What is already shown now precedes the hidden part of the history.
+            self._prune(limit=0)
+            self._older.extend(entries[:hidden])
+        mounted = self.mount_all([self._entry_widget(entry) for entry in entries[hidden:]])
+        self._prune()
+        self._show_earlier()
+        return mounted
+
+    @property
+    def older_count(self) -> int:
+        """Earlier messages not built yet that scrolling up would show."""
+        return len(self._older)
+
+    def load_older(self, count: int = OLDER_CHUNK) -> int:
+        """Build the `count` messages before the oldest shown; the view stays on what it showed.
+
+        Returns:
+            How many messages were added (0 when there are none left).
+        """
+        if not self._older:
+            return 0
+        chunk = self._older[-count:]
+        del self._older[-count:]
+        oldest = next((child for child in self.children if child is not self._earlier and child.display), None)
+        self.mount_all([self._entry_widget(entry) for entry in chunk], after=self._earlier)
+        self._show_earlier()
+        if oldest is not None:
+            self.call_after_refresh(self.scroll_to_widget, oldest, animate=False, top=True)
+        return len(chunk)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value and self._older:
+            self.load_older()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        # Scrolling up at the top (or in a chat too short to scroll) moves no scrollbar.
+        if self.scroll_y <= 0 and self._older:
+            self.load_older()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is self._earlier and self._older:
+            self.load_older()
+
+    def _show_earlier(self) -> None:
+        if self._older:
+            text = f"… {len(self._older)} earlier messages: scroll up or click here to show more"
+        elif self._pruned:
+            text = f"… {self._pruned} earlier messages (see /export for the whole session)"
+        else:
+            self._earlier.display = False
+            return
+        self._earlier.update(Content(text))
         self._earlier.display = True
+
+    def _entry_of(self, widget: Widget) -> ChatEntry | None:
+        """What a mounted message shows, if it can be rebuilt from that."""
+        entry = self._entries.get(widget)
+        if entry is None and isinstance(widget, ChatNote):
+            kind = next((name[1:] for name in widget.classes if name.startswith("-")), "info")
+            entry = NoteEntry(widget.text, kind)
+        return entry
+
+    def _entry_widget(self, entry: ChatEntry) -> Widget:
+        """Build the widget of an entry in its final state (nothing streams)."""
+        widget: Widget
+        if isinstance(entry, NoteEntry):
+            widget = ChatNote(entry.text, entry.kind)
+        elif isinstance(entry, UserEntry):
+            widget = UserMessageView(entry.text, entry.attachments)
+        elif isinstance(entry, TextEntry):
+            widget = StreamingMarkdown(entry.text, classes="assistant-text")
+        elif isinstance(entry, ThinkingEntry):
+            widget = ThinkingView()
+            widget.feed(entry.text)
+        else:
+            widget = self._tool_widget(entry)
+        self._entries[widget] = entry
+        return widget
+
+    def _tool_widget(self, entry: ToolEntry) -> ToolCallView:
+        call = entry.call
+        view = ToolCallView(call.tool_use_id, call.tool, call.target, call.input)
+        if entry.decision is not None:
+            view.decided(entry.decision)
+        if entry.result is not None:
+            view.result(entry.result)
+        self._tools[call.tool_use_id] = view
+        return view

@@ -1,11 +1,11 @@
 """The diff pane: a proposal or a (multi-file) unified diff, unified or side by side.
 
-The widget uses Textual's Line API: it keeps one small row record per display
-row and renders only the rows on screen, so a 20,000-line diff costs no more to
-draw than a 20-line one. Pygments runs in a thread worker; until its result
-arrives rows are drawn as plain text. All text from the diff passes through
-`highlight.sanitize`, so control characters and escape sequences in a file (or
-in a model's edit) are shown, never sent to the terminal.
+The widget draws the model of `tui.app.diff_model` with Textual's Line API: it
+keeps one small row record per display row and renders only the rows on screen,
+so a 20,000-line diff costs no more to draw than a 20-line one. Pygments runs in
+a thread worker, and only for the hunks on screen: the others are highlighted
+when they are scrolled to, so a big diff does not keep the CPU (and the GIL)
+busy while its first screen is drawn. Until colours arrive rows are plain text.
 
 Row 0 of the viewport is a fixed header (path, +/- counts, badges, hunk k/n);
 the scrollable rows are drawn below it.
@@ -13,9 +13,8 @@ the scrollable rows are drawn below it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -33,293 +32,21 @@ from textual.strip import Strip
 from textual.theme import Theme
 from textual.worker import get_current_worker
 
+from tui.app.diff_model import (
+    NO_NEWLINE_MARKER,
+    DiffFile,
+    DiffHunk,
+    change_blocks,
+    parse_unified_diff,
+    proposal_diff_files,
+)
 from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_spans
 from tui.app.themes import DiffColors, ThemeSpec
 
 if TYPE_CHECKING:
     from tui.engine.proposals import Proposal
 
-NO_NEWLINE_MARKER = "\\"
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 _NULL_STYLE = Style()
-
-
-# --- the diff model -----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DiffLine:
-    """One line of a hunk, with its sanitized text and line numbers."""
-
-    sign: str
-    """' ' context, '-' removed, '+' added, '\\\\' the "No newline at end of file" marker."""
-    text: str
-    old_no: int | None
-    new_no: int | None
-    partner: int | None = None
-    """Index (in the hunk) of the added line a removed line pairs with, or the reverse."""
-
-
-@dataclass(frozen=True)
-class DiffHunk:
-    index: int
-    """Position among all hunks of the diff shown (for a proposal: `Hunk.index`)."""
-    file: int
-    """Position of its file in the diff."""
-    header: str
-    lines: tuple[DiffLine, ...]
-
-    @property
-    def added(self) -> int:
-        return sum(1 for line in self.lines if line.sign == "+")
-
-    @property
-    def removed(self) -> int:
-        return sum(1 for line in self.lines if line.sign == "-")
-
-
-@dataclass(frozen=True)
-class DiffFile:
-    path: str
-    hunks: tuple[DiffHunk, ...]
-    is_new_file: bool = False
-    is_deleted: bool = False
-    notes: tuple[str, ...] = ()
-    """Things a hunk cannot show: "binary file", "renamed from x", ..."""
-
-    @property
-    def added(self) -> int:
-        return sum(h.added for h in self.hunks)
-
-    @property
-    def removed(self) -> int:
-        return sum(h.removed for h in self.hunks)
-
-
-def parse_unified_diff(text: str, path: str = "") -> tuple[DiffFile, ...]:
-    """Parse a unified diff: one file (a proposal's diff) or many (`git diff`).
-
-    Tolerant by design: unknown lines between files are skipped and a hunk
-    ends early where its lines stop matching its header counts.
-
-    Args:
-        text: The diff text.
-        path: The path to show when the diff names none (a bare hunk list).
-
-    Returns:
-        The files in diff order; empty when the text holds no diff.
-    """
-    parser = _DiffParser(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line in lines:
-        parser.feed(line.removesuffix("\r"))
-    return parser.finish()
-
-
-@dataclass
-class _FileDraft:
-    git_path: str = ""
-    old_path: str | None = None
-    new_path: str | None = None
-    saw_old_header: bool = False
-    is_new_file: bool = False
-    is_deleted: bool = False
-    notes: list[str] = field(default_factory=list)
-    hunks: list[DiffHunk] = field(default_factory=list)
-
-    def path(self, default: str) -> str:
-        return self.new_path or self.old_path or self.git_path or default
-
-
-@dataclass
-class _HunkDraft:
-    header: str
-    old_no: int
-    new_no: int
-    old_left: int
-    new_left: int
-    lines: list[DiffLine] = field(default_factory=list)
-
-
-class _DiffParser:
-    def __init__(self, default_path: str) -> None:
-        self.default_path = default_path
-        self.files: list[DiffFile] = []
-        self.file: _FileDraft | None = None
-        self.hunk: _HunkDraft | None = None
-        self.hunk_count = 0
-
-    def feed(self, line: str) -> None:
-        if self.hunk is not None and self._feed_hunk(line):
-            return
-        if line.startswith("diff --git "):
-            self._close_file()
-            self.file = _FileDraft(git_path=_git_header_path(line[len("diff --git ") :]))
-        elif line.startswith("--- "):
-            if self.file is None or self.file.hunks or self.file.saw_old_header:
-                self._close_file()
-                self.file = _FileDraft()
-            self.file.saw_old_header = True
-            self.file.old_path = _header_path(line[4:])
-            self.file.is_new_file |= self.file.old_path is None
-        elif line.startswith("+++ ") and self.file is not None:
-            self.file.new_path = _header_path(line[4:])
-            self.file.is_deleted |= self.file.new_path is None
-        elif line.startswith("@@"):
-            self._open_hunk(line)
-        elif self.file is not None:
-            self._file_detail(self.file, line)
-
-    def _file_detail(self, draft: _FileDraft, line: str) -> None:
-        if line.startswith("new file mode"):
-            draft.is_new_file = True
-        elif line.startswith("deleted file mode"):
-            draft.is_deleted = True
-        elif line.startswith("rename from "):
-            draft.notes.append("renamed from " + sanitize(line[len("rename from ") :]))
-        elif line.startswith("Binary files "):
-            draft.notes.append("binary file")
-
-    def _open_hunk(self, line: str) -> None:
-        match = _HUNK_HEADER.match(line)
-        if match is None:
-            return
-        if self.file is None:
-            self.file = _FileDraft()
-        old_start, old_len, new_start, new_len = (
-            int(match[1]),
-            int(match[2] if match[2] is not None else 1),
-            int(match[3]),
-            int(match[4] if match[4] is not None else 1),
-        )
-        self.hunk = _HunkDraft(
-            header=sanitize(line),
-            # An empty range names the line before it; the first shown line is the next one.
-            old_no=old_start if old_len else old_start + 1,
-            new_no=new_start if new_len else new_start + 1,
-            old_left=old_len,
-            new_left=new_len,
-        )
-
-    def _feed_hunk(self, line: str) -> bool:
-        """Add `line` to the open hunk; False (and the hunk closed) when it is not part of it."""
-        hunk = self.hunk
-        assert hunk is not None
-        if line.startswith(NO_NEWLINE_MARKER):
-            hunk.lines.append(DiffLine(NO_NEWLINE_MARKER, sanitize(line[1:].strip()), None, None))
-            return True
-        sign = line[:1] or " "  # some tools strip the space of an empty context line
-        fits = (
-            (sign == " " and hunk.old_left > 0 and hunk.new_left > 0)
-            or (sign == "-" and hunk.old_left > 0)
-            or (sign == "+" and hunk.new_left > 0)
-        )
-        if not fits:
-            self._close_hunk()
-            return False
-        text = sanitize(line[1:])
-        if sign == " ":
-            hunk.lines.append(DiffLine(" ", text, hunk.old_no, hunk.new_no))
-            hunk.old_no, hunk.new_no = hunk.old_no + 1, hunk.new_no + 1
-            hunk.old_left, hunk.new_left = hunk.old_left - 1, hunk.new_left - 1
-        elif sign == "-":
-            hunk.lines.append(DiffLine("-", text, hunk.old_no, None))
-            hunk.old_no, hunk.old_left = hunk.old_no + 1, hunk.old_left - 1
-        else:
-            hunk.lines.append(DiffLine("+", text, None, hunk.new_no))
-            hunk.new_no, hunk.new_left = hunk.new_no + 1, hunk.new_left - 1
-        return True
-
-    def _close_hunk(self) -> None:
-        hunk, self.hunk = self.hunk, None
-        if hunk is None or self.file is None:
-            return
-        self.file.hunks.append(
-            DiffHunk(
-                index=self.hunk_count,
-                file=len(self.files),
-                header=hunk.header,
-                lines=_with_partners(hunk.lines),
-            )
-        )
-        self.hunk_count += 1
-
-    def _close_file(self) -> None:
-        self._close_hunk()
-        draft, self.file = self.file, None
-        if draft is None:
-            return
-        self.files.append(
-            DiffFile(
-                path=sanitize(draft.path(self.default_path)),
-                hunks=tuple(draft.hunks),
-                is_new_file=draft.is_new_file,
-                is_deleted=draft.is_deleted,
-                notes=tuple(draft.notes),
-            )
-        )
-
-    def finish(self) -> tuple[DiffFile, ...]:
-        self._close_file()
-        return tuple(self.files)
-
-
-def _header_path(value: str) -> str | None:
-    """The path of a `---`/`+++` line: None for /dev/null, git's a/ b/ prefix dropped."""
-    value = value.split("\t", 1)[0].strip()
-    if value == "/dev/null":
-        return None
-    if value.startswith(("a/", "b/")):
-        return value[2:]
-    return value
-
-
-def _git_header_path(value: str) -> str:
-    """The new path of a `diff --git a/x b/y` line (spaces in paths are ambiguous; best effort)."""
-    head, sep, tail = value.partition(" b/")
-    if sep:
-        return tail
-    return head.removeprefix("a/")
-
-
-def _change_blocks(lines: Sequence[DiffLine]) -> Iterator[tuple[list[int], list[int]]]:
-    """Group hunk lines into (old side, new side) index lists.
-
-    Context lines come as a block with the same index on both sides; a run of
-    removed and added lines comes as one block with each side's indices (a
-    no-newline marker goes to the side of the line it follows).
-    """
-    i, count = 0, len(lines)
-    while i < count:
-        if lines[i].sign not in "-+":
-            yield [i], [i]
-            i += 1
-            continue
-        olds: list[int] = []
-        news: list[int] = []
-        last = "-"
-        while i < count and lines[i].sign in "-+" + NO_NEWLINE_MARKER:
-            sign = lines[i].sign
-            last = sign if sign != NO_NEWLINE_MARKER else last
-            (olds if last == "-" else news).append(i)
-            i += 1
-        yield olds, news
-
-
-def _with_partners(lines: list[DiffLine]) -> tuple[DiffLine, ...]:
-    """The lines with each removed line paired to the added line at the same place in its run."""
-    partners: dict[int, int] = {}
-    for olds, news in _change_blocks(lines):
-        removed = [i for i in olds if lines[i].sign == "-"]
-        added = [i for i in news if lines[i].sign == "+"]
-        for old, new in zip(removed, added):
-            partners[old], partners[new] = new, old
-    return tuple(
-        DiffLine(line.sign, line.text, line.old_no, line.new_no, partners[i]) if i in partners else line
-        for i, line in enumerate(lines)
-    )
 
 
 # --- display rows -------------------------------------------------------------
@@ -353,7 +80,7 @@ def _build_rows(files: Sequence[DiffFile], side_by_side: bool) -> tuple[list[_Ro
             if not side_by_side:
                 rows.extend(_Row("line", file_index, hunk.index, i) for i in range(len(hunk.lines)))
                 continue
-            for olds, news in _change_blocks(hunk.lines):
+            for olds, news in change_blocks(hunk.lines):
                 rows.extend(
                     _Row("line", file_index, hunk.index, old, new)
                     for old, new in zip_longest(olds, news, fillvalue=-1)
@@ -458,6 +185,9 @@ class DiffView(ScrollView, can_focus=True):
         self._rows: list[_Row] = []
         self._hunk_rows: list[int] = []
         self._styled: dict[int, list[StyledLine | None]] = {}
+        """Syntax colours per hunk index, for the hunks highlighted so far."""
+        self._highlight_pending: set[int] = set()
+        """Hunks a highlight worker is busy with."""
         self._selectable = False
         self._selected: set[int] = set()
         self._number_width = 1
@@ -475,10 +205,7 @@ class DiffView(ScrollView, can_focus=True):
             proposal: The proposal; hunk indices match `proposal.hunks`.
             selectable: Show per-hunk selection marks.
         """
-        files = parse_unified_diff(proposal.diff, proposal.rel_path) or (
-            DiffFile(sanitize(proposal.rel_path), (), is_new_file=proposal.is_new_file),
-        )
-        self._load(files, selectable)
+        self._load(proposal_diff_files(proposal), selectable)
 
     def show_diff(self, text: str, path: str = "") -> None:
         """Show a unified diff (one file or many, e.g. `git diff` output).
@@ -509,8 +236,8 @@ class DiffView(ScrollView, can_focus=True):
 
     @property
     def is_highlighted(self) -> bool:
-        """Syntax colours for the current diff have arrived."""
-        return bool(self._styled) or not self._hunks
+        """Syntax colours for the hunks on screen have arrived (others come when scrolled to)."""
+        return not self._visible_hunks() - self._styled.keys()
 
     def next_hunk(self) -> None:
         self.current_hunk = min(self.current_hunk + 1, max(len(self._hunks) - 1, 0))
@@ -563,7 +290,7 @@ class DiffView(ScrollView, can_focus=True):
         self._hunks = tuple(hunk for diff_file in files for hunk in diff_file.hunks)
         self._selectable = selectable and bool(self._hunks)
         self._selected = set(range(len(self._hunks)))
-        self._styled = {}
+        self._forget_highlights()
         biggest = max(
             (max(line.old_no or 0, line.new_no or 0) for hunk in self._hunks for line in hunk.lines), default=1
         )
@@ -572,8 +299,7 @@ class DiffView(ScrollView, can_focus=True):
         self.set_reactive(DiffView.current_hunk, 0)
         self._layout_rows()
         self.scroll_to(0, 0, animate=False)
-        if self.is_mounted:
-            self._start_highlight()
+        self._highlight_visible()
 
     def _layout_rows(self) -> None:
         self._rows, self._hunk_rows = _build_rows(self._files, self.side_by_side)
@@ -582,18 +308,40 @@ class DiffView(ScrollView, can_focus=True):
         self.virtual_size = Size(width, len(self._rows) + 1)
         self.refresh()
 
-    def _start_highlight(self) -> None:
+    def _forget_highlights(self) -> None:
+        """Drop all colours (new diff or new style); workers still running see the new generation and stop."""
         self._highlight_generation += 1
-        jobs = [(hunk, self._files[hunk.file].path) for hunk in self._hunks]
+        self._styled = {}
+        self._highlight_pending = set()
+
+    def _visible_hunks(self) -> set[int]:
+        # The first viewport row is the fixed header.
+        height = max(self.size.height - 1, 0)
+        # Right after a load the scroll back to the top is still pending; an
+        # offset past the new rows must not make the screen look empty.
+        top = min(self.scroll_offset.y, max(len(self._rows) - height, 0))
+        return {row.hunk for row in self._rows[top : top + height] if row.hunk >= 0}
+
+    def _highlight_visible(self) -> None:
+        """Start highlighting the hunks on screen that have no colours yet and no worker busy with them."""
+        if not self.is_mounted:
+            return  # on_mount comes back here
+        missing = self._visible_hunks() - self._styled.keys() - self._highlight_pending
+        if not missing:
+            return
+        self._highlight_pending |= missing
+        jobs = [(self._hunks[index], self._files[self._hunks[index].file].path) for index in sorted(missing)]
         self._highlight(self._highlight_generation, jobs, self._pygments_style)
 
-    # A failed highlight only leaves plain text on screen; it must not end the app.
-    @work(thread=True, exclusive=True, group="diff-view-highlight", exit_on_error=False)
+    # Not exclusive: each worker has its own hunks, and scrolling on must not
+    # cancel the colours of the hunks just passed. A failed highlight only
+    # leaves plain text on screen; it must not end the app.
+    @work(thread=True, group="diff-view-highlight", exit_on_error=False)
     def _highlight(self, generation: int, jobs: list[tuple[DiffHunk, str]], style_name: str) -> None:
         worker = get_current_worker()
         styled: dict[int, list[StyledLine | None]] = {}
         for hunk, path in jobs:
-            if worker.is_cancelled:
+            if worker.is_cancelled or generation != self._highlight_generation:
                 return
             styled[hunk.index] = highlight_hunk([(line.sign, line.text) for line in hunk.lines], path, style_name)
         if not worker.is_cancelled:
@@ -601,7 +349,8 @@ class DiffView(ScrollView, can_focus=True):
 
     def _highlight_ready(self, generation: int, styled: dict[int, list[StyledLine | None]]) -> None:
         if generation == self._highlight_generation:
-            self._styled = styled
+            self._styled.update(styled)
+            self._highlight_pending -= styled.keys()
             self.refresh()
 
     def _apply_palette(self) -> bool:
@@ -624,8 +373,9 @@ class DiffView(ScrollView, can_focus=True):
     def _restyle(self) -> None:
         if not self.is_mounted:
             return  # on_mount applies the palette
-        if self._apply_palette() and self._hunks:
-            self._start_highlight()
+        if self._apply_palette():
+            self._forget_highlights()
+            self._highlight_visible()
         self.refresh()
 
     # --- Textual hooks
@@ -633,8 +383,10 @@ class DiffView(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._on_app_theme_changed)
         self._apply_palette()
-        if self._hunks:
-            self._start_highlight()
+        self._highlight_visible()
+
+    def on_resize(self) -> None:
+        self._highlight_visible()
 
     def _on_app_theme_changed(self, _theme: Theme) -> None:
         if self.theme_spec is None:
@@ -646,6 +398,11 @@ class DiffView(ScrollView, can_focus=True):
     def watch_side_by_side(self) -> None:
         self._layout_rows()
         self._scroll_to_current()
+        self._highlight_visible()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._highlight_visible()
 
     def validate_current_hunk(self, value: int) -> int:
         return min(max(value, 0), max(len(self._hunks) - 1, 0))
