@@ -39,6 +39,16 @@ the settings, agents, themes and sessions folder.
 """
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _session_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agent", metavar="NAME|PATH", help="agent to use (default: the general agent)")
     parser.add_argument("--model", metavar="M", help="model alias (haiku, sonnet, opus) or full model id")
@@ -51,7 +61,7 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
         "--allow", action="append", default=[], metavar="RULE", help="allow rule, e.g. 'run_in_terminal(npm test:*)'"
     )
     parser.add_argument("--deny", action="append", default=[], metavar="RULE", help="deny rule, e.g. 'Edit(.env)'")
-    parser.add_argument("--max-turns", type=int, metavar="N", help="stop after N model turns per prompt")
+    parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="stop after N model turns per prompt")
     parser.add_argument("-c", "--continue", dest="continue_latest", action="store_true", help="continue the latest session of this workspace")
     parser.add_argument("-r", "--resume", metavar="ID", help="resume a session by id, id prefix or path")
     parser.add_argument("--auto-commit", action="store_true", help="also commit each approved step on the current branch")

@@ -115,3 +115,12 @@ def test_outside_a_git_repository_is_a_clear_error(capsys, tmp_path, model_env, 
     code = main(["-p", "go", "--cwd", str(tmp_path)])
     assert code == 2
     assert "git" in capsys.readouterr().err
+
+
+def test_max_turns_must_be_positive(capsys):
+    import pytest
+
+    for bad in ("0", "-1", "x"):
+        with pytest.raises(SystemExit):
+            main(["-p", "go", "--max-turns", bad])
+        assert "at least 1" in capsys.readouterr().err

@@ -90,3 +90,14 @@ def test_atomic_write_failure_keeps_old_file_and_cleans_up(tmp_path, monkeypatch
     with pytest.raises(OSError):
         atomic_write(path, b"new")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f.txt"]
+
+
+def test_mixed_line_endings_are_kept_line_by_line(tmp_path):
+    from tui.engine.fileio import encode_text, read_text
+
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"one\r\ntwo\nthree\n")
+    loaded = read_text(path)
+    assert loaded.newline == "\n"
+    edited = loaded.text.replace("two", "TWO")
+    assert encode_text(edited, loaded.newline) == b"one\r\nTWO\nthree\n"

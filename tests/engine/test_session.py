@@ -224,9 +224,9 @@ async def test_the_system_prompt_holds_agent_skills_memory_and_environment(git_r
     for skill in ("backend-patterns", "api-best-practices", "security-patterns"):
         assert f"Skill: {skill}" in system
     assert "Always run the tests." in system
-    assert f"Workspace: {git_repo}" in system and "Permission mode: default" in system
+    assert f"Workspace: {git_repo}" in system and "Permission mode at start: default" in system
     assert [tool["name"] for tool in request["tools"]] == [
-        "create_file", "replace_string_in_file", "read_file", "grep_search", "run_in_terminal"
+        "create_file", "replace_string_in_file", "read_file", "grep_search", "run_in_terminal", "exit_plan_mode"
     ]
     assert request["model"] == "claude-haiku-5-5"
 
@@ -245,3 +245,51 @@ async def test_resume_keeps_the_mode_and_a_flag_overrides_it(git_repo, model_env
     await flagged.close()
     record = read_session(first.path)
     assert [(e.new, e.by) for e in record.events if isinstance(e, ModeChange)] == [("plan", "user"), ("default", "flag")]
+
+
+async def test_undo_keeps_changes_made_by_hand_in_a_checkpoint(git_repo, model_env):
+    import subprocess
+
+    model_env.script(tool_use("replace_string_in_file", EDIT))
+    model_env.script(text("done"))
+    session = open_session(git_repo, Scripted(), permission_mode="acceptEdits")
+    await session.run("go")
+    (git_repo / "notes.txt").write_text("my own notes\n")
+    rewind = await session.undo()
+    assert not (git_repo / "notes.txt").exists()
+    assert rewind.saved is not None
+    kept = subprocess.run(["git", "show", f"{rewind.saved}:notes.txt"], cwd=git_repo, capture_output=True, text=True)
+    assert kept.stdout == "my own notes\n"
+
+
+async def test_undo_of_an_edit_to_an_ignored_file_restores_it(git_repo, model_env):
+    (git_repo / ".gitignore").write_text("*.log\n")
+    (git_repo / "app.log").write_text("original\n")
+    model_env.script(tool_use("create_file", {"filePath": "f1.txt", "content": "one\n"}))
+    model_env.script(tool_use("replace_string_in_file", {"filePath": "app.log", "oldString": "original", "newString": "changed"}))
+    model_env.script(text("done"))
+    session = open_session(git_repo, Scripted(), permission_mode="acceptEdits")
+    await session.run("go")
+    assert (git_repo / "app.log").read_text() == "changed\n"
+    rewind = await session.undo()
+    assert (git_repo / "app.log").read_text() == "original\n"
+    assert (git_repo / "f1.txt").exists(), "undo takes back only the last step"
+    assert "app.log" in rewind.written
+    await session.undo()
+    assert not (git_repo / "f1.txt").exists()
+
+
+async def test_a_failing_checkpoint_leaves_a_valid_conversation(git_repo, model_env, monkeypatch):
+    model_env.script(tool_use("run_in_terminal", {"command": "echo a"}), tool_use("run_in_terminal", {"command": "echo b"}))
+    model_env.script(text("next"))
+    session = open_session(git_repo, Scripted(), permission_mode="bypassPermissions")
+
+    def broken():
+        raise RuntimeError("git is gone")
+
+    monkeypatch.setattr(session, "before_change", broken)
+    await session.run("go")
+    results = last_results(model_env)
+    assert [r["is_error"] for r in results] == [True, True]
+    assert "could not record a checkpoint" in results[0]["content"]
+    assert tool_pairing_problems(model_env.message_requests[-1].body["messages"]) == []

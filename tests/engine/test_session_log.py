@@ -97,3 +97,37 @@ def test_list_and_find_sessions(tmp_path):
         find_session("2026010", folder=tmp_path)
     with pytest.raises(SessionLogError, match="no session"):
         find_session("nope", folder=tmp_path)
+
+
+def test_writing_after_a_torn_line_starts_a_new_line(tmp_path):
+    path = tmp_path / "s.jsonl"
+    write(path, header(), UserMessage(text="first"))
+    with path.open("ab") as handle:
+        handle.write(b'{"type": "user_message", "te')
+    write(path, UserMessage(text="second"), UserMessage(text="third"))
+    record = read_session(path)
+    assert [e.text for e in record.events] == ["first", "second", "third"]
+    assert record.problems == []
+
+
+def test_a_line_that_is_json_but_not_an_object_is_skipped(tmp_path):
+    path = tmp_path / "s.jsonl"
+    write(path, header())
+    with path.open("ab") as handle:
+        handle.write(b"[1]\n")
+    write(path, UserMessage(text="after"))
+    record = read_session(path)
+    assert [e.text for e in record.events] == ["after"]
+    assert len(record.problems) == 1
+
+
+@pytest.mark.parametrize("ref", ["/tmp/does-not-exist.jsonl", "/nowhere/x", "sub/dir"])
+def test_a_missing_session_path_is_a_clear_error(tmp_path, ref):
+    with pytest.raises(SessionLogError, match="no session file"):
+        find_session(ref, folder=tmp_path)
+
+
+def test_glob_characters_in_an_id_are_literal(tmp_path):
+    write(tmp_path / "20260101-000000-aaaaaa.jsonl", header())
+    with pytest.raises(SessionLogError, match="no session"):
+        find_session("2026*", folder=tmp_path)

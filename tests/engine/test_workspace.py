@@ -10,7 +10,6 @@ import pytest
 
 from tui.engine.workspace import (
     IDENTITY_EMAIL,
-    NothingToUndo,
     NotAGitRepository,
     Workspace,
     WorkspaceError,
@@ -161,7 +160,6 @@ def test_checkpoints_are_listed_oldest_first_and_stop_at_the_users_history(repo:
     assert all(c.time > 0 and c.restores is None for c in listed)
     assert len(ws.checkpoints("other")) == 1
     assert ws.checkpoints("never-started") == []
-    assert ws.base_checkpoint("s1") == shas[0]
     # A fresh Workspace (a resumed session) continues the same chain.
     again = Workspace.open(repo)
     fourth = again.checkpoint("s1", "step 3")
@@ -173,13 +171,6 @@ def test_checkpoints_walk_long_sessions_in_batches(repo: Path, monkeypatch: pyte
     ws = Workspace.open(repo)
     shas = [ws.checkpoint("s1", f"step {i}") for i in range(5)]
     assert [c.sha for c in ws.checkpoints("s1")] == shas
-
-
-def test_base_checkpoint_is_recorded_once(repo: Path) -> None:
-    ws = Workspace.open(repo)
-    base = ws.base_checkpoint("s1")
-    assert ws.base_checkpoint("s1") == base
-    assert [c.label for c in ws.checkpoints("s1")] == ["session base"]
 
 
 def test_checkpoint_in_a_repository_without_commits(tmp_path: Path) -> None:
@@ -244,7 +235,7 @@ def test_rewind_restores_the_tree_byte_for_byte(repo: Path) -> None:
     (repo / "keep.log").write_text("ignored, changed by a command\n")
     ws.checkpoint("s1", "step 1")
 
-    result = ws.rewind("s1", base[:10])
+    result = ws.restore(base[:10], "s1", "rewind")
 
     after = snapshot_files(repo)
     expected["keep.log"] = (b"ignored, changed by a command\n", 0)
@@ -257,43 +248,34 @@ def test_rewind_restores_the_tree_byte_for_byte(repo: Path) -> None:
     assert git(repo, "rev-parse", f"{result.commit}^{{tree}}") == git(repo, "rev-parse", f"{base}^{{tree}}")
 
 
-def test_restore_is_a_checkpoint_and_repeated_undo_steps_back(repo: Path) -> None:
+def test_a_restore_is_itself_a_checkpoint(repo: Path) -> None:
     ws = Workspace.open(repo)
     app = repo / "app.py"
-    base = ws.checkpoint("s1", "session base")
+    ws.checkpoint("s1", "session base")
     app.write_text("v2\n")
     step1 = ws.checkpoint("s1", "step 1")
     app.write_text("v3\n")
     ws.checkpoint("s1", "step 2")
 
-    assert ws.undo_target("s1").sha == step1
-    first = ws.undo("s1")
+    result = ws.restore(step1, "s1", "undo")
     assert app.read_text() == "v2\n"
-    assert ws.checkpoints("s1")[-1].sha == first.commit
-    assert ws.checkpoints("s1")[-1].restores == step1
-    assert ws.checkpoints("s1")[-1].label == "undo"
-
-    ws.undo("s1")
-    assert app.read_text() == "print('v1')\n"
-    assert ws.undo_target("s1") is None
-    with pytest.raises(NothingToUndo):
-        ws.undo("s1")
-
-    app.write_text("v4\n")
-    ws.checkpoint("s1", "step after undo")
-    assert ws.undo_target("s1").restores == base
-    ws.undo("s1")
-    assert app.read_text() == "print('v1')\n"
-    assert len(ws.checkpoints("s1")) == 7
+    last = ws.checkpoints("s1")[-1]
+    assert (last.sha, last.restores, last.label) == (result.commit, step1, "undo")
+    assert len(ws.checkpoints("s1")) == 4
 
 
-def test_rewind_refuses_a_commit_outside_the_session(repo: Path) -> None:
+def test_ignored_paths_are_reported(repo: Path) -> None:
+    ws = Workspace.open(repo)
+    (repo / ".gitignore").write_text("*.log\n")
+    assert ws.ignored(["keep.log", "app.py", "deep/x.log"]) == {"keep.log", "deep/x.log"}
+    assert ws.ignored([]) == set()
+
+
+def test_restore_refuses_what_is_not_a_commit(repo: Path) -> None:
     ws = Workspace.open(repo)
     ws.checkpoint("s1", "session base")
-    with pytest.raises(WorkspaceError, match="not a checkpoint"):
-        ws.rewind("s1", "HEAD")
     with pytest.raises(WorkspaceError, match="not a commit"):
-        ws.rewind("s1", "deadbeef")
+        ws.restore("deadbeef", "s1", "label")
     with pytest.raises(WorkspaceError, match="not a commit"):
         ws.restore("--help", "s1", "label")
 
@@ -333,7 +315,7 @@ def test_restore_swaps_files_and_folders_of_the_same_name(repo: Path) -> None:
     (repo / "y").write_text("now a file\n")
     ws.checkpoint("s1", "step 1")
 
-    ws.rewind("s1", base)
+    ws.restore(base, "s1", "rewind")
 
     assert snapshot_files(repo) == expected
 

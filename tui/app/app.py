@@ -110,13 +110,19 @@ class StepwiseApp(App[int]):
         self._deltas = EventBatch()
         self._deltas_timer: Timer | None = None
         self.main = MainScreen(self.approver, self.complete)
+        self._load_themes()
 
     # --- start-up -------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
 
-    def on_mount(self) -> None:
+    def _load_themes(self) -> None:
+        """Register the themes and pick the requested one.
+
+        Done before the app runs: the stylesheet is then parsed once, with the
+        theme's variables (a switch in `on_mount` parsed it all a second time).
+        """
         from tui.app.themes import register_all
 
         warnings: list[str] = []
@@ -125,10 +131,12 @@ class StepwiseApp(App[int]):
         if problem:
             warnings.append(problem)
         self._saved_theme = self.theme
+        self._theme_warnings = warnings
+
+    def on_mount(self) -> None:
         self.main.diff_view.theme_spec = self.theme_specs.get(self.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.approver.attach(self._present_approval)
-        self._theme_warnings = warnings
         # The session starts after the first frame is on screen.
         self.call_after_refresh(self._start)
 

@@ -95,7 +95,13 @@ def event_note(event: Event) -> NoteEntry | None:
     if isinstance(event, Rewind):
         what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
         files = len(event.written) + len(event.deleted)
-        return NoteEntry(f"{what}: {files} file(s) restored.", "info")
+        kept = (
+            f" Your own changes since the last step were kept in checkpoint {event.saved[:12]}"
+            f" (git checkout {event.saved[:12]} -- PATH brings a file back)."
+            if event.saved
+            else ""
+        )
+        return NoteEntry(f"{what}: {files} file(s) restored.{kept}", "info")
     if isinstance(event, ModeChange):
         return NoteEntry(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
     if isinstance(event, Retry):

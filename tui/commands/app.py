@@ -17,9 +17,7 @@ NO_KEY_NOTICE = (
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.app.app import StepwiseApp
-    from tui.engine.session import Session
-    from tui.engine.session_log import list_sessions as list_sessions_of
+    from tui.app.app import SessionChange, StepwiseApp
     from tui.engine.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
@@ -36,13 +34,14 @@ def run(args: argparse.Namespace) -> int:
     elif provider is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
         notice = NO_KEY_NOTICE
 
-    options = session_options(args)
+    def open_session(approver, change: SessionChange | None):
+        # The session module (20 ms of imports), the SDK and gitpython load here: in a thread, after the
+        # first frame.
+        from tui.engine.session import Session
 
-    async def session_factory(approver):
-        # Opening imports the SDK and gitpython: off the event loop, after the first frame.
-        return await asyncio.to_thread(Session.open, options, approver, provider)
-
-    async def reopen(approver, change):
+        options = session_options(args)
+        if change is None:
+            return Session.open(options, approver, provider)
         changed = dataclasses.replace(
             options,
             agent=change.agent or options.agent,
@@ -50,7 +49,13 @@ def run(args: argparse.Namespace) -> int:
             resume=change.resume,
             continue_latest=False,
         )
-        return await asyncio.to_thread(Session.open, changed, approver, provider if change.resume else None)
+        return Session.open(changed, approver, provider if change.resume else None)
+
+    async def session_factory(approver):
+        return await asyncio.to_thread(open_session, approver, None)
+
+    async def reopen(approver, change):
+        return await asyncio.to_thread(open_session, approver, change)
 
     def list_agents() -> list[tuple[str, str]]:
         from tui.engine.agents import discover_agents
@@ -59,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     def list_sessions() -> list[tuple[str, str]]:
         from tui.commands.sessions import summarize, workspace_root
+        from tui.engine.session_log import list_sessions as list_sessions_of
 
         found = [summarize(path) for path, _ in list_sessions_of(workspace_root(args.cwd))]
         return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]

@@ -51,9 +51,8 @@ class SessionHeader(Event):
     permission_mode: str
     workspace: str
     git_base: str | None = None
-    """Commit of the base checkpoint (the tree before the session changed anything)."""
+    """The user's HEAD commit when the session started (the base checkpoint is checkpoint 0)."""
     git_branch: str | None = None
-    resumed_from: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -181,6 +180,8 @@ class Rewind(Event):
     undo: bool = False
     written: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    saved: str | None = None
+    """A checkpoint keeping changes made by hand since the last step, which the restore replaced."""
 
 
 @dataclass(kw_only=True)
@@ -261,8 +262,10 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event; unknown keys (from a newer version) are dropped.
 
     Raises:
-        ValueError: the type is unknown or a required field is missing.
+        ValueError: not an object, the type is unknown, or a required field is missing.
     """
+    if not isinstance(data, dict):
+        raise ValueError(f"an event is a JSON object, not {type(data).__name__}")
     kind = data.get("type")
     cls = _EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:

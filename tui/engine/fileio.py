@@ -57,10 +57,12 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FileRefused(f"{name} is not UTF-8 text; stepwise only edits UTF-8 text files") from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if newline == "\r\n":
-        text = text.replace("\r\n", "\n")
-    return text, newline
+    # Only a file that ends every line with CRLF is treated as CRLF; a file with
+    # mixed endings keeps its `\r`s in the text, so each line is written back as it was.
+    crlf = text.count("\r\n")
+    if crlf and crlf == text.count("\n"):
+        return text.replace("\r\n", "\n"), "\r\n"
+    return text, "\n"
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> TextFile:

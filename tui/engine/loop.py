@@ -51,7 +51,8 @@ class StepRecorder(Protocol):
 
     def blob(self, data: bytes) -> str: ...
 
-    def after_step(self, label: str, tool_use_id: str) -> None: ...
+    def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
+        """Record the step; `edited` are the files an edit wrote (empty for a command)."""
 
 
 @dataclass
@@ -112,10 +113,17 @@ class AgentLoop:
         self.cancel_event.clear()
         self.context.cancel.clear()
         self.emit(UserMessage(text=text, attachments=list(attachments or [])))
+        self.conversation.close_open_tool_calls()
         self.conversation.add_user(user_content(text, attachments))
         outcome = TurnOutcome(reason="end_turn")
         try:
             await self._turns(outcome)
+        except asyncio.CancelledError:
+            outcome.reason = "cancelled"
+            raise
+        except Exception:
+            outcome.reason = "error"
+            raise
         finally:
             self.emit(Status(state="idle"))
             self.emit(TurnEnd(reason=outcome.reason, num_turns=outcome.turns))
@@ -166,14 +174,20 @@ class AgentLoop:
                 outcome.reason = response.stop_reason or "end_turn"
                 return
             results = []
-            for block in calls:
-                if self.cancel_event.is_set():
-                    output = ToolOutput(CANCELLED, is_error=True)
-                    self.emit(ToolResult(tool_use_id=block["id"], content=output.content, is_error=True))
-                else:
-                    output = await self._call_tool(block, outcome)
-                results.append(tool_result_block(block["id"], output.content, output.is_error))
-            self.conversation.add_user(results)
+            try:
+                for block in calls:
+                    if self.cancel_event.is_set():
+                        output = ToolOutput(CANCELLED, is_error=True)
+                        self.emit(ToolResult(tool_use_id=block["id"], content=output.content, is_error=True))
+                    else:
+                        output = await self._call_tool(block, outcome)
+                    results.append(tool_result_block(block["id"], output.content, output.is_error))
+            finally:
+                # Even when a step fails hard (the log cannot be written, the task is
+                # cancelled), every call keeps exactly one result, so the next
+                # request is valid and matches what a resume rebuilds.
+                self.conversation.add_user(results)
+                self.conversation.close_open_tool_calls()
             if self.cancel_event.is_set():
                 outcome.reason = "cancelled"
                 return
@@ -214,7 +228,12 @@ class AgentLoop:
 
         changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE)
         if changes_files:
-            self.recorder.before_change()
+            try:
+                self.recorder.before_change()
+            except Exception as exc:  # noqa: BLE001 - without a base checkpoint the change could not be undone
+                return finish(
+                    ToolOutput(f"Error: not run: stepwise could not record a checkpoint to undo it by ({exc})", is_error=True)
+                )
         self.emit(Status(state="running", detail=action.target))
         self.context.on_output = self._output_listener(tool_use_id)
         try:
@@ -224,6 +243,16 @@ class AgentLoop:
         finally:
             self.context.on_output = None
         finish(output)
+        if changes_files:
+            try:
+                self._record_step(tool_use_id, action, output)
+            except Exception as exc:  # noqa: BLE001 - the change landed; only its checkpoint is missing
+                self.emit(Error(message=f"the change was made, but its checkpoint could not be recorded: {exc}", kind="checkpoint"))
+        if action.kind is ToolKind.PLAN and not output.is_error:
+            self._leave_plan_mode()
+        return output
+
+    def _record_step(self, tool_use_id: str, action: Action, output: ToolOutput) -> None:
         for edit in output.edits:
             self.emit(
                 EditApplied(
@@ -237,11 +266,8 @@ class AgentLoop:
                     diff=edit.diff,
                 )
             )
-        if changes_files:
-            self.recorder.after_step(f"{action.tool}: {action.target}"[:200], tool_use_id)
-        if action.kind is ToolKind.PLAN and not output.is_error:
-            self._leave_plan_mode()
-        return output
+        label = f"{action.tool}: {action.target}"[:200]
+        self.recorder.after_step(label, tool_use_id, edited=[e.proposal.rel_path for e in output.edits])
 
     async def _authorize(self, tool_use_id: str, action: Action, outcome: TurnOutcome) -> Approval:
         decision: Decision = self.permissions.decide(action)

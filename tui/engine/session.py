@@ -19,6 +19,7 @@ from tui.engine.conversation import Conversation
 from tui.engine.events import (
     AssistantMessage,
     Checkpoint,
+    EditApplied,
     Error,
     Event,
     ModeChange,
@@ -41,6 +42,7 @@ from tui.engine.tools.base import ToolContext
 
 if TYPE_CHECKING:
     from tui.engine.sandbox import Sandbox
+    from tui.engine.workspace import RestoreResult
 
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
@@ -147,9 +149,9 @@ class Session:
             from tui.engine.provider import AnthropicProvider
 
             provider = AnthropicProvider(prices=settings.prices)
-        tool_names = list(agent.resolved_tools)
-        if mode == "plan" and "exit_plan_mode" not in tool_names:
-            tool_names.append("exit_plan_mode")
+        # exit_plan_mode is always offered (and refused outside plan mode), so that
+        # switching to plan mode mid-session leaves the model a way out.
+        tool_names = [*agent.resolved_tools, "exit_plan_mode"]
         config = LoopConfig(
             model=self.model,
             system=self._system_blocks(),
@@ -238,7 +240,8 @@ class Session:
             f"- Workspace: {self.root}\n"
             f"- Git branch: {self.workspace.branch or '(detached)'}\n"
             f"- Date: {datetime.date.today().isoformat()}\n"
-            f"- Permission mode: {self.permissions.mode}\n"
+            f"- Permission mode at start: {self.permissions.mode} (the user can change it; "
+            "a denied call's result says why)\n"
             "- File edits and commands are shown to the user, who approves each one "
             "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
         )
@@ -285,14 +288,21 @@ class Session:
     def blob(self, data: bytes) -> str:
         return self.workspace.hash_blob(data)
 
-    def after_step(self, label: str, tool_use_id: str) -> None:
-        commit = self.workspace.checkpoint_if_changed(self.id, label, self._timeline[-1].commit)
-        if commit is None:
-            return
+    def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
+        previous = self._timeline[-1].commit
+        if edited:
+            # Always a step, even when the tree is unchanged (an edit of an ignored
+            # file), so that undo takes back exactly this edit.
+            commit = self.workspace.checkpoint(self.id, label)
+        else:
+            commit = self.workspace.checkpoint_if_changed(self.id, label, previous)
+            if commit is None:
+                return
         self._record(Checkpoint(step=self._next_step, commit=commit, label=label, tool_use_id=tool_use_id))
         if self.auto_commit:
+            paths = edited or [path for _, path in self.workspace.changed_files(previous, commit)]
             try:
-                self.workspace.auto_commit(f"stepwise: {label}")
+                self.workspace.auto_commit(f"stepwise: {label}", paths)
             except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
                 self._record(Error(message=f"auto-commit failed: {exc}", kind="git"))
 
@@ -352,17 +362,43 @@ class Session:
 
     async def _restore(self, target: Checkpoint, *, undo: bool) -> Rewind:
         label = f"{'undo' if undo else 'rewind'} to step {target.step}"
-        result = await asyncio.to_thread(self.workspace.restore, target.commit, self.id, label)
+        saved, result, restored = await asyncio.to_thread(self._restore_files, target, label)
         event = Rewind(
             to_step=target.step,
             step=self._next_step,
             commit=result.commit,
             undo=undo,
-            written=list(result.written),
+            written=[*result.written, *restored],
             deleted=list(result.deleted),
+            saved=saved,
         )
         self._record(event)
         return event
+
+    def _restore_files(self, target: Checkpoint, label: str) -> tuple[str | None, RestoreResult, list[str]]:
+        """Restore `target`'s files; returns (the commit keeping the user's own changes, the result, ignored files restored).
+
+        Changes made by hand since the last step would be lost by the restore,
+        so they are first kept in a checkpoint of their own (not a step).
+        """
+        saved = self.workspace.checkpoint_if_changed(self.id, "your changes before " + label, self._timeline[-1].commit)
+        result = self.workspace.restore(target.commit, self.id, label)
+        # Ignored files are not in checkpoints: edits to them are undone from their before-blobs.
+        later_edits = self._edits_after(target)
+        restored = []
+        for path in sorted(self.workspace.ignored(later_edits)):
+            self.workspace.restore_blob(self.root / path, later_edits[path])
+            restored.append(path)
+        return saved, result, restored
+
+    def _edits_after(self, target: Checkpoint) -> dict[str, str | None]:
+        """Each file edited after `target`, with its content (blob) before the first such edit."""
+        position = next(i for i, e in enumerate(self._events) if e is target)
+        first_before: dict[str, str | None] = {}
+        for event in self._events[position + 1 :]:
+            if isinstance(event, EditApplied):
+                first_before.setdefault(event.path, event.before_blob)
+        return first_before
 
     def base_commit(self) -> str | None:
         return self._timeline[0].commit if self._timeline else None

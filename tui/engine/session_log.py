@@ -9,6 +9,7 @@ reports, then skips, a corrupt line anywhere else.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import secrets
@@ -36,9 +37,25 @@ class SessionWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            self._drop_torn_tail()
         except OSError as exc:
             raise SessionLogError(f"cannot open the session log {path}: {exc.strerror}") from exc
+
+    def _drop_torn_tail(self) -> None:
+        """Cut a line a crash left half-written, so the next event starts on a line of its own."""
+        end = os.lseek(self._fd, 0, os.SEEK_END)
+        position = end
+        while position > 0:
+            start = max(0, position - 4096)
+            chunk = os.pread(self._fd, position - start, start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                position = start + newline + 1
+                break
+            position = start
+        if position != end:
+            os.ftruncate(self._fd, position)
 
     def write(self, event: Event) -> None:
         """Append one event.
@@ -157,13 +174,15 @@ def find_session(ref: str, folder: Path | None = None) -> Path:
         SessionLogError: no session, or the prefix is ambiguous.
     """
     candidate = Path(ref).expanduser()
-    if candidate.suffix == ".jsonl" and candidate.is_file():
+    if candidate.is_file():
         return candidate
+    if "/" in ref or os.sep in ref or candidate.suffix == ".jsonl":
+        raise SessionLogError(f"no session file {ref}")
     base = folder or sessions_dir()
     exact = session_path(ref, base)
     if exact.is_file():
         return exact
-    matches = sorted(base.glob(f"{ref}*.jsonl")) if base.is_dir() and ref else []
+    matches = sorted(base.glob(f"{glob.escape(ref)}*.jsonl")) if base.is_dir() and ref else []
     if len(matches) == 1:
         return matches[0]
     if not matches:

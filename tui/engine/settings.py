@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tui.engine.fileio import atomic_write
 from tui.engine.home import stepwise_home
 from tui.engine.models import DEFAULT_SESSION_ALIAS, default_aliases
@@ -74,6 +72,9 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, None
     except (OSError, UnicodeDecodeError) as exc:
         return {}, f"cannot read settings file {path}: {exc}; using defaults for it"
+    # PyYAML (10-15 ms to import) is loaded only when there is a file to parse.
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -236,6 +237,8 @@ def save_user_setting(key: str, value: Any) -> Path:
     if problem:
         raise SettingsError(f"not saving {key!r}: {problem.split(';')[0]}; fix or remove the file first")
     data[key] = value
+    import yaml
+
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
     try:
         atomic_write(path, text.encode("utf-8"))

@@ -61,10 +61,6 @@ class NotAGitRepository(WorkspaceError):
     """The workspace is not inside a git work tree."""
 
 
-class NothingToUndo(WorkspaceError):
-    """The session is back at its first checkpoint."""
-
-
 @dataclass(frozen=True)
 class CheckpointInfo:
     sha: str
@@ -187,14 +183,6 @@ class Workspace:
                 return None
             return self._commit_checkpoint(session_id, tree, label, restores=None)
 
-    def base_checkpoint(self, session_id: str) -> str:
-        """The session's first checkpoint; recorded now ("session base") when it has none yet."""
-        with self._lock:
-            existing = self.checkpoints(session_id)
-            if existing:
-                return existing[0].sha
-            return self.checkpoint(session_id, "session base")
-
     def checkpoints(self, session_id: str) -> list[CheckpointInfo]:
         """The session's checkpoints, oldest first."""
         _check_session_id(session_id)
@@ -221,6 +209,15 @@ class Workspace:
             return found[::-1]
 
     # --- blobs (ignored files the model edits) ---------------------------------
+
+    def ignored(self, paths: Iterable[str]) -> set[str]:
+        """Which workspace-relative `paths` git ignores (they are not in checkpoints)."""
+        paths = list(paths)
+        if not paths:
+            return set()
+        status, out, _ = self._run(("check-ignore", "--stdin", "-z"), stdin="\0".join(paths).encode() + b"\0")
+        return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} if status in (0, 1) else set()
+
 
     def hash_blob(self, data: bytes) -> str:
         """Store `data` as a blob in the object database (no filters) and return its id."""
@@ -263,7 +260,7 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"cannot restore {rel}: {exc.strerror or exc}") from None
 
-    # --- restore, undo, rewind -------------------------------------------------
+    # --- restore (undo and rewind are the session's, over its step timeline) ----
 
     def restore(self, commit: str, session_id: str, label: str) -> RestoreResult:
         """Make the working tree match checkpoint `commit`, then record that as a new checkpoint.
@@ -298,44 +295,6 @@ class Workspace:
             tree = self._snapshot_tree(index)
             new = self._commit_checkpoint(session_id, tree, label, restores=source)
             return RestoreResult(commit=new, source=source, written=written, deleted=deleted, skipped=skipped)
-
-    def undo_target(self, session_id: str) -> CheckpointInfo | None:
-        """The checkpoint `undo` would restore, None when there is nothing to undo.
-
-        A restore's checkpoint stands for the checkpoint it restored, so
-        repeated undos keep stepping back instead of undoing the undo.
-        """
-        checkpoints = self.checkpoints(session_id)
-        position = {c.sha: i for i, c in enumerate(checkpoints)}
-        current = len(checkpoints) - 1
-        # A restore always names an older checkpoint, so this walk only moves back.
-        while current >= 0 and checkpoints[current].restores in position:
-            current = position[checkpoints[current].restores]
-        return checkpoints[current - 1] if current > 0 else None
-
-    def undo(self, session_id: str, label: str = "undo") -> RestoreResult:
-        """Restore the checkpoint before the last step.
-
-        Raises:
-            NothingToUndo: the session is at its first checkpoint (or has none).
-        """
-        with self._lock:
-            target = self.undo_target(session_id)
-            if target is None:
-                raise NothingToUndo("nothing to undo: the workspace is at the session's first checkpoint")
-            return self.restore(target.sha, session_id, label)
-
-    def rewind(self, session_id: str, step_commit: str, label: str | None = None) -> RestoreResult:
-        """Restore checkpoint `step_commit` (a full or abbreviated sha) of this session.
-
-        Raises:
-            WorkspaceError: `step_commit` is not one of the session's checkpoints.
-        """
-        with self._lock:
-            sha = self._resolve_commit(step_commit)
-            if sha not in {c.sha for c in self.checkpoints(session_id)}:
-                raise WorkspaceError(f"{step_commit} is not a checkpoint of session {session_id}")
-            return self.restore(sha, session_id, label or f"rewind to {sha[:12]}")
 
     # --- diffs -----------------------------------------------------------------
 
