@@ -330,9 +330,8 @@ def test_dont_ask_denies_every_bypass_attempt(root: Path, command: str) -> None:
         "git status\nnpm test",
         "(git status; npm test)",
         "{ git status; npm test; }",
-        "FOO=1 git status",
-        'FOO=1 BAR="a b" npm test',
-        "FOO=$(git status) npm test",
+        "LANG=C git status",
+        'LANG=C TZ=Europe/Paris NO_COLOR=1 npm test',
         "npm test $(git status)",
         "npm test `git status`",
         "bash -c 'git status && npm test'",
@@ -686,7 +685,8 @@ def test_add_rule(root: Path) -> None:
         ("ls -la", "run_in_terminal(ls:*)"),
         ("pytest tests/x.py", "run_in_terminal(pytest:*)"),
         ("make", "run_in_terminal(make:*)"),
-        ("FOO=1 cargo build --release", "run_in_terminal(cargo build:*)"),
+        ("LC_ALL=C cargo build --release", "run_in_terminal(cargo build:*)"),
+        ("FOO=1 cargo build --release", None),
         ("git status && rm -rf x", "run_in_terminal(rm:*)"),
         ("npm test && npm test -x", "run_in_terminal(npm test:*)"),
         ("cd sub && make", None),
@@ -763,3 +763,162 @@ def test_symlink_loop_is_not_a_crash(root: Path) -> None:
     (root / "loop_b").symlink_to(root / "loop_a")
     assert outcome(engine(root).decide(edit(root, "loop_a/x.py", resolve=False))) == "ask/mode"
     assert outcome(engine(root, allow=["Bash(echo:*)"]).decide(run("echo x > loop_a/x"))) == "allow/rule"
+
+
+# -- control files: stepwise's and its peers' agents, rules, settings and memory ------------------
+
+CONTROL_FILES = [
+    ".stepwise/agents/general.md",
+    ".stepwise/settings.yaml",
+    ".claude/settings.local.json",
+    ".claude/agents/reviewer.md",
+    ".github/agents/x.agent.md",
+    ".github/chatmodes/x.chatmode.md",
+    "AGENTS.md",
+    "CLAUDE.md",
+    ".Stepwise/settings.yaml",
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("default", "ask/hard_limit"),
+        ("acceptEdits", "ask/hard_limit"),
+        ("bypassPermissions", "ask/hard_limit"),
+        ("dontAsk", "deny/hard_limit"),
+        ("plan", "deny/mode"),
+    ],
+)
+@pytest.mark.parametrize("rel", CONTROL_FILES)
+@pytest.mark.parametrize("tool", ["create_file", "replace_string_in_file"])
+def test_control_file_edits_always_ask(root: Path, mode: str, expected: str, rel: str, tool: str) -> None:
+    permissions = engine(root, mode, allow=["Edit", "Edit(.stepwise/**)", "Write(**)"])
+    permissions.grant_session("Edit")
+    decision = permissions.decide(edit(root, rel, tool=tool))
+    assert outcome(decision) == expected, decision.reason
+    assert decision.suggested_rule is None
+    if decision.decided_by == "hard_limit":
+        assert "configures stepwise" in decision.reason or "project memory" in decision.reason
+        assert decision.reason.endswith("no rule, grant or mode lifts this, so it asks") or mode == "dontAsk"
+
+
+def test_control_file_reached_through_a_symlink_asks(root: Path) -> None:
+    (root / ".stepwise").mkdir()
+    (root / "conf").symlink_to(root / ".stepwise", target_is_directory=True)
+    decision = engine(root, "bypassPermissions").decide(edit(root, "conf/settings.yaml"))
+    assert outcome(decision) == "ask/hard_limit"
+
+
+def test_one_control_file_makes_a_multi_file_edit_ask(root: Path) -> None:
+    decision = engine(root, "acceptEdits").decide(edit(root, "src/a.py", ".stepwise/settings.yaml"))
+    assert outcome(decision) == "ask/hard_limit"
+    assert ".stepwise/settings.yaml configures stepwise" in decision.reason
+
+
+def test_deny_rule_still_denies_a_control_file(root: Path) -> None:
+    decision = engine(root, "bypassPermissions", deny=["Edit(.claude/**)"]).decide(edit(root, ".claude/x.json"))
+    assert outcome(decision) == "deny/rule"
+
+
+@pytest.mark.parametrize("rel", ["src/AGENTS.md", ".github/workflows/ci.yml", "stepwise.yaml"])
+def test_look_alike_files_are_ordinary(root: Path, rel: str) -> None:
+    assert outcome(engine(root, "acceptEdits").decide(edit(root, rel))) == "allow/mode"
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo 'permissionMode: bypassPermissions' > .stepwise/agents/general.md",
+        "echo '  allow: [run_in_terminal]' >> .stepwise/settings.yaml",
+        "echo x > .claude/settings.json",
+        "echo x > AGENTS.md",
+        "echo x > ../.github/agents/x.md",
+    ],
+)
+def test_redirects_into_control_files_always_ask(root: Path, mode: str, expected: str, command: str) -> None:
+    permissions = engine(root, mode, allow=["Bash", "Bash(echo:*)"])
+    permissions.grant_session("Bash(echo:*)")
+    cwd = root / "sub" if command.endswith("../.github/agents/x.md") else None
+    decision = permissions.decide(run(command, cwd=cwd))
+    assert outcome(decision) == expected, decision.reason
+    assert "redirects output to" in decision.reason
+
+
+# -- redirections after a change of folder ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("default", "ask/hard_limit"), ("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cd .git && echo x >> config",
+        "cd .git; echo x > hooks/pre-commit",
+        "pushd .git && echo x >> config",
+        "builtin cd .git && echo x >> config",
+        "command cd .git && echo x >> config",
+        "$'\\x63d' .git && echo x >> config",
+        "d=.git; cd $d && echo x >> config",
+        "for d in . .git; do echo x >> config; cd $d; done",
+        "bash -c 'cd .git && echo x >> config'",
+        "source env.sh && echo x > config",
+    ],
+)
+def test_relative_redirects_after_cd_are_unknown(root: Path, mode: str, expected: str, command: str) -> None:
+    rules = ["Bash(cd:*)", "Bash(pushd:*)", "Bash(builtin:*)", "Bash(command:*)", "Bash(echo:*)", "Bash"]
+    decision = engine(root, mode, allow=rules).decide(run(command))
+    assert outcome(decision) == expected, decision.reason
+    assert "redirects output to" in decision.reason
+
+
+def test_absolute_redirects_after_cd_are_still_checked(root: Path) -> None:
+    permissions = engine(root, allow=["Bash(cd:*)", "Bash(make:*)"])
+    assert outcome(permissions.decide(run("cd sub && make 2> /dev/null"))) == "allow/rule"
+    assert outcome(permissions.decide(run(f"cd sub && make > {root}/build.log"))) == "allow/rule"
+    assert outcome(permissions.decide(run("cd sub && make > /etc/x"))) == "ask/hard_limit"
+
+
+@pytest.mark.parametrize("command", ["cd sub", "pushd sub", "builtin cd sub", "source env.sh", "popd"])
+def test_no_dont_ask_again_rule_for_changing_folder(root: Path, command: str) -> None:
+    decision = engine(root).decide(run(command))
+    assert decision.behavior == "ask"
+    assert decision.suggested_rule is None
+
+
+# -- environment prefixes and computed names ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "rule"),
+    [
+        ("LESSOPEN='|touch /tmp/pwned; cat %s' less README", "Bash(less:*)"),
+        ("npm_config_script_shell=./evil.sh npm test", "Bash(npm test:*)"),
+        ("GIT_EXTERNAL_DIFF=./evil git diff", "Bash(git diff:*)"),
+        ("export LESSOPEN='|sh x'; less README", "Bash(less:*)"),
+        ("x=rm; $x -rf foo", "Bash(*)"),
+        ("LC_ALL=/tmp/evil less README", "Bash(less:*)"),
+    ],
+)
+def test_env_prefixes_are_never_allowed_by_a_pattern_or_grant(root: Path, command: str, rule: str) -> None:
+    permissions = engine(root, allow=[rule, "Bash(export:*)"])
+    permissions.grant_session(rule)
+    decision = permissions.decide(run(command))
+    assert outcome(decision) == "ask/mode", decision.reason
+    assert "no rule can allow" in decision.reason
+
+
+@pytest.mark.parametrize("command", ["LANG=C less README", "LC_ALL=C.UTF-8 TZ=UTC NO_COLOR=1 CI=1 less README"])
+def test_safe_env_prefixes_are_allowed_by_a_pattern(root: Path, command: str) -> None:
+    assert outcome(engine(root, allow=["Bash(less:*)"]).decide(run(command))) == "allow/rule"
+
+
+@pytest.mark.parametrize(
+    "command", ["FOO=1 rm -rf foo", "LESSOPEN=x rm -rf foo", "$'\\x72m' -rf foo", "$'\\162'm -rf foo", "r$'m' -rf foo"]
+)
+def test_deny_rules_see_through_prefixes_and_ansi_c_quoting(root: Path, command: str) -> None:
+    decision = engine(root, "bypassPermissions", allow=["Bash"], deny=["Bash(rm:*)"]).decide(run(command))
+    assert outcome(decision) == "deny/rule", decision.reason

@@ -49,7 +49,7 @@ def test_lists_and_pipelines_split_into_every_part(line: str, expected: list[str
         ("echo 'a; rm x'", ["echo", "a; rm x"]),
         ("echo a\\;rm\\ x", ["echo", "a;rm x"]),
         ('echo "say \\"hi\\""', ["echo", 'say "hi"']),
-        ("echo $'it\\'s'", ["echo", "it\\'s"]),
+        ("echo $'it\\'s'", ["echo", "it's"]),
         ('git commit -m "fix: a | b"', ["git", "commit", "-m", "fix: a | b"]),
         ("echo '#not a comment'", ["echo", "#not a comment"]),
         ("echo a#b", ["echo", "a#b"]),
@@ -109,6 +109,16 @@ def test_command_lines_hidden_in_shells_and_eval_are_split(line: str, expected: 
         ("LD_PRELOAD=x.so ls", "sets LD_PRELOAD"),
         ("GIT_SSH_COMMAND='rm -rf ~' git fetch", "sets GIT_SSH_COMMAND"),
         ("PAGER='sh -c x' git log", "sets PAGER"),
+        ("LESSOPEN='|touch /tmp/pwned; cat %s' less README", "sets LESSOPEN"),
+        ("npm_config_script_shell=./evil.sh npm test", "sets npm_config_script_shell"),
+        ("FOO=1 npm test", "sets FOO"),
+        ("LANG=$X ls", "sets LANG"),
+        ("LC_ALL=/tmp/evil-locale ls", "sets LC_ALL"),
+        ("TZ=:/tmp/evil date", "sets TZ"),
+        ("TZ=../../tmp/evil date", "sets TZ"),
+        ("x=rm; $x -rf foo", "sets x"),
+        ("export PATH=.; git status", "sets PATH"),
+        ("declare -x LESSOPEN='|sh' ", "sets LESSOPEN"),
     ],
 )
 def test_commands_no_pattern_can_vouch_for_are_opaque(line: str, opaque_part: str) -> None:
@@ -117,10 +127,62 @@ def test_commands_no_pattern_can_vouch_for_are_opaque(line: str, opaque_part: st
 
 
 def test_env_prefixes_are_kept_apart_from_the_command() -> None:
-    (command,) = split_command('FOO=1 BAR="x y" npm test')
+    (command,) = split_command('LANG=C LC_ALL="en_US.UTF-8" npm test')
     assert command.text == "npm test"
-    assert command.assignments == ("FOO=1", 'BAR="x y"')
+    assert command.assignments == ("LANG=C", 'LC_ALL="en_US.UTF-8"')
     assert command.opaque is None
+
+
+@pytest.mark.parametrize(
+    "line", ["LANG=C ls", "LC_ALL=C.UTF-8 ls", "LANGUAGE=en:fr ls", "TZ=Europe/Paris date", "NO_COLOR=1 CI=true npm test"]
+)
+def test_safe_env_prefixes_leave_the_command_transparent(line: str) -> None:
+    (command,) = split_command(line)
+    assert command.opaque is None
+
+
+def test_computed_command_name_is_opaque_after_an_assignment() -> None:
+    assignment, computed = split_command("x=rm; $x -rf foo")
+    assert assignment.opaque and computed.opaque == "its command name $x is computed when it runs"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("$'\\x72m' -rf foo", ["rm", "-rf", "foo"]),
+        ("$'\\162\\155' x", ["rm", "x"]),
+        ("$'\\u0072m' x", ["rm", "x"]),
+        ("$'\\U00000072m' x", ["rm", "x"]),
+        ("echo $'a\\tb\\nc'", ["echo", "a\tb\nc"]),
+        ("echo $'\\e[1m\\cA'", ["echo", "\x1b[1m\x01"]),
+        ("echo $'a\\0b'", ["echo", "a"]),
+        ("echo $'\\q\\\\'", ["echo", "\\q\\"]),
+        ("r$'\\x6d' x", ["rm", "x"]),
+    ],
+)
+def test_ansi_c_quoting_is_decoded(line: str, expected: list[str]) -> None:
+    (command,) = split_command(line)
+    assert list(command.words) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "moves"),
+    [
+        ("cd .git", True),
+        ("pushd /tmp", True),
+        ("popd", True),
+        ("builtin cd x", True),
+        ("command cd x", True),
+        ("source env.sh", True),
+        (". env.sh", True),
+        ("$GO x", True),
+        ("ls cd", False),
+        ("echo cd", False),
+        ("builtin echo", False),
+    ],
+)
+def test_commands_that_may_change_directory(line: str, moves: bool) -> None:
+    assert split_command(line)[-1].may_change_directory is moves
 
 
 def test_env_prefix_with_substitution_yields_the_inner_command() -> None:

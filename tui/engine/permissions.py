@@ -8,8 +8,14 @@ Evaluation order for one `Action`:
    compound command is denied or asked as soon as one of its parts matches.
 3. In plan mode, edits are denied (plan mode is read-only until the plan is
    approved), even when an allow rule matches.
-4. A command redirecting output outside the workspace or into `.git/` asks
-   (denied in `plan` and `dontAsk`) whatever the allow rules say.
+4. Protected writes ask (denied in `plan` and `dontAsk`) whatever the allow
+   rules, session grants or mode say, even in `bypassPermissions`: an edit of
+   a control file (`.stepwise/**`, `.claude/**`, `.github/agents/**`,
+   `.github/chatmodes/**`, the root `AGENTS.md`/`CLAUDE.md`; see
+   `pathguard.control_file_reason`), which could grant the model more
+   permissions later, and a command redirecting output outside the
+   workspace, into `.git/`, into a control file, or to a relative path after
+   a `cd` (where it lands is only known when it runs).
 5. Allow rules and session grants: they decide only when every part of a
    compound command (every path of a multi-file call) is matched by one.
 6. The mode: reads inside the workspace are allowed in every mode, reads
@@ -32,7 +38,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.engine.pathguard import relative_to_root, write_violation
+from tui.engine.pathguard import control_file_reason, relative_to_root, write_violation
 from tui.engine.rules import Rule, RuleSet, Target, parse_rule
 from tui.engine.shell_split import SHELLS, ShellCommand, ShellSyntaxError, split_command
 from tui.engine.tools.base import Action, ToolKind
@@ -100,7 +106,7 @@ class _Subject:
     """`targets`, plus the whole command line, so deny rules also see it unsplit."""
     outside_reads: list[Path] = field(default_factory=list)
     protected_writes: list[str] = field(default_factory=list)
-    """Why a redirection breaks a hard limit, one entry per redirection."""
+    """Why a write always asks: one entry per control file edited or per redirection breaking a limit."""
 
 
 class PermissionEngine:
@@ -169,7 +175,7 @@ class PermissionEngine:
             detail = "; ".join(subject.protected_writes)
             if self.mode in ("plan", "dontAsk"):
                 return self._decision("deny", "hard_limit", f"{detail} (mode {self.mode} denies it)")
-            return self._decision("ask", "hard_limit", f"{detail}; no rule or mode lifts this, so it asks")
+            return self._decision("ask", "hard_limit", f"{detail}; no rule, grant or mode lifts this, so it asks")
 
         allowed = self._allowed(action.tool, subject.targets)
         if allowed is not None:
@@ -241,7 +247,7 @@ class PermissionEngine:
             return ""
         first = uncovered[0]
         if first.opaque:
-            shown = " ".join([*first.assignments, first.text])
+            shown = " ".join([*first.assignments, first.text]).strip()
             return f" (no rule can allow `{shown}`: {first.opaque})"
         if len(subject.targets) > 1:
             return f" (no rule allows `{first.text}`)"
@@ -252,8 +258,11 @@ class PermissionEngine:
     def _subject(self, action: Action, paths: tuple[Path, ...]) -> _Subject:
         if action.kind is not ToolKind.EXECUTE:
             targets: list[Target] = list(paths) or [None]
-            outside = [p for p in paths if relative_to_root(self.root, p) is None]
-            return _Subject(targets, targets, outside_reads=outside if action.kind is ToolKind.READ else [])
+            if action.kind is ToolKind.READ:
+                outside = [p for p in paths if relative_to_root(self.root, p) is None]
+                return _Subject(targets, targets, outside_reads=outside)
+            controls = [reason for p in paths if (reason := control_file_reason(self.root, p))]
+            return _Subject(targets, targets, protected_writes=controls)
         line = action.command if action.command is not None else str(action.input.get("command", ""))
         whole = ShellCommand(text=" ".join(line.split()), words=tuple(line.split()))
         try:
@@ -263,11 +272,13 @@ class PermissionEngine:
             return _Subject([unparsable], [unparsable])
         targets = [c for c in commands if c.words or c.opaque]
         cwd = self._resolve(action.cwd) if action.cwd else self.root
+        # A loop or function can run a `cd` before a redirection written earlier, so any `cd` counts.
+        moved = next((c for c in commands if c.may_change_directory), None)
         redirects = [r for c in commands for r in c.redirects if r.writes_file]
-        protected = [p for r in redirects if (p := self._redirect_problem(r.target, r.dynamic, cwd))]
+        protected = [p for r in redirects if (p := self._redirect_problem(r.target, r.dynamic, cwd, moved))]
         return _Subject(targets, [*targets, whole], protected_writes=protected)
 
-    def _redirect_problem(self, target: str, dynamic: bool, cwd: Path) -> str | None:
+    def _redirect_problem(self, target: str, dynamic: bool, cwd: Path, moved: ShellCommand | None) -> str | None:
         if dynamic:
             return f"it redirects output to {target}, which is only known when it runs"
         if _HARMLESS_TARGETS.fullmatch(target):
@@ -275,8 +286,11 @@ class PermissionEngine:
         if "\0" in target:
             return f"it redirects output to {target!r}, which is not a usable file name"
         path = Path(os.path.expanduser(target))
-        violation = write_violation(self.root, self._resolve(path if path.is_absolute() else cwd / path))
-        return f"it redirects output to {target}: {violation}" if violation else None
+        if not path.is_absolute() and moved is not None:
+            return f"it redirects output to {target} after `{moved.text}` changes folder, so where it lands is unknown"
+        path = self._resolve(path if path.is_absolute() else cwd / path)
+        problem = write_violation(self.root, path) or control_file_reason(self.root, path)
+        return f"it redirects output to {target}: {problem}" if problem else None
 
     def _resolve(self, path: Path) -> Path:
         """Where `path` really points; a path that cannot be resolved (symlink loop) stays as given,
@@ -336,7 +350,7 @@ class PermissionEngine:
 
 def _command_prefix_rule(tool: str, command: ShellCommand) -> str | None:
     """`run_in_terminal(npm test:*)`: the command name, plus its sub-command when it has one."""
-    if command.opaque or not command.words:
+    if command.opaque or not command.words or command.may_change_directory:
         return None
     name = command.words[0]
     if name.rsplit("/", 1)[-1] in SHELLS | {"eval"} or shlex.quote(name) != name:

@@ -33,12 +33,28 @@ _OPERATORS = ("&&", "||", ";;&", ";;", ";&", "|&", ";", "|", "&")
 _REDIRECTIONS = ("&>>", "&>", "<<<", "<<-", "<<", "<>", "<&", ">>", ">|", ">&", "<", ">")
 _WORD_END = frozenset(" \t\n;&|()<>")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
-_RISKY_VARIABLE = re.compile(
-    r"PATH|IFS|ENV|BASH_ENV|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|CDPATH|GLOBIGNORE|HOME"
-    r"|LD_\w*|DYLD_\w*|GIT_\w*|PYTHON(PATH|HOME|STARTUP)|NODE_OPTIONS|NODE_PATH|PERL5OPT|PERL5LIB"
-    r"|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|\w*PAGER|\w*EDITOR|VISUAL|BROWSER|\w*ASKPASS"
+_SAFE_VARIABLE = re.compile(r"LANG|LANGUAGE|LC_[A-Z]+|TZ|NO_COLOR|CI")
+"""Variables an allow rule may see set before a command: they pick a language, a time zone or plain
+output. Any other variable can change what a program runs (`PATH`, `LD_PRELOAD`, `LESSOPEN`,
+`GIT_SSH_COMMAND`, `npm_config_script_shell`, ...), so a command setting it is opaque to allow rules."""
+_SAFE_VALUE = re.compile(r"(?![/:])(?!.*(?:\.\.|:/))[\w.@:+/-]*")
+"""A plain name like `C.UTF-8`, `en:fr` or `Europe/Paris`: no absolute or `..` path (a locale or
+zone given as a path loads that file)."""
+_DECLARATIONS = frozenset({"export", "declare", "typeset", "readonly", "local"})
+"""Builtins whose `NAME=value` arguments set variables like a prefix does."""
+
+CHANGES_DIRECTORY = frozenset({"cd", "pushd", "popd", "source", "."})
+"""Commands that may change the shell's working folder for the commands after them (`source`
+runs a file that may `cd`)."""
+_COMMAND_WRAPPERS = frozenset({"builtin", "command"})
+
+_ANSI_C_ESCAPES = {
+    "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+    "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
+}
+_ANSI_C_NUMERIC = re.compile(
+    r"([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8})|c(.)", re.DOTALL
 )
-"""Variables that change which program runs or what it executes (`PATH=.`, `GIT_SSH_COMMAND=...`)."""
 
 
 class ShellSyntaxError(ValueError):
@@ -76,6 +92,17 @@ class ShellCommand:
     opaque: str | None = None
     """Why no command pattern can vouch for this command (computed name, risky variable, hidden
     command built at run time); None when patterns may match it."""
+
+    @property
+    def may_change_directory(self) -> bool:
+        """Whether running it may move the shell to another folder (`cd`, `builtin cd`, `pushd`,
+        `source`, or a name only known when it runs), so later relative paths are unknown."""
+        words = list(self.words)
+        while len(words) > 1 and words[0] in _COMMAND_WRAPPERS:
+            words.pop(0)
+        if not words:
+            return False
+        return words[0] in CHANGES_DIRECTORY or any(char in words[0] for char in "$`")
 
     @property
     def normalized(self) -> str:
@@ -215,9 +242,14 @@ class _Parser:
         return _Builder()
 
     def _opaque_reason(self, builder: _Builder) -> str | None:
-        for assignment in builder.assignments:
-            name = re.split(r"[\[+=]", assignment.raw, maxsplit=1)[0]
-            if _RISKY_VARIABLE.fullmatch(name):
+        assignments = list(builder.assignments)
+        if builder.words and builder.words[0].value in _DECLARATIONS:
+            assignments += [word for word in builder.words[1:] if _ASSIGNMENT.match(word.value)]
+        for assignment in assignments:
+            name = re.split(r"[\[+=]", assignment.value, maxsplit=1)[0]
+            match = _ASSIGNMENT.match(assignment.value)
+            safe = match is not None and not assignment.expanded and _SAFE_VARIABLE.fullmatch(name)
+            if not (safe and _SAFE_VALUE.fullmatch(assignment.value[match.end() :])):
                 return f"it sets {name}, which can change what runs"
         if builder.words and builder.words[0].expanded:
             return f"its command name {builder.words[0].raw} is computed when it runs"
@@ -340,7 +372,7 @@ class _Parser:
         return _Word(src[start : self.pos], "".join(value), expanded)
 
     def _read_ansi_c(self) -> str:
-        """Read `$'...'`, where backslash escapes a quote."""
+        """Read `$'...'` and decode its escapes as bash does, so `$'\\x72m'` reads `rm`."""
         src = self.src
         index = self.pos + 2
         while index < len(src) and src[index] != "'":
@@ -349,7 +381,7 @@ class _Parser:
             raise ShellSyntaxError("unbalanced $' quote")
         text = src[self.pos + 2 : index]
         self.pos = index + 1
-        return text
+        return _decode_ansi_c(text)
 
     def _read_double_quoted(self, terminator: str | None) -> tuple[str, bool]:
         """Read up to `terminator` (consumed) or the end; return (text, holds an expansion)."""
@@ -446,3 +478,33 @@ class _Parser:
                 depth -= 1
             self.pos += 1
         self.nesting -= 1
+
+
+def _decode_ansi_c(text: str) -> str:
+    """The value of the body of a `$'...'` string; like bash, it ends at a NUL."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char != "\\" or index + 1 >= len(text):
+            out.append(char)
+            index += 1
+            continue
+        escape = text[index + 1]
+        if escape in _ANSI_C_ESCAPES:
+            out.append(_ANSI_C_ESCAPES[escape])
+            index += 2
+            continue
+        match = _ANSI_C_NUMERIC.match(text, index + 1)
+        if match is None:
+            out.append(text[index : index + 2])  # an unknown escape stays as written
+            index += 2
+            continue
+        octal, hex_byte, short, long, control = match.groups()
+        if control is not None:
+            out.append(chr(ord(control) & 0x1F))
+        else:
+            code = int(octal, 8) if octal else int(hex_byte or short or long, 16)
+            out.append(chr(code) if code <= 0x10FFFF else "\ufffd")
+        index = match.end()
+    return "".join(out).split("\0", 1)[0]
