@@ -14,6 +14,9 @@ from typing import Any
 from tui.engine.tools.base import ToolInputError
 
 MAX_ARRAY_ITEMS = 200
+
+FILE_PATH: dict[str, Any] = {"type": "string", "description": "Absolute path, or relative to the workspace root."}
+"""The `filePath` property every file tool shares."""
 """Arrays longer than this are refused unless the schema sets its own `maxItems`."""
 
 _JSON_TYPES = {

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from tui.engine.approval import Approval
 from tui.engine.tools._edit import apply_edits, load
 from tui.engine.tools._files import tool_path
-from tui.engine.tools._schema import check_args, with_internal
+from tui.engine.tools._schema import FILE_PATH, check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 
 
@@ -23,7 +23,7 @@ class CreateFile(Tool):
     input_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "filePath": {"type": "string", "description": "Absolute path, or relative to the workspace root."},
+            "filePath": FILE_PATH,
             "content": {"type": "string", "description": "The whole content of the new file."},
         },
         "required": ["filePath", "content"],

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from tui.engine.approval import Approval
 from tui.engine.fileio import FileRefused, read_text
 from tui.engine.tools._files import display_path, tool_path
-from tui.engine.tools._schema import check_args
+from tui.engine.tools._schema import FILE_PATH, check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 
 DEFAULT_LIMIT = 2000
@@ -28,7 +28,7 @@ class ReadFile(Tool):
     input_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "filePath": {"type": "string", "description": "Absolute path, or relative to the workspace root."},
+            "filePath": FILE_PATH,
             "startLine": {"type": "integer", "minimum": 1, "description": "First line to read (1-based)."},
             "endLine": {"type": "integer", "minimum": 1, "description": "Last line to read (inclusive)."},
             "offset": {"type": "integer", "minimum": 0, "description": "First line to read (1-based)."},

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from tui.engine.approval import Approval
 from tui.engine.tools._edit import apply_edits, load, replace_text
 from tui.engine.tools._files import tool_path
-from tui.engine.tools._schema import check_args, with_internal
+from tui.engine.tools._schema import FILE_PATH, check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolKind, ToolOutput
 
 
@@ -23,7 +23,7 @@ class ReplaceString(Tool):
     input_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "filePath": {"type": "string", "description": "Absolute path, or relative to the workspace root."},
+            "filePath": FILE_PATH,
             "oldString": {"type": "string", "description": "The exact text to replace, with context lines."},
             "newString": {"type": "string", "description": "The replacement text."},
             "explanation": {"type": "string", "description": "A short note on why, shown to the user."},
