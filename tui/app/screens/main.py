@@ -101,7 +101,6 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat-column"):
                 yield self.chat
                 yield self.permission
-                yield self.completions
                 yield self.prompt
             with Vertical(id="side"):
                 yield self.diff_title
@@ -110,7 +109,6 @@ class MainScreen(Screen[None]):
         yield self.status_bar
 
     def on_mount(self) -> None:
-        self.completions.hide()
         self.prompt.focus()
 
     # --- session ------------------------------------------------------------------

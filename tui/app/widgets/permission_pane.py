@@ -5,9 +5,9 @@ proposal in the DiffView (hunks selectable) and are reviewed one file after
 the other; plans show the plan Markdown. The pane answers with an `Approval`
 through its `Decided` message.
 
-The plan view (Textual's Markdown, about 30 ms of imports) is built for the
-first plan, and the editor screen imported when opened: neither is on the path
-to the first frame.
+The pane's parts are built for the first request, the plan view (Textual's
+Markdown, about 30 ms of imports) for the first plan, and the editor screen
+imported when opened: none of them is on the path to the first frame.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -108,19 +108,27 @@ class PermissionPane(Vertical, can_focus=True):
         self.diff_view = diff_view
         self.pending: PendingApproval | None = None
         self.choices: dict[int, FileChoice] = {}
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="permission-title")
-        yield Static(id="permission-reason")
-        with VerticalScroll(id="permission-body"):
-            yield Static(id="permission-detail")
-        yield Static(id="permission-hunks")
-        yield Input(id="permission-input")
-        yield Static(id="permission-keys")
-
-    def on_mount(self) -> None:
         self.display = False
-        self.query_one("#permission-input", Input).display = False
+
+    def _build(self) -> None:
+        """Mount the pane's parts, once: the first request builds them, not the first frame."""
+        if self.children:
+            return
+        field = Input(id="permission-input")
+        field.display = False
+        body = VerticalScroll(id="permission-body")
+        self.mount_all(
+            [
+                Static(id="permission-title"),
+                Static(id="permission-reason"),
+                body,
+                Static(id="permission-hunks"),
+                field,
+                Static(id="permission-keys"),
+            ]
+        )
+        # Mounted, not passed to the constructor: the request is shown into it right away.
+        body.mount(Static(id="permission-detail"))
 
     @property
     def request(self) -> ApprovalRequest | None:
@@ -130,6 +138,7 @@ class PermissionPane(Vertical, can_focus=True):
 
     def ask(self, pending: PendingApproval) -> None:
         """Show a request and take the focus."""
+        self._build()
         self.pending = pending
         self.choices = {}
         self.input_mode = ""
@@ -245,8 +254,9 @@ class PermissionPane(Vertical, can_focus=True):
         """Hide the pane without answering (the request was answered elsewhere)."""
         self.pending = None
         self.input_mode = ""
-        self.query_one("#permission-input", Input).display = False
         self.display = False
+        if self.children:
+            self.query_one("#permission-input", Input).display = False
 
     def _record_file(self, choice: FileChoice) -> None:
         """Keep the choice for the file under review; answer after the last file."""

@@ -2,7 +2,8 @@
 
 Completion covers `/commands` (at the start of the prompt) and `@path`
 mentions (any word); the candidates come from a `Completer` the screen
-provides, and show in a `CompletionList` above the input.
+provides, and show in a `CompletionList` above the input, mounted there when
+first needed (it is hidden at start-up, so it stays off the first frame).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class CompletionList(OptionList, can_focus=False):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.completions: list[Completion] = []
+        self.display = False
 
     def show(self, completions: list[Completion]) -> None:
         """Fill and show the list (or hide it when empty)."""
@@ -187,6 +189,8 @@ class PromptInput(TextArea):
         if query is None:
             self.completions.hide()
             return
+        if self.completions.parent is None:
+            self.parent.mount(self.completions, before=self)
         self.completions.show(self.completer(query))
 
     def _word_is_complete(self) -> bool:

@@ -1,9 +1,15 @@
-"""One tool call in the chat: a compact status line, expandable to input and output."""
+"""One tool call in the chat: a compact status line, expandable to input and output.
+
+The input and output widgets are mounted the first time the line is expanded:
+most calls are never opened, and a resumed chat mounts dozens of calls at once
+when the user scrolls up, so a collapsed call is two widgets, not five.
+"""
 
 from __future__ import annotations
 
 import json
 
+from textual.app import ComposeResult
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
@@ -65,8 +71,24 @@ class ToolCallView(Collapsible):
         self.output = Log(max_lines=MAX_OUTPUT_LINES, classes="tool-output")
         self.output.display = False
         self._auto_expanded = False
+        self._contents: Collapsible.Contents | None = None
         super().__init__(self.input_view, self.output, title="", collapsed=True, classes="tool-call")
         self.title = self._title_text()
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+        if not self.collapsed:
+            yield self._new_contents()
+
+    def _update_collapsed(self, collapsed: bool) -> None:
+        super()._update_collapsed(collapsed)
+        # Once composed (the title is in the DOM), the first expansion mounts the contents.
+        if not collapsed and self._contents is None and self._title.is_attached:
+            self.mount(self._new_contents())
+
+    def _new_contents(self) -> Collapsible.Contents:
+        self._contents = Collapsible.Contents(*self._contents_list)
+        return self._contents
 
     def _title_text(self) -> Content:
         parts = [f"{self.tool} {self.target}".strip()]

@@ -1,0 +1,40 @@
+"""A tool call line: collapsed it is only its title; its input and output are mounted when first expanded."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import Collapsible, Log
+
+from tui.app.widgets.tool_call import ToolCallView
+from tui.engine.events import ToolResult
+
+
+async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None:
+    app: App[None] = App()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = ToolCallView("t1", "read_file", "a.py", {"filePath": "a.py"})
+        view.result(ToolResult(tool_use_id="t1", content="file body\n", duration_ms=200))
+        await app.screen.mount(view)
+        await pilot.pause()
+        assert not view.query(Collapsible.Contents) and not view.output.is_attached
+        assert "read_file a.py · done · 0.2 s" in str(view.title)
+        await pilot.click(view._title)
+        await pilot.pause()
+        assert not view.collapsed and view.output.is_attached and view.input_view.is_attached
+        assert list(view.output.lines)[:1] == ["file body"]
+        view.collapsed = True
+        await pilot.pause()
+        view.collapsed = False
+        await pilot.pause()
+        assert len(view.query(Collapsible.Contents)) == 1
+
+
+async def test_output_before_mount_expands_with_its_contents() -> None:
+    app: App[None] = App()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = ToolCallView("t2", "run_in_terminal", "pytest", {"command": "pytest"})
+        view.command_output("collected 2\n")
+        await app.screen.mount(view)
+        await pilot.pause()
+        assert not view.collapsed and view.query_one(Log) is view.output
+        assert list(view.output.lines)[:1] == ["collected 2"]
