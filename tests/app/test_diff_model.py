@@ -8,6 +8,7 @@ import pytest
 
 from tui.app.diff_model import DiffFile, change_blocks, parse_unified_diff, proposal_diff_files
 from tui.engine.proposals import Proposal
+from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 
 GIT_DIFF = """\
 diff --git a/src/app.py b/src/app.py
@@ -38,19 +39,6 @@ deleted file mode 100644
 diff --git a/logo.png b/logo.png
 Binary files a/logo.png and b/logo.png differ
 """
-
-
-def _proposal(old: str | None, new: str, rel_path: str = "src/app.py") -> Proposal:
-    return Proposal.build(Path("/ws") / rel_path, rel_path, old, new)
-
-
-def _three_hunk_proposal() -> Proposal:
-    old_lines = [f"value_{i} = {i}\n" for i in range(200)]
-    new_lines = list(old_lines)
-    for start in (10, 100, 180):
-        for i in range(start, start + 10):
-            new_lines[i] = f"value_{i} = {i} + 1\n"
-    return _proposal("".join(old_lines), "".join(new_lines))
 
 
 # --- parse_unified_diff -----------------------------------------------------------
@@ -97,7 +85,7 @@ def test_parse_sanitizes_paths_headers_and_text() -> None:
 
 
 def test_proposal_hunk_indices_match_the_engine() -> None:
-    proposal = _three_hunk_proposal()
+    proposal = three_hunk_proposal()
     (diff_file,) = parse_unified_diff(proposal.diff, proposal.rel_path)
     assert [h.index for h in diff_file.hunks] == [h.index for h in proposal.hunks]
     assert [h.header.split(" @@")[0] + " @@" for h in diff_file.hunks] == [h.header for h in proposal.hunks]
@@ -113,14 +101,14 @@ def test_change_blocks_pair_runs_and_keep_markers_on_their_side() -> None:
 # --- proposal_diff_files ------------------------------------------------------------
 
 PROPOSALS = {
-    "three hunks": _three_hunk_proposal,
-    "new file": lambda: _proposal(None, "print('hi')\nprint('there')\n", "new.py"),
-    "emptied file": lambda: _proposal("a\nb\n", "", "gone.txt"),
-    "no final newline on either side": lambda: _proposal("a\nb", "a\nc"),
-    "final newline added": lambda: _proposal("a\nb", "a\nb\n"),
-    "insertion at the top": lambda: _proposal("x\ny\n", "top\nx\ny\n"),
-    "control characters and CR": lambda: _proposal("a\x1b[31m\nb\n", "a\x1b[32m\nb\rc\n"),
-    "removed line starting with dashes": lambda: _proposal("-- note\nkeep\n", "keep\n", "q.sql"),
+    "three hunks": three_hunk_proposal,
+    "new file": lambda: make_proposal(None, "print('hi')\nprint('there')\n", "new.py"),
+    "emptied file": lambda: make_proposal("a\nb\n", "", "gone.txt"),
+    "no final newline on either side": lambda: make_proposal("a\nb", "a\nc"),
+    "final newline added": lambda: make_proposal("a\nb", "a\nb\n"),
+    "insertion at the top": lambda: make_proposal("x\ny\n", "top\nx\ny\n"),
+    "control characters and CR": lambda: make_proposal("a\x1b[31m\nb\n", "a\x1b[32m\nb\rc\n"),
+    "removed line starting with dashes": lambda: make_proposal("-- note\nkeep\n", "keep\n", "q.sql"),
 }
 
 
@@ -131,12 +119,12 @@ def test_proposal_model_equals_the_parsed_proposal_diff(make) -> None:  # type: 
 
 
 def test_proposal_without_changes_is_one_file_without_hunks() -> None:
-    assert proposal_diff_files(_proposal("same\n", "same\n")) == (DiffFile("src/app.py", ()),)
-    assert proposal_diff_files(_proposal(None, "", "empty.txt")) == (DiffFile("empty.txt", (), is_new_file=True),)
+    assert proposal_diff_files(make_proposal("same\n", "same\n")) == (DiffFile("src/app.py", ()),)
+    assert proposal_diff_files(make_proposal(None, "", "empty.txt")) == (DiffFile("empty.txt", (), is_new_file=True),)
 
 
 def test_proposal_counts_match_the_engine() -> None:
-    proposal = _three_hunk_proposal()
+    proposal = three_hunk_proposal()
     (diff_file,) = proposal_diff_files(proposal)
     assert (diff_file.added, diff_file.removed) == (proposal.added, proposal.removed)
     assert [(h.added, h.removed) for h in diff_file.hunks] == [(h.added, h.removed) for h in proposal.hunks]

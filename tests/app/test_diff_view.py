@@ -15,25 +15,12 @@ from tests.app.test_diff_model import GIT_DIFF
 from tui.app.themes import DiffColors, register_all
 from tui.app.widgets.diff_view import DiffView
 from tui.engine.proposals import Proposal
+from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STEPWISE_HOME", str(tmp_path))
-
-
-def _proposal(old: str | None, new: str, rel_path: str = "src/app.py") -> Proposal:
-    return Proposal.build(Path("/ws") / rel_path, rel_path, old, new)
-
-
-def _three_hunk_proposal() -> Proposal:
-    old_lines = [f"value_{i} = {i}\n" for i in range(200)]
-    new_lines = list(old_lines)
-    # Three hunks of 26 rows each: more than one screen, so navigating scrolls.
-    for start in (10, 100, 180):
-        for i in range(start, start + 10):
-            new_lines[i] = f"value_{i} = {i} + 1\n"
-    return _proposal("".join(old_lines), "".join(new_lines))
 
 
 class DiffApp(App[None]):
@@ -76,13 +63,13 @@ async def test_header_shows_path_counts_and_badges() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("a = 1\nb = 2\n", "a = 1\nb = 3\nc = 4\n"))
+        view.show_proposal(make_proposal("a = 1\nb = 2\n", "a = 1\nb = 3\nc = 4\n"))
         await _settled(app, pilot)
         header = view.render_line(0).text
         assert "src/app.py" in header and "+2 -1" in header and "hunk 1/1" in header
         assert "new file" not in header
 
-        view.show_proposal(_proposal(None, "print('hi')\n", "new.py"))
+        view.show_proposal(make_proposal(None, "print('hi')\n", "new.py"))
         await _settled(app, pilot)
         header = view.render_line(0).text
         assert "new.py" in header and "+1 -0" in header and "new file" in header
@@ -92,7 +79,7 @@ async def test_hunk_navigation_moves_current_hunk_and_scrolls() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_three_hunk_proposal())
+        view.show_proposal(three_hunk_proposal())
         await _settled(app, pilot)
         assert view.current_hunk == 0 and view.scroll_offset.y == 0
 
@@ -123,7 +110,7 @@ async def test_keys_navigate_when_focused() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_three_hunk_proposal())
+        view.show_proposal(three_hunk_proposal())
         view.focus()
         await pilot.press("n", "n")
         assert view.current_hunk == 2
@@ -135,7 +122,7 @@ async def test_toggling_hunks_updates_selection_mark_and_message() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_three_hunk_proposal(), selectable=True)
+        view.show_proposal(three_hunk_proposal(), selectable=True)
         await _settled(app, pilot)
         assert view.selected_hunks == {0, 1, 2}
         assert view.render_line(1).text.startswith("▌[x] @@")
@@ -162,7 +149,7 @@ async def test_clicking_a_hunk_header_toggles_it() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_three_hunk_proposal(), selectable=True)
+        view.show_proposal(three_hunk_proposal(), selectable=True)
         await _settled(app, pilot)
         await pilot.click(DiffView, offset=(3, 1))
         await pilot.pause()
@@ -173,7 +160,7 @@ async def test_unselectable_diff_has_no_marks_and_ignores_toggles() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_three_hunk_proposal())
+        view.show_proposal(three_hunk_proposal())
         await _settled(app, pilot)
         view.toggle_hunk()
         await pilot.pause()
@@ -185,7 +172,7 @@ async def test_side_by_side_renders_both_columns() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("keep = 0\nold_name = 1\nkeep = 2\n", "keep = 0\nnew_name = 1\nkeep = 2\n"))
+        view.show_proposal(make_proposal("keep = 0\nold_name = 1\nkeep = 2\n", "keep = 0\nnew_name = 1\nkeep = 2\n"))
         view.side_by_side = True
         await _settled(app, pilot)
         lines = _screen_lines(view)
@@ -207,7 +194,7 @@ async def test_changed_words_get_the_emphasis_background() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("total = price * quantity\n", "total = price * count\n"))
+        view.show_proposal(make_proposal("total = price * quantity\n", "total = price * count\n"))
         await _settled(app, pilot)
         spec = view.theme_spec
         assert spec is not None
@@ -225,7 +212,7 @@ async def test_large_file_renders_plain_first_then_highlighted() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal(None, new_text, "big.py"))
+        view.show_proposal(make_proposal(None, new_text, "big.py"))
         # Synchronously after loading, before the worker could deliver: plain text.
         assert not view.is_highlighted
         plain = view.render_line(2)
@@ -250,7 +237,7 @@ async def test_off_screen_hunks_are_highlighted_when_scrolled_to() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("".join(old_lines), "".join(new_lines), "many.py"))
+        view.show_proposal(make_proposal("".join(old_lines), "".join(new_lines), "many.py"))
         await _settled(app, pilot)
         assert view.hunk_count == 30 and view.is_highlighted
 
@@ -274,7 +261,7 @@ async def test_theme_change_recolours_the_diff() -> None:
     app = DiffApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("a = 1\n", "a = 2\n"))
+        view.show_proposal(make_proposal("a = 1\n", "a = 2\n"))
         await _settled(app, pilot)
         specs = register_all(app)
         app.theme = "stepwise-light"
@@ -293,7 +280,7 @@ async def test_without_a_spec_the_view_follows_the_app_themes_brightness() -> No
     app = PlainApp()
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(DiffView)
-        view.show_proposal(_proposal("a = 1\n", "a = 2\n"))
+        view.show_proposal(make_proposal("a = 1\n", "a = 2\n"))
         app.theme = "textual-light"
         await _settled(app, pilot)
         added = next(view.render_line(y) for y in range(5) if "a = 2" in view.render_line(y).text)
@@ -361,7 +348,7 @@ def _snapshot_app(theme_name: str, side_by_side: bool) -> DiffApp:
     async def loaded() -> None:
         view = app.query_one(DiffView)
         view.side_by_side = side_by_side
-        view.show_proposal(_proposal(SNAPSHOT_OLD, SNAPSHOT_NEW, "greet.py"), selectable=True)
+        view.show_proposal(make_proposal(SNAPSHOT_OLD, SNAPSHOT_NEW, "greet.py"), selectable=True)
 
     app.call_after_refresh(loaded)
     return app

@@ -7,18 +7,6 @@ from tui.engine.home import bundled_dir
 from tui.engine.skills import find_skill, load_skill, prompt_sections, resolve_skills, skill_sections
 
 
-@pytest.fixture
-def homes(tmp_path, monkeypatch):
-    """HOME and STEPWISE_HOME in tmp folders; returns (home, stepwise_home)."""
-    home = tmp_path / "home"
-    stepwise_home = tmp_path / "stepwise-home"
-    home.mkdir()
-    stepwise_home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("STEPWISE_HOME", str(stepwise_home))
-    return home, stepwise_home
-
-
 def skill(folder: Path, name: str, body: str) -> Path:
     path = folder / name / "SKILL.md"
     path.parent.mkdir(parents=True, exist_ok=True)
