@@ -441,6 +441,9 @@ class FakeSession:
             changed.append(("A" if original is None else "D" if now is None else "M", rel))
         return changed
 
+    def is_dirty(self) -> bool:
+        return bool(self.changed_files())
+
     def diff(self, path: str | None = None) -> str:
         parts: list[str] = []
         for status, rel in self.changed_files():

@@ -261,3 +261,16 @@ async def test_escape_while_asking_interrupts_and_denies(tmp_path: Path) -> None
         assert session.approvals[0].kind is ApprovalKind.DENY
         assert session.commands_run == []
         assert not app.main.permission.display and app.main.prompt.display
+
+
+
+async def test_the_status_bar_marks_the_tree_dirty_after_an_applied_edit(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("one\n")
+    app, sessions = make_app(tmp_path, [[Edit({"a.py": "1\n"})]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = await start(pilot, sessions)
+        await asked(pilot, session)
+        assert app.main.status_bar.dirty is False
+        await pilot.press("y")
+        await until(pilot, lambda: not session.busy, "the turn")
+        await until(pilot, lambda: app.main.status_bar.dirty, "the dirty mark")

@@ -10,7 +10,6 @@ permission pane and waits for the user.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,12 +285,9 @@ class StepwiseApp(App[int]):
         if session is None:
             return
         try:
-            done = subprocess.run(
-                ["git", "status", "--porcelain"], cwd=session.root, capture_output=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
+            dirty = session.is_dirty()
+        except Exception:  # noqa: BLE001 - the status bar is a hint; git trouble shows elsewhere
             return
-        dirty = done.returncode == 0 and bool(done.stdout.strip())
         self.call_from_thread(setattr, self.main.status_bar, "dirty", dirty)
 
     # --- slash commands -------------------------------------------------------------

@@ -400,6 +400,10 @@ class Session:
                 first_before.setdefault(event.path, event.before_blob)
         return first_before
 
+    def is_dirty(self) -> bool:
+        """Whether the work tree has changes git would commit (for the status bar)."""
+        return self.workspace.is_dirty()
+
     def base_commit(self) -> str | None:
         return self._timeline[0].commit if self._timeline else None
 
