@@ -846,6 +846,31 @@ def test_redirects_into_control_files_always_ask(root: Path, mode: str, expected
     assert "redirects output to" in decision.reason
 
 
+@pytest.mark.parametrize(("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cp evil.sh .git/hooks/pre-commit",
+        "tee .git/config",
+        "sed -i s/a/b/ .stepwise/settings.yaml",
+        "mv x.md .claude/agents/x.md",
+        "install --target-directory=.git/hooks evil.sh",
+        "cp evil.sh .GIT/hooks/post-checkout",
+        "ln -sf ../evil .git/hooks/pre-push",
+    ],
+)
+def test_arguments_naming_protected_files_always_ask(root: Path, mode: str, expected: str, command: str) -> None:
+    permissions = engine(root, mode, allow=["Bash"])
+    decision = permissions.decide(run(command))
+    assert outcome(decision) == expected, decision.reason
+    assert "it names" in decision.reason
+
+
+@pytest.mark.parametrize("command", ["git status", "cat src/a.py", "ls -la", "grep -r git .", "echo .gitignore"])
+def test_ordinary_arguments_do_not_ask(root: Path, command: str) -> None:
+    assert outcome(engine(root, "bypassPermissions").decide(run(command))) == "allow/mode"
+
+
 # -- redirections after a change of folder ----------------------------------------------------------
 
 

@@ -245,6 +245,9 @@ COMMAND_ATTACKS = [
     ("npm-script-shell-prefix", "npm_config_script_shell=./evil.sh npm test", ["Bash(npm test:*)"], "default"),
     ("export-then-run", "export LESSOPEN='|touch pwned'; less app.py", ["Bash(export:*)", "Bash(less:*)"], "default"),
     ("computed-command-name", "x=touch; $x pwned", ["Bash(*)"], "default"),
+    ("cp-into-git-hooks", "cp app.py .git/hooks/pre-commit", ["Bash(cp:*)"], "bypassPermissions"),
+    ("tee-into-git-config", "echo x | tee -a .git/config", ["Bash(echo:*)", "Bash(tee:*)"], "bypassPermissions"),
+    ("sed-in-place-settings", "sed -i s/x/y/ .stepwise/settings.yaml", ["Bash(sed:*)"], "bypassPermissions"),
 ]
 
 

@@ -38,7 +38,8 @@ async def test_a_sandboxed_command_cannot_write_outside_the_workspace(guarded, h
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     command = (
         f"cp README.md {guarded.outside}/escape.txt; touch {elsewhere}/escape.txt; "
-        "touch /usr/stepwise-escape 2>&1; echo usr=$?; cp README.md .git/hooks/pre-commit 2>&1; echo hook=$?"
+        # The hook path is built at run time, so only the sandbox (not the permission engine) can stop it.
+        "touch /usr/stepwise-escape 2>&1; echo usr=$?; G=.git; cp README.md $G/hooks/pre-commit 2>&1; echo hook=$?"
     )
     _, result = await _sandboxed(harness, command)
     assert "usr=1" in result["content"] and "Read-only file system" in result["content"]

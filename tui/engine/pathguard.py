@@ -86,6 +86,17 @@ def write_violation(root: Path, path: Path) -> str | None:
     return None
 
 
+def protected_reason(root: Path, path: Path) -> str | None:
+    """Why `path` inside the workspace must never change without the user's say (in `.git/`, or a
+    control file), or None. Paths outside the workspace are not judged here."""
+    rel = relative_to_root(root, path)
+    if rel is None:
+        return None
+    if _inside_git(root, path, rel):
+        return f"{rel} is inside .git/"
+    return control_file_reason(root, path)
+
+
 def _inside_git(root: Path, path: Path, rel: str) -> bool:
     """Whether `path` is `.git` or inside it, also spelled in another case (`.GIT/config` is the same
     folder on a case-insensitive filesystem) or reached under another name of the real git folder."""

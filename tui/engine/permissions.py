@@ -38,7 +38,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.engine.pathguard import control_file_reason, relative_to_root, write_violation
+from tui.engine.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
 from tui.engine.rules import Rule, RuleSet, Target, parse_rule
 from tui.engine.shell_split import SHELLS, ShellCommand, ShellSyntaxError, split_command
 from tui.engine.tools.base import Action, ToolKind
@@ -276,7 +276,19 @@ class PermissionEngine:
         moved = next((c for c in commands if c.may_change_directory), None)
         redirects = [r for c in commands for r in c.redirects if r.writes_file]
         protected = [p for r in redirects if (p := self._redirect_problem(r.target, r.dynamic, cwd, moved))]
+        # A command's own arguments can write a protected file too (`cp x .git/hooks/pre-commit`,
+        # `sed -i ... .stepwise/settings.yaml`): naming one makes the command ask like a redirection.
+        protected += [p for c in commands for word in c.words[1:] if (p := self._argument_problem(word, cwd))]
         return _Subject(targets, [*targets, whole], protected_writes=protected)
+
+    def _argument_problem(self, word: str, cwd: Path) -> str | None:
+        if word.startswith("-"):
+            word = word.partition("=")[2]
+        if not word or "\0" in word or any(char in word for char in "$`*?["):
+            return None
+        path = Path(os.path.expanduser(word))
+        problem = protected_reason(self.root, self._resolve(path if path.is_absolute() else cwd / path))
+        return f"it names {word}: {problem}" if problem else None
 
     def _redirect_problem(self, target: str, dynamic: bool, cwd: Path, moved: ShellCommand | None) -> str | None:
         if dynamic:
