@@ -12,16 +12,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tui.app.chat_history import event_note
 from tui.engine.events import (
     AssistantMessage,
     Checkpoint,
     EditApplied,
-    Error,
     Event,
-    ModeChange,
     PermissionDecision,
-    Retry,
-    Rewind,
     ToolCall,
     ToolResult,
     UserMessage,
@@ -90,16 +87,9 @@ def entries(record: SessionRecord) -> Iterator[Entry]:
             yield Entry("edit", f"Edit applied: {event.path}", how, code=event.diff, code_lang="diff")
         elif isinstance(event, Checkpoint):
             yield Entry("note", text=f"Checkpoint {event.step}: {event.label} (`{event.commit[:10]}`)")
-        elif isinstance(event, Rewind):
-            verb = "Undo" if event.undo else "Rewind"
-            yield Entry("note", text=f"{verb}: files restored to step {event.to_step} (now step {event.step})")
-        elif isinstance(event, ModeChange):
-            yield Entry("note", text=f"Permission mode: {event.old} -> {event.new} (by {event.by})")
-        elif isinstance(event, Retry):
-            yield Entry("note", text=f"Retry {event.attempt}: {event.reason}")
-        elif isinstance(event, Error):
-            yield Entry("note", text=f"Error: {event.message}", status="failed")
-
+        elif (note := event_note(event)) is not None:
+            # The same wording as the chat shows (rewinds, mode changes, retries, errors, odd turn ends).
+            yield Entry("note", text=note.text, status="failed" if note.kind == "error" else "")
 
 def _decision_text(decision: PermissionDecision | None) -> str:
     if decision is None:
