@@ -63,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
         return [(a.name, f"{a.name}: {a.description}") for a in discover_agents(args.cwd).agents]
 
     def list_sessions() -> list[tuple[str, str]]:
-        from tui.commands.sessions import summarize, workspace_root
+        from tui.commands.sessions import summarize
+        from tui.engine.agents import project_root
         from tui.engine.session_log import list_sessions as list_sessions_of
 
-        found = [summarize(path) for path, _ in list_sessions_of(workspace_root(args.cwd))]
+        found = [summarize(path) for path, _ in list_sessions_of(project_root(args.cwd))]
         return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]
 
     def persist_theme(name: str) -> None:

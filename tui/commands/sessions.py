@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tui.engine.events import AssistantMessage, EditApplied, UserMessage
+from tui.engine.agents import project_root
 from tui.engine.session_log import SessionLogError, list_sessions, read_session
 
 
@@ -42,7 +43,7 @@ def summarize(path: Path) -> SessionSummary:
 
 def run(args: argparse.Namespace) -> int:
     summaries = []
-    for path, _ in list_sessions(None if args.all else workspace_root(args.cwd)):
+    for path, _ in list_sessions(None if args.all else project_root(args.cwd)):
         try:
             summaries.append(summarize(path))
         except SessionLogError as exc:
@@ -58,10 +59,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"{s.id:<23} {s.started:<19} {s.agent[:16]:<16} {s.turns:>5} {s.edits:>5} ${s.cost_usd:>7.4f}  {s.model}")
     return 0
 
-
-def workspace_root(cwd: Path) -> Path:
-    """The git work tree top, which is what session headers record."""
-    import subprocess
-
-    out = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True)
-    return Path(out.stdout.strip()).resolve() if out.returncode == 0 else cwd.resolve()
