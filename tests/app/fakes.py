@@ -131,6 +131,7 @@ class FakeSession:
         # What the tests check:
         self.prompts: list[tuple[str, list[dict[str, str]]]] = []
         self.asked: list[ApprovalRequest] = []
+        self.warmed_up = False
         self.approvals: list[Approval] = []
         self.applied: list[AppliedEdit] = []
         self.commands_run: list[str] = []
@@ -142,6 +143,9 @@ class FakeSession:
         self.closed = False
 
     # --- events -------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        self.warmed_up = True
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from rich.segment import Segment
 from textual.app import App, ComposeResult
+from textual.geometry import Offset
+from textual.selection import Selection
 from textual.widget import Widget
-from textual.widgets import Markdown
 
 from tests.app.fakes import Pause, Say, Think, make_app, until
 from tui.app.app import StepwiseApp
-from tui.app.widgets.chat import MAX_CHAT_WIDGETS, PART_CHARS, ChatNote, StreamingMarkdown, ThinkingView
+from tui.app import markdown_render
+from tui.app.widgets import streaming_markdown
+from tui.app.widgets.chat import MAX_CHAT_WIDGETS, ChatNote, StreamingMarkdown, ThinkingView
+from tui.app.widgets.streaming_markdown import PART_CHARS
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
@@ -32,9 +37,10 @@ async def test_streamed_text_ends_up_in_the_markdown_widget(tmp_path: Path) -> N
         await until(pilot, lambda: not session.busy, "the turn")
         await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text")
         (block,) = app.main.chat.text_blocks
-        assert block.query(Markdown)  # shown as Markdown parts
         assert block.received == REPLY
-        assert block.query("MarkdownFence")  # the code fence was parsed as a block
+        shown = block.get_selection(Selection(None, None))[0]
+        assert shown.splitlines()[0] == "Plan"  # a heading, not "# Plan"
+        assert "print('hi')" in shown and "```" not in shown  # the fence was parsed as code
 
 
 async def test_model_text_is_sanitised(tmp_path: Path) -> None:
@@ -109,6 +115,12 @@ async def test_starting_status_before_the_session_exists(tmp_path: Path) -> None
         assert "starting…" in app.main.status_bar.summary()
         opened.set()
         await until(pilot, lambda: "starting" not in app.main.status_bar.summary(), "the failure")
+
+
+async def test_the_session_is_warmed_up_once_it_opens(tmp_path: Path) -> None:
+    app, sessions = make_app(tmp_path, [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: sessions and sessions[0].warmed_up, "the warm-up")
 
 
 async def test_old_messages_are_pruned(tmp_path: Path) -> None:
@@ -187,8 +199,6 @@ LONG_REPLY = "".join(
 class _OneWidget(App[None]):
     """Shows one widget in a tall screen, so the whole reply is drawn."""
 
-    CSS = "Markdown { padding: 0; }"
-
     def __init__(self, widget: Widget) -> None:
         super().__init__()
         self.widget = widget
@@ -201,11 +211,16 @@ def _screen_lines(app: App[None]) -> list[list[Segment]]:
     return [list(strip) for strip in app.screen._compositor.render_strips()]
 
 
-async def _rendered_whole(text: str) -> list[list[Segment]]:
-    app = _OneWidget(Markdown(text))
-    async with app.run_test(size=(100, 400)) as pilot:
-        await pilot.pause()
-        return _screen_lines(app)
+async def _rendered_whole(text: str, monkeypatch: pytest.MonkeyPatch) -> list[list[Segment]]:
+    """The screen of `text` rendered as one Markdown document."""
+    with monkeypatch.context() as patch:
+        patch.setattr(streaming_markdown, "PART_CHARS", 10**9)
+        block = StreamingMarkdown(text)
+        app = _OneWidget(block)
+        async with app.run_test(size=(100, 400)) as pilot:
+            await until(pilot, lambda: block.complete, "the text")
+            assert block.part_count == 1
+            return _screen_lines(app)
 
 
 async def _rendered_streamed(text: str, piece: int) -> tuple[list[list[Segment]], int]:
@@ -216,32 +231,87 @@ async def _rendered_streamed(text: str, piece: int) -> tuple[list[list[Segment]]
             block.feed(text[start : start + piece])
             if start // piece % 7 == 0:
                 await pilot.pause()  # some pieces reach the parts one frame at a time, others together
-        await block.finish(text)
+        block.finish(text)
         await until(pilot, lambda: block.complete and block.source == text, "every part")
         await pilot.pause()
-        return _screen_lines(app), len(block.query_children(Markdown))
+        return _screen_lines(app), block.part_count
 
 
-async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whole() -> None:
+async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(LONG_REPLY) > 4 * PART_CHARS
-    whole = await _rendered_whole(LONG_REPLY)
+    whole = await _rendered_whole(LONG_REPLY, monkeypatch)
     streamed, parts = await _rendered_streamed(LONG_REPLY, 37)
     assert parts > 3
     assert streamed == whole
 
 
-async def test_a_reply_with_a_link_definition_ends_as_one_document() -> None:
+async def test_a_reply_with_a_link_definition_ends_as_one_document(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "See [the guide][g] first.\n\n" + LONG_REPLY + "[g]: https://example.com/guide\n"
-    whole = await _rendered_whole(text)
+    whole = await _rendered_whole(text, monkeypatch)
     streamed, parts = await _rendered_streamed(text, 200)
     assert parts == 1
     assert streamed == whole
+    assert any("https://example.com/guide" in "".join(s.text for s in line) for line in streamed)  # links show where they go
 
 
-async def test_a_resumed_long_reply_is_built_in_parts_that_render_as_the_whole() -> None:
+async def test_a_resumed_long_reply_is_rendered_from_the_end_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    budget = 2 * PART_CHARS
+    monkeypatch.setattr(streaming_markdown, "RENDER_BUDGET_CHARS", budget)
+    rendered: list[str] = []
+    real_render = markdown_render.render_markdown
+    monkeypatch.setattr(markdown_render, "render_markdown", lambda text, *args: rendered.append(text) or real_render(text, *args))
+    layouts: list[list[str]] = []
+    real_layout = StreamingMarkdown._layout
+
+    def layout(self: StreamingMarkdown, width: int) -> None:
+        rendered.clear()
+        real_layout(self, width)
+        if rendered:
+            layouts.append(list(rendered))
+
+    monkeypatch.setattr(StreamingMarkdown, "_layout", layout)
     block = StreamingMarkdown(LONG_REPLY)
     app = _OneWidget(block)
     async with app.run_test(size=(100, 400)) as pilot:
-        await until(pilot, lambda: block.complete and block.source == LONG_REPLY, "every part")
-        assert len(block.query_children(Markdown)) > 3
-        assert _screen_lines(app) == await _rendered_whole(LONG_REPLY)
+        await until(pilot, lambda: block.complete, "every part")
+        lines = _screen_lines(app)
+    assert len(layouts) > 1  # spread over several frames
+    assert LONG_REPLY.endswith(layouts[0][0])  # the end first: what an anchored chat shows
+    assert all(sum(map(len, texts[:-1])) < budget for texts in layouts)  # the last part rendered may overrun
+    assert "".join(text for texts in reversed(layouts) for text in reversed(texts)) == LONG_REPLY
+    monkeypatch.undo()
+    assert lines == await _rendered_whole(LONG_REPLY, monkeypatch)
+
+
+async def test_a_narrower_screen_rewraps_the_reply() -> None:
+    block = StreamingMarkdown(LONG_REPLY)
+    app = _OneWidget(block)
+    async with app.run_test(size=(100, 400)) as pilot:
+        await until(pilot, lambda: block.complete, "the text")
+        wide = block.size.height
+        await pilot.resize_terminal(50, 400)
+        await until(pilot, lambda: block.complete and block.size.width == 50, "the re-render")
+        assert block.size.height > wide
+        text = block.get_selection(Selection(None, None))[0]
+        assert max(map(len, text.splitlines())) <= 50
+
+
+async def test_a_theme_change_recolours_the_reply() -> None:
+    block = StreamingMarkdown("# Title\n\nSome `code` here.\n")
+    app = _OneWidget(block)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await until(pilot, lambda: block.complete, "the text")
+        before = _screen_lines(app)[0]
+        app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
+        await until(pilot, lambda: _screen_lines(app)[0] != before, "new colours")
+        assert "".join(s.text for s in _screen_lines(app)[0]).strip() == "Title"
+
+
+async def test_selecting_text_copies_what_is_shown() -> None:
+    block = StreamingMarkdown("First **bold** line.\n\nSecond paragraph.\n")
+    app = _OneWidget(block)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await until(pilot, lambda: block.complete, "the text")
+        copied, ending = block.get_selection(Selection.from_offsets(Offset(6, 0), Offset(6, 2)))
+        assert copied == "bold line.\n\nSecond"
+        assert ending == "\n"

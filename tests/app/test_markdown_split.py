@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.app.markdown_split import CutFinder, has_link_definitions, split_markdown
+from tui.app.markdown_split import CutFinder, has_link_definitions
 
 TEXT = (
     "Intro paragraph.\n\n"
@@ -41,15 +41,6 @@ def test_a_cut_is_reported_at_the_first_letter_of_its_line() -> None:
     assert finder.scan("One.\n\nTwo, still streaming") == []
 
 
-def test_split_keeps_every_character_and_minimum_sizes() -> None:
-    parts = split_markdown(TEXT, 20)
-    assert "".join(parts) == TEXT
-    assert [part.split("\n", 1)[0] for part in parts] == ["Intro paragraph.", "After the fence.", "Last paragraph."]
-    assert split_markdown(TEXT, 10_000) == [TEXT]
-
-
-def test_a_link_definition_keeps_the_text_whole() -> None:
-    text = "See [the docs][d].\n\nMore text here.\n\n[d]: https://example.com\n"
-    assert has_link_definitions(text)
-    assert split_markdown(text, 1) == [text]
+def test_link_definitions_are_found_but_inline_links_are_not() -> None:
+    assert has_link_definitions("See [the docs][d].\n\nMore text here.\n\n[d]: https://example.com\n")
     assert not has_link_definitions("A [link](https://example.com) inline.\n")

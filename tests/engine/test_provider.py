@@ -462,3 +462,26 @@ async def test_key_and_base_url_from_the_environment(
 
     assert response.content == [text("from env")]
     assert fake_anthropic.message_requests[0].headers["authorization"] == "Bearer test-key"
+
+
+async def test_warm_up_in_a_thread_builds_the_client_the_first_turn_uses(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.script(text("warm"))
+    provider = AnthropicProvider(api_key="test-key", base_url=fake_anthropic.url)
+
+    await asyncio.gather(*(asyncio.to_thread(provider.warm_up) for _ in range(4)))
+    warmed = provider.client()
+    response = await provider.stream(bare_request(), lambda e: None, asyncio.Event())
+
+    assert provider.client() is warmed  # one client, whichever thread came first
+    assert response.content == [text("warm")]
+    await provider.aclose()
+
+
+def test_warm_up_without_a_key_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    provider = AnthropicProvider(base_url="http://127.0.0.1:9")
+
+    provider.warm_up()  # no MissingKeyError: the app calls this at start-up, before any key is needed
+
+    assert provider._client is None

@@ -22,12 +22,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from tui.app.approver import AppApprover, PendingApproval
-from tui.app.event_batch import EventBatch
+from tui.app.event_batch import FRAME_S, EventBatch
 from tui.app.mentions import list_files, match_files, read_attachments
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
 from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, parse_slash
-from tui.app.widgets.chat import FRAME_S
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
 from tui.engine.approval import Approver
@@ -162,12 +161,23 @@ class StepwiseApp(App[int]):
         session.subscribe(self._on_session_event)
         self.main.show_session(session)
         self.main.refresh_state("idle")
+        self._warm_up(session)
         for warning in getattr(session, "warnings", []):
             self.main.chat.add_note(warning, "warning")
         self._refresh_git()
         if self.initial_prompt:
             prompt, self.initial_prompt = self.initial_prompt, None
             self._run_turn(prompt, [])
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _warm_up(self, session: Session) -> None:
+        """Load what the first reply needs while the user types: the SDK and its client, the Markdown renderer.
+
+        Each takes from tens of milliseconds (the renderer) to about a second
+        (the SDK); loaded on the first Enter, the first reply would wait for them.
+        """
+        session.warm_up()
+        import tui.app.markdown_render  # noqa: F401
 
     def _on_session_event(self, event: Event) -> None:
         # Deltas reach the screen once per frame, merged; any other event first posts those queued.

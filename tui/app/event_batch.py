@@ -16,6 +16,9 @@ import dataclasses
 
 from tui.engine.events import CommandOutput, Event, TextDelta, ThinkingDelta, ToolInputDelta
 
+FRAME_S = 1 / 60
+"""How long deltas are held back: one frame."""
+
 _TEXT_FIELD: dict[type[Event], str] = {
     TextDelta: "text",
     ThinkingDelta: "text",

@@ -1,14 +1,14 @@
 """Where a long Markdown text can be cut into documents that render exactly as the whole.
 
-A streamed reply is shown as several Textual `Markdown` widgets so each append
-re-parses and re-lays out only the last one. A cut is safe only where no block
+A streamed reply is kept as several Markdown documents so each append
+re-renders only the last one. A cut is safe only where no block
 spans it and the next block has no top margin: after a blank line, outside any
 fenced code or raw HTML block, before a line that starts with a letter (so the
 block after the cut is a paragraph, never a list item, heading, quote, table,
 fence or indented code). A link reference definition can be used anywhere in
 a document, so a text holding one is never cut (`has_link_definitions`).
 
-Pure text logic, no Textual: `tui.app.widgets.chat` uses it while streaming.
+Pure text logic, no Textual: `tui.app.widgets.streaming_markdown` uses it.
 """
 
 from __future__ import annotations
@@ -86,20 +86,3 @@ class CutFinder:
         if comment and "-->" not in line[comment.end() :]:
             self._closer = re.compile("-->")
 
-
-def split_markdown(text: str, min_chars: int) -> list[str]:
-    """Cut `text` into parts of at least `min_chars` characters (the last may be shorter) at safe cuts.
-
-    `"".join(parts) == text` always holds; a text with a link reference
-    definition stays whole.
-    """
-    if has_link_definitions(text):
-        return [text]
-    parts: list[str] = []
-    start = 0
-    for cut in CutFinder().scan(text):
-        if cut - start >= min_chars:
-            parts.append(text[start:cut])
-            start = cut
-    parts.append(text[start:])
-    return parts

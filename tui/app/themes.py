@@ -186,7 +186,7 @@ def _theme_from_mapping(data: dict[Any, Any], path: Path, warnings: list[str]) -
         raise ThemeError(f"{path}: 'variables' must be a mapping")
     variables = {str(key): str(value) for key, value in variables.items()}
 
-    pygments_style = data.get("pygments_style") or ("monokai" if dark else "default")
+    pygments_style = data.get("pygments_style") or default_pygments_style(dark)
     _check_pygments_style(path, pygments_style)
 
     diff_data = data.get("diff") or {}
@@ -242,3 +242,20 @@ def _check_pygments_style(path: Path, style: object) -> None:
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
+
+
+def pygments_style_of(app: App[Any]) -> str:
+    """The Pygments style for code in `app`'s current theme.
+
+    The stepwise apps keep their loaded themes in `theme_specs`; a theme
+    without a spec (a Textual built-in) gets Pygments' default for its brightness.
+    """
+    spec = getattr(app, "theme_specs", {}).get(app.theme)
+    if isinstance(spec, ThemeSpec):
+        return spec.pygments_style
+    return default_pygments_style(app.current_theme.dark)
+
+
+def default_pygments_style(dark: bool) -> str:
+    """The Pygments style of a theme that names none."""
+    return "monokai" if dark else "default"

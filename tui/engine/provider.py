@@ -29,6 +29,7 @@ import asyncio
 import email.utils
 import json
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,9 +44,9 @@ MAX_RETRY_AFTER_S = 60.0
 MAX_BACKOFF_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
+"""The API pings during long streams, so two minutes of silence means the connection is gone."""
 YIELD_EVERY_S = 0.005
 """A stream that is read faster than it is parsed yields to the event loop this often."""
-"""The API pings during long streams, so two minutes of silence means the connection is gone."""
 RETRY_STATUSES = frozenset({408, 409, 429})
 RETRY_STREAM_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 """Error types of a mid-stream `error` event that are worth retrying."""
@@ -325,6 +326,7 @@ class AnthropicProvider:
         self.backoff_base_s = backoff_base_s
         self._sleep = sleep
         self._client: Any = None
+        self._client_lock = threading.Lock()
 
     def ensure_key(self) -> None:
         """Raise `MissingKeyError` when there is no API key (call early to fail fast)."""
@@ -334,16 +336,26 @@ class AnthropicProvider:
     def client(self) -> Any:
         """The SDK's `AsyncAnthropic` client, created (and the SDK imported) on first use."""
         self.ensure_key()
-        if self._client is None:
-            import anthropic
+        with self._client_lock:  # `warm_up` may be creating it in another thread
+            if self._client is None:
+                import anthropic
 
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                max_retries=0,
-                timeout=anthropic.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            )
-        return self._client
+                self._client = anthropic.AsyncAnthropic(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    max_retries=0,
+                    timeout=anthropic.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+                )
+            return self._client
+
+    def warm_up(self) -> None:
+        """Import the SDK and build the client now, from any thread.
+
+        Both take about 0.9 s; an app calls this in a thread at start-up so
+        that the first turn does not wait for them. Without a key it does nothing.
+        """
+        if self.api_key:
+            self.client()
 
     async def aclose(self) -> None:
         """Close the HTTP connections (the provider can be used again afterwards)."""

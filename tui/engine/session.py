@@ -417,6 +417,12 @@ class Session:
             return ""
         return self.workspace.diff(base, None, [path] if path else None)
 
+    def warm_up(self) -> None:
+        """Load what the first model call needs (the SDK, its client) now; safe to call from a thread."""
+        warm_up = getattr(self.loop.provider, "warm_up", None)
+        if warm_up:
+            warm_up()
+
     async def close(self) -> None:
         await self.terminals.close()
         aclose = getattr(self.loop.provider, "aclose", None)

@@ -41,14 +41,20 @@ if TYPE_CHECKING:
     from tui.engine.session import Session
 
 
-def _freeze_long_lived() -> None:
-    """Exempt what lives on (the history, the app's widgets) from the full garbage collections.
+def _freeze_long_lived(collect: bool) -> None:
+    """Exempt what lives on (the history, the app's widgets, the modules) from the full garbage collections.
 
     A resumed history holds hundreds of thousands of objects; every full
     collection walked all of them, a 100-200 ms pause that showed as a frozen
-    frame while scrolling. Garbage is collected first so none of it is kept.
+    frame while scrolling or streaming.
+
+    Args:
+        collect: Collect the garbage first so none of it is kept. That takes
+            about 100 ms, worth it only after loading a history; at the
+            start of a new session what could be collected is small.
     """
-    gc.collect()
+    if collect:
+        gc.collect()
     gc.freeze()
 
 
@@ -120,14 +126,15 @@ class MainScreen(Screen[None]):
         totals come from the session, which has already counted every event.
         """
         self.session = session
-        mounted = self.feed.show_history(session.history())
+        history = session.history()
+        mounted = self.feed.show_history(history)
         self.refresh_state()
         self.refresh_files()
-        self.run_worker(self._history_shown(mounted), group="history")
+        self.run_worker(self._history_shown(mounted, bool(history)), group="history")
 
-    async def _history_shown(self, mounted: AwaitMount) -> None:
+    async def _history_shown(self, mounted: AwaitMount, resumed: bool) -> None:
         await mounted
-        _freeze_long_lived()
+        _freeze_long_lived(collect=resumed)
 
     def refresh_state(self, activity: str | None = None, detail: str = "") -> None:
         """Update the status bar from the session (and the current activity)."""

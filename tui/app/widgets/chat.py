@@ -1,35 +1,24 @@
 """The chat pane: user and assistant messages, thinking, tool calls and notes.
 
-Model text streams into a column of Textual `Markdown` parts; deltas are
-coalesced per frame so a fast stream costs one append per frame, not one per
-delta, and only the last part is ever re-parsed. Textual's Markdown (and its
-parser) is imported on the first assistant message, not at start-up. Old widgets are pruned so long sessions
-stay responsive (Textual does not virtualise widget lists).
+Model text streams into one `StreamingMarkdown` per text block (rendered
+lines, appended once per frame). Old widgets are pruned so long sessions stay
+responsive (Textual does not virtualise widget lists).
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.timer import Timer
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Collapsible, Static
 
 from tui.app.chat_history import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
-from tui.app.markdown_split import CutFinder, has_link_definitions, split_markdown
+from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
 from tui.engine.terminal import sanitize_terminal_text
 
-FRAME_S = 1 / 60
-"""Deltas arriving within one frame become one Markdown append."""
-PART_CHARS = 1_000
-BACKFILL_CHARS = 4_000
-"""Characters of the parts above the end built per frame after a fast stream or a resume."""
-"""A streamed reply starts a new Markdown part at the first safe cut after this many characters."""
 MAX_CHAT_WIDGETS = 200
 """Message widgets kept mounted; older ones become the "N earlier messages" line."""
 OLDER_CHUNK = 8
@@ -58,185 +47,6 @@ class UserMessageView(Static):
         for attachment in attachments or []:
             shown += f"\n📎 {attachment.get('path', '')}"
         super().__init__(Content(shown), classes="user-message")
-
-
-class StreamingMarkdown(Widget):
-    """Assistant Markdown fed in small pieces, shown as a column of `Markdown` parts.
-
-    Textual's Markdown costs about 20 us a character to build and lay out, and
-    its widgets make every later layout slower, so a long reply is never one
-    document:
-
-    - pending text is appended at most once per frame, to the last part only;
-    - a new part starts at a safe cut (`tui.app.markdown_split`) once the last
-      holds `PART_CHARS` characters, so an append re-parses a bounded tail and
-      finishing costs nothing;
-    - when one flush brings several parts (a fast stream, a resumed message),
-      the last one, which is what an anchored chat shows, is built at once; the
-      ones above it are built afterwards, one a frame, so no step blocks the
-      event loop for long.
-    """
-
-    DEFAULT_CSS = """
-    StreamingMarkdown {
-        height: auto;
-        layout: vertical;
-    }
-    StreamingMarkdown > Markdown {
-        padding: 0;
-        margin: 0;
-    }
-    """
-
-    def __init__(self, markdown: str = "", classes: str | None = None) -> None:
-        """Create the widget.
-
-        Args:
-            markdown: Text shown at once (a resumed message); more can be fed.
-            classes: CSS classes.
-        """
-        super().__init__(classes=classes)
-        self.received = ""
-        """Everything fed so far (sanitised), for tests and for the final check."""
-        self._start(sanitize_terminal_text(markdown))
-        self._flush_timer: Timer | None = None
-        self._lock = asyncio.Lock()
-        self._backfill: list[tuple[Widget, Widget, int]] = []
-        """(part, the part it goes before, its length) still to mount, the nearest to the end last."""
-        self._backfill_timer: Timer | None = None
-
-    def _start(self, text: str) -> None:
-        """Reset the cut state to `text` as the initial content (built by `compose`)."""
-        self.received = text
-        self._shown = len(text)
-        """How much of `received` the parts hold or are queued to hold."""
-        self._cuts = CutFinder()
-        self._cuts.scan(text)
-        self._whole = has_link_definitions(text)
-        """A link definition was seen: the reply is shown as one document."""
-        parts = [text] if self._whole else split_markdown(text, PART_CHARS)
-        self._part_start = len(text) - len(parts[-1])
-        self._initial_parts = parts if text else []
-
-    def compose(self) -> ComposeResult:
-        # Only what was there before any feed: fed text is appended by `_flush`.
-        parts, self._initial_parts = self._initial_parts, []
-        if parts:
-            last = self._new_parts(parts)
-            yield last
-
-    def on_mount(self) -> None:
-        self._schedule_backfill()
-
-    @property
-    def source(self) -> str:
-        """The Markdown shown so far (all mounted parts)."""
-        from textual.widgets import Markdown
-
-        return "".join(part.source for part in self.query_children(Markdown))
-
-    def feed(self, text: str) -> None:
-        """Queue a piece of Markdown; it is appended on the next frame.
-
-        Args:
-            text: Raw model text (sanitised here).
-        """
-        clean = sanitize_terminal_text(text)
-        if not clean:
-            return
-        self.received += clean
-        if self._flush_timer is None:
-            self._flush_timer = self.set_timer(FRAME_S, self._flush)
-
-    async def _flush(self) -> None:
-        self._flush_timer = None
-        if self._lock.locked():
-            return  # the running flush takes what was queued meanwhile
-        async with self._lock:
-            while self._shown < len(self.received):
-                await self._show(len(self.received))
-
-    async def _show(self, end: int) -> None:
-        """Show `received[_shown:end]`: the last part's tail, then any new parts."""
-        from textual.widgets import Markdown
-
-        text = self.received
-        start, self._shown = self._shown, end
-        self._whole = self._whole or has_link_definitions(text[start:end])
-        bounds = [start]
-        for cut in self._cuts.scan(text[:end]):
-            if not self._whole and cut - self._part_start >= PART_CHARS:
-                bounds.append(cut)
-                self._part_start = cut
-        bounds.append(end)
-        tail = text[bounds[0] : bounds[1]]
-        if tail:
-            parts = self.query_children(Markdown)
-            if parts:
-                await parts.last().append(tail)
-            else:
-                await self.mount(Markdown(tail))
-        if len(bounds) > 2:
-            pieces = [text[a:b] for a, b in zip(bounds[1:-1], bounds[2:], strict=True)]
-            await self.mount(self._new_parts(pieces))
-            self._schedule_backfill()
-
-    def _new_parts(self, pieces: list[str]) -> Widget:
-        """The last piece's part, to mount now; the others are queued for the backfill."""
-        from textual.widgets import Markdown
-
-        parts = [Markdown(piece) for piece in pieces]
-        self._backfill.extend(zip(parts, parts[1:], map(len, pieces)))
-        return parts[-1]
-
-    def _schedule_backfill(self) -> None:
-        if self._backfill and self._backfill_timer is None:
-            self._backfill_timer = self.set_timer(FRAME_S, self._backfill_step)
-
-    async def _backfill_step(self) -> None:
-        """Mount the parts just above the built ones, about `BACKFILL_CHARS` characters' worth.
-
-        Each mount re-lays out the whole screen, which costs more the more
-        widgets it holds, so parts go in runs rather than one by one.
-        """
-        self._backfill_timer = None
-        if not self._backfill:
-            return
-        part, before, size = self._backfill.pop()
-        run = [part]
-        while self._backfill and self._backfill[-1][1] is run[0] and size < BACKFILL_CHARS:
-            part, _, length = self._backfill.pop()
-            run.insert(0, part)
-            size += length
-        await self.mount_all(run, before=before)
-        self._schedule_backfill()
-
-    @property
-    def complete(self) -> bool:
-        """Every part is built and everything fed is shown."""
-        return not self._backfill and self._shown == len(self.received) and not self._lock.locked()
-
-    async def finish(self, full_text: str | None = None) -> None:
-        """Show what is queued and stop streaming.
-
-        Args:
-            full_text: The complete text when known (an `AssistantMessage`);
-                replaces the streamed text only when the stream missed some.
-        """
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
-        async with self._lock:
-            if self._shown < len(self.received):
-                await self._show(len(self.received))
-            clean = self.received if full_text is None else sanitize_terminal_text(full_text)
-            split = self._whole and len(self._backfill) + len(self.query_children("Markdown")) > 1
-            if clean != self.received or split:
-                # The stream missed some text, or a link definition needs one document: show it afresh.
-                self._backfill.clear()
-                self._start(clean)
-                await self.recompose()
-                self._schedule_backfill()
 
 
 class ThinkingView(Collapsible):
@@ -333,7 +143,7 @@ class ChatView(VerticalScroll):
                     streamed = StreamingMarkdown(classes="assistant-text")
                     self.add(streamed)
                 if streamed is not None:
-                    self.run_worker(streamed.finish(text), group="markdown-finish")
+                    streamed.finish(text)
             elif kind == "thinking" and index not in self._thinking_blocks and block.get("thinking"):
                 self.thinking_delta(index, str(block["thinking"]))
         self.end_assistant()
@@ -341,7 +151,7 @@ class ChatView(VerticalScroll):
     def end_assistant(self) -> None:
         """Close the current assistant message: flush and stop its streams."""
         for block in self._text_blocks.values():
-            self.run_worker(block.finish(), group="markdown-finish")
+            block.finish()
         self._text_blocks.clear()
         self._thinking_blocks.clear()
         self._skip_chars = 0

@@ -41,7 +41,7 @@ from tui.app.diff_model import (
     proposal_diff_files,
 )
 from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_spans
-from tui.app.themes import DiffColors, ThemeSpec
+from tui.app.themes import DiffColors, ThemeSpec, default_pygments_style
 
 if TYPE_CHECKING:
     from tui.engine.proposals import Proposal
@@ -364,7 +364,7 @@ class DiffView(ScrollView, can_focus=True):
             style_name, colors = spec.pygments_style, spec.diff
         else:
             dark = self.app.current_theme.dark
-            style_name, colors = ("monokai" if dark else "default"), DiffColors.defaults(dark)
+            style_name, colors = default_pygments_style(dark), DiffColors.defaults(dark)
         self._palette = _Palette.from_colors(colors)
         changed = style_name != self._pygments_style
         self._pygments_style = style_name
