@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from tests.support.fake_anthropic import FakeAnthropic
 
 
+@pytest.fixture(autouse=True)
+def _private_stepwise_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own STEPWISE_HOME, so nothing reads or writes the user's (themes, caches, settings)."""
+    monkeypatch.setenv("STEPWISE_HOME", str(tmp_path_factory.mktemp("stepwise-home")))
+
+
 @pytest.fixture
 def fake_anthropic() -> Iterator[FakeAnthropic]:
     """A started scripted Anthropic server on 127.0.0.1 (expects the key `test-key`)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.style import Style
+
 from tests.app.fakes import Edit, Say, make_app, until
 from tui.app.screens.pick import PickScreen
 from tui.app.widgets.chat import ChatNote
@@ -238,7 +240,12 @@ async def test_theme_command_switches_and_reports_the_change(tmp_path: Path) -> 
         app.main.prompt.insert("/theme stepwise-light")
         await pilot.press("enter")
         await until(pilot, lambda: changes == ["stepwise-light"], "the theme change")
-        assert app.main.diff_view.theme_spec.name == "stepwise-light"
+        view = app.main.diff_view  # follows the app theme: the light theme's diff colours
+        view.show_diff("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-old = 1\n+new = 2\n", "x.py")
+        await pilot.pause()
+        added = next(view.render_line(y) for y in range(8) if "new = 2" in view.render_line(y).text)
+        light_added = Style(bgcolor=app.theme_specs["stepwise-light"].diff.added_bg).bgcolor
+        assert any(s.style is not None and s.style.bgcolor == light_added for s in added)
         app.main.prompt.insert("/theme nope")
         await pilot.press("enter")
         await until(pilot, lambda: any("Unknown theme 'nope'" in n for n in notes(app)), "the warning")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
 from textual.app import App
 
+from tui.app import themes as themes_module
 from tui.app.themes import DiffColors, ThemeError, load_theme_file, load_themes, register_all
 
 BUNDLED = ("stepwise-dark", "stepwise-light", "stepwise-high-contrast")
@@ -90,3 +93,76 @@ async def test_register_all_makes_themes_selectable(home: Path) -> None:
         app.theme = "stepwise-light"
         assert app.current_theme.dark is False
         assert themes["stepwise-light"].textual_theme().primary == app.current_theme.primary
+
+
+# --- the cache of validated themes ----------------------------------------------------
+
+
+def _parsing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parse(path: Path, warnings: list[str] | None = None) -> None:
+        raise AssertionError(f"{path} was parsed")
+
+    monkeypatch.setattr(themes_module, "load_theme_file", no_parse)
+
+
+def test_unchanged_theme_files_come_from_the_cache(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (home / "themes" / "mine.yaml").write_text("name: mine\nprimary: red\nshade: 3\n")
+    cache = home / "cache" / "themes.json"
+    first_warnings: list[str] = []
+    first = load_themes(first_warnings, cache=cache)
+    assert cache.is_file()
+
+    _parsing_fails(monkeypatch)
+    warnings: list[str] = []
+    again = load_themes(warnings, cache=cache)
+
+    assert again == first
+    assert warnings == first_warnings and "unknown key 'shade'" in warnings[0]  # reported on every start
+
+
+def test_a_changed_theme_file_is_parsed_again(home: Path) -> None:
+    mine = home / "themes" / "mine.yaml"
+    mine.write_text("name: mine\nprimary: red\n")
+    cache = home / "cache" / "themes.json"
+    load_themes(cache=cache)
+
+    mine.write_text("name: mine\nprimary: '#00ff00'\n")
+    os.utime(mine, ns=(mine.stat().st_atime_ns, mine.stat().st_mtime_ns + 1_000_000_000))
+
+    assert load_themes(cache=cache)["mine"].colors["primary"] == "#00FF00"
+
+
+def test_a_broken_theme_is_never_cached(home: Path) -> None:
+    (home / "themes" / "bad.yaml").write_text("name: bad\n")
+    cache = home / "cache" / "themes.json"
+    for _ in range(2):
+        warnings: list[str] = []
+        assert "bad" not in load_themes(warnings, cache=cache)
+        assert any("'primary'" in warning for warning in warnings)
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"header": [1, "0.0"], "themes": {}}', '{"header": null}'])
+def test_a_corrupt_or_stale_cache_is_ignored_and_rewritten(home: Path, content: str) -> None:
+    cache = home / "cache" / "themes.json"
+    cache.parent.mkdir()
+    cache.write_text(content)
+    expected = load_themes()
+
+    assert load_themes(cache=cache) == expected
+    assert json.loads(cache.read_text())["themes"]
+
+
+def test_a_cache_entry_that_does_not_fit_is_parsed_instead(home: Path) -> None:
+    cache = home / "cache" / "themes.json"
+    expected = load_themes(cache=cache)
+    data = json.loads(cache.read_text())
+    for entry in data["themes"].values():
+        entry["spec"]["colors"] = ["not", "a", "mapping"]
+    cache.write_text(json.dumps(data))
+
+    assert load_themes(cache=cache) == expected
+
+
+def test_an_unwritable_cache_only_costs_the_parse(home: Path) -> None:
+    (home / "cache").write_text("a file where the folder should be")
+    assert set(BUNDLED) <= set(load_themes(cache=home / "cache" / "themes.json"))

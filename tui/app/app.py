@@ -23,6 +23,7 @@ from textual.timer import Timer
 
 from tui.app.approver import AppApprover, PendingApproval
 from tui.app.event_batch import FRAME_S, EventBatch
+from tui.app.gc_tuning import first_frame_drawn
 from tui.app.mentions import list_files, match_files, read_attachments
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
@@ -132,19 +133,19 @@ class StepwiseApp(App[int]):
         self._theme_warnings = warnings
 
     def on_mount(self) -> None:
-        self.main.diff_view.theme_spec = self.theme_specs.get(self.theme)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.approver.attach(self._present_approval)
-        # The session starts after the first frame is on screen.
+        # Notices are part of the first frame; the session starts once it is on screen.
+        if self.notice:
+            self.main.chat.add_note(self.notice, "notice")
+        for warning in self._theme_warnings:
+            self.main.chat.add_note(warning, "warning")
+        self.main.refresh_state("starting")
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        warnings, self._theme_warnings = self._theme_warnings, []
-        if self.notice:
-            self.main.chat.add_note(self.notice, "notice")
-        for warning in warnings:
-            self.main.chat.add_note(warning, "warning")
-        self.main.refresh_state("starting")
+        first_frame_drawn()
+        self.main.build_deferred()
         self._open_session(self.session_factory(self.approver))
 
     @work(exclusive=True, group="session")
@@ -210,7 +211,6 @@ class StepwiseApp(App[int]):
         return None
 
     def _theme_changed(self, theme: object) -> None:
-        self.main.diff_view.theme_spec = self.theme_specs.get(self.theme)
         if self.theme != self._saved_theme:
             self._saved_theme = self.theme
             if self.on_theme_change is not None:

@@ -11,7 +11,10 @@ reported in the warnings list and skipped; loading never raises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,33 +108,43 @@ def theme_dirs() -> list[Path]:
     return [bundled_dir("themes"), stepwise_home() / "themes"]
 
 
-def load_themes(warnings: list[str] | None = None, dirs: list[Path] | None = None) -> dict[str, ThemeSpec]:
+def load_themes(
+    warnings: list[str] | None = None, dirs: list[Path] | None = None, cache: Path | None = None
+) -> dict[str, ThemeSpec]:
     """Load every theme, later folders overriding earlier ones by theme name.
 
     Args:
         warnings: Receives one message per skipped file or ignored key.
         dirs: Folders to read (default: `theme_dirs()`); missing ones are fine.
+        cache: A JSON file of the themes already validated (see `ThemeCache`);
+            unchanged files are taken from it instead of being parsed again.
 
     Returns:
         Themes by name, in load order.
     """
     sink = warnings if warnings is not None else []
+    known = ThemeCache(cache)
     themes: dict[str, ThemeSpec] = {}
     for folder in dirs if dirs is not None else theme_dirs():
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
             try:
-                spec = load_theme_file(path, sink)
+                spec = known.load(path, sink)
             except ThemeError as error:
                 sink.append(f"{error}; theme skipped")
                 continue
             themes[spec.name] = spec
+    known.save()
     return themes
 
 
 def register_all(app: App[Any], warnings: list[str] | None = None) -> dict[str, ThemeSpec]:
     """Load all themes and register them with `app` (the app then picks one by name).
+
+    Themes are read through the cache in `$STEPWISE_HOME/cache/themes.json`:
+    this runs before the first frame, and parsing YAML and checking Pygments
+    styles took about 20 ms of it.
 
     Args:
         app: The running or about-to-run app.
@@ -140,10 +153,117 @@ def register_all(app: App[Any], warnings: list[str] | None = None) -> dict[str, 
     Returns:
         The registered themes by name.
     """
-    themes = load_themes(warnings)
+    themes = load_themes(warnings, cache=stepwise_home() / "cache" / "themes.json")
     for spec in themes.values():
         app.register_theme(spec.textual_theme())
     return themes
+
+
+class ThemeCache:
+    """Validated theme files, keyed by path and stamped with their size and modification time.
+
+    A file whose stamp matches is taken from the cache with the warnings it
+    gave when parsed; any other is parsed and validated (`load_theme_file`).
+    The cache is dropped whole when its format or the installed Pygments
+    (whose styles were checked) differ. Broken files are never cached, so they
+    are reported on every start. The cache is only an accelerator: a missing,
+    corrupt or unwritable file just means parsing.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path | None) -> None:
+        """Read the cache at `path` (None: no cache at all)."""
+        self.path = path
+        self._entries: dict[str, Any] = {}
+        self._changed = False
+        self._used: set[str] = set()
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("header") == self._header() and isinstance(data.get("themes"), dict):
+            self._entries = data["themes"]
+
+    @staticmethod
+    def _header() -> list[object]:
+        import pygments
+
+        return [ThemeCache.VERSION, pygments.__version__]
+
+    def load(self, path: Path, warnings: list[str]) -> ThemeSpec:
+        """The theme in `path`, from the cache when the file is unchanged.
+
+        Raises:
+            ThemeError: The file cannot be read or is not a valid theme.
+        """
+        key = str(path)
+        self._used.add(key)
+        try:
+            info = path.stat()
+            stamp = [info.st_mtime_ns, info.st_size]
+        except OSError:
+            stamp = None
+        entry = self._entries.get(key)
+        if self.path is not None and stamp is not None and isinstance(entry, dict) and entry.get("stamp") == stamp:
+            try:
+                spec = _spec_from_json(entry["spec"], path)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                pass  # a cache written by hand or half-written: parse the file instead
+            else:
+                warnings.extend(str(warning) for warning in entry.get("warnings", []))
+                return spec
+        own: list[str] = []
+        spec = load_theme_file(path, own)
+        warnings.extend(own)
+        if stamp is not None:
+            self._entries[key] = {"stamp": stamp, "warnings": own, "spec": _spec_to_json(spec)}
+            self._changed = True
+        return spec
+
+    def save(self) -> None:
+        """Write the cache if anything was parsed or a file went away (best effort, atomically)."""
+        if self.path is None:
+            return
+        gone = self._entries.keys() - self._used
+        if not (self._changed or gone):
+            return
+        for key in gone:
+            del self._entries[key]
+        data = json.dumps({"header": self._header(), "themes": self._entries}, indent=1)
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(data, encoding="utf-8")
+            os.replace(temp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def _spec_to_json(spec: ThemeSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "dark": spec.dark,
+        "colors": spec.colors,
+        "pygments_style": spec.pygments_style,
+        "diff": asdict(spec.diff),
+        "variables": spec.variables,
+    }
+
+
+def _spec_from_json(data: dict[str, Any], path: Path) -> ThemeSpec:
+    return ThemeSpec(
+        name=str(data["name"]),
+        dark=bool(data["dark"]),
+        colors={str(key): str(value) for key, value in data["colors"].items()},
+        pygments_style=str(data["pygments_style"]),
+        diff=DiffColors(**{f.name: str(data["diff"][f.name]) for f in fields(DiffColors)}),
+        variables={str(key): str(value) for key, value in data["variables"].items()},
+        source=path,
+    )
 
 
 def load_theme_file(path: Path, warnings: list[str] | None = None) -> ThemeSpec:
@@ -244,16 +364,20 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def pygments_style_of(app: App[Any]) -> str:
-    """The Pygments style for code in `app`'s current theme.
+def theme_spec_of(app: App[Any]) -> ThemeSpec | None:
+    """The spec of `app`'s current theme, if it is one of ours.
 
-    The stepwise apps keep their loaded themes in `theme_specs`; a theme
-    without a spec (a Textual built-in) gets Pygments' default for its brightness.
+    The stepwise apps keep the themes they loaded in `theme_specs`; a Textual
+    built-in theme (or another app) has no spec.
     """
     spec = getattr(app, "theme_specs", {}).get(app.theme)
-    if isinstance(spec, ThemeSpec):
-        return spec.pygments_style
-    return default_pygments_style(app.current_theme.dark)
+    return spec if isinstance(spec, ThemeSpec) else None
+
+
+def pygments_style_of(app: App[Any]) -> str:
+    """The Pygments style for code in `app`'s current theme (Pygments' default for its brightness without a spec)."""
+    spec = theme_spec_of(app)
+    return spec.pygments_style if spec is not None else default_pygments_style(app.current_theme.dark)
 
 
 def default_pygments_style(dark: bool) -> str:

@@ -136,15 +136,10 @@ class ReplayApp(App[None]):
             warnings.append(f"Unknown theme {self.requested_theme!r}; themes: {', '.join(self.theme_specs)}")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
-        self.diff_view.theme_spec = self.theme_specs.get(self.theme)
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
         for problem in [*warnings, *self.record.problems]:
             self.notify(problem, severity="warning", timeout=10)
         self.show_diff(NO_DIFF_TITLE, "", "")
         self._refresh_position()
-
-    def _theme_changed(self, theme: object) -> None:
-        self.diff_view.theme_spec = self.theme_specs.get(self.theme)
 
     # --- what the panes show --------------------------------------------------------
 

@@ -7,7 +7,6 @@ engine produced them.
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -21,9 +20,9 @@ from textual.widgets import Static
 
 from tui.app.approver import AppApprover, PendingApproval
 from tui.app.event_feed import EventFeed
+from tui.app.gc_tuning import freeze_long_lived
 from tui.app.widgets.changed_files import ChangedFiles
 from tui.app.widgets.chat import ChatView
-from tui.app.widgets.diff_view import DiffView
 from tui.app.widgets.permission_pane import PermissionPane
 from tui.app.widgets.prompt_input import CompletionList, Completer, PromptInput
 from tui.app.widgets.status_bar import StatusBar
@@ -38,24 +37,8 @@ from tui.engine.events import (
 )
 
 if TYPE_CHECKING:
+    from tui.app.widgets.diff_view import DiffView
     from tui.engine.session import Session
-
-
-def _freeze_long_lived(collect: bool) -> None:
-    """Exempt what lives on (the history, the app's widgets, the modules) from the full garbage collections.
-
-    A resumed history holds hundreds of thousands of objects; every full
-    collection walked all of them, a 100-200 ms pause that showed as a frozen
-    frame while scrolling or streaming.
-
-    Args:
-        collect: Collect the garbage first so none of it is kept. That takes
-            about 100 ms, worth it only after loading a history; at the
-            start of a new session what could be collected is small.
-    """
-    if collect:
-        gc.collect()
-    gc.freeze()
 
 
 class EngineEvent(Message):
@@ -93,10 +76,10 @@ class MainScreen(Screen[None]):
         self.approver = approver
         self.session: Session | None = None
         self.diff_title = Static(Content("No changes yet"), id="diff-title")
-        self.diff_view = DiffView(id="diff")
+        self._diff_view: DiffView | None = None
         self.changed_files = ChangedFiles(id="changed-files")
         self.chat = ChatView(id="chat")
-        self.permission = PermissionPane(self.diff_view, id="permission")
+        self.permission = PermissionPane(lambda: self.diff_view, id="permission")
         self.completions = CompletionList(id="completions")
         self.prompt = PromptInput(self.completions, completer, id="prompt")
         self.status_bar = StatusBar(id="status-bar")
@@ -110,12 +93,25 @@ class MainScreen(Screen[None]):
                 yield self.prompt
             with Vertical(id="side"):
                 yield self.diff_title
-                yield self.diff_view
                 yield self.changed_files
         yield self.status_bar
 
     def on_mount(self) -> None:
         self.prompt.focus()
+
+    @property
+    def diff_view(self) -> DiffView:
+        """The diff pane, built after the first frame (`build_deferred`) or on first use."""
+        if self._diff_view is None:
+            from tui.app.widgets.diff_view import DiffView
+
+            self._diff_view = DiffView(id="diff")
+            self.query_one("#side").mount(self._diff_view, after=self.diff_title)
+        return self._diff_view
+
+    def build_deferred(self) -> None:
+        """Build what the first frame does not need: the diff pane (its module, styles and first draw)."""
+        self.diff_view  # noqa: B018 - built by the property
 
     # --- session ------------------------------------------------------------------
 
@@ -130,11 +126,12 @@ class MainScreen(Screen[None]):
         mounted = self.feed.show_history(history)
         self.refresh_state()
         self.refresh_files()
-        self.run_worker(self._history_shown(mounted, bool(history)), group="history")
+        if history:
+            self.run_worker(self._history_shown(mounted), group="history")
 
-    async def _history_shown(self, mounted: AwaitMount, resumed: bool) -> None:
+    async def _history_shown(self, mounted: AwaitMount) -> None:
         await mounted
-        _freeze_long_lived(collect=resumed)
+        freeze_long_lived()
 
     def refresh_state(self, activity: str | None = None, detail: str = "") -> None:
         """Update the status bar from the session (and the current activity)."""

@@ -78,16 +78,25 @@ class ChatView(VerticalScroll):
         self._thinking_blocks: dict[int, ThinkingView] = {}
         self._tools: dict[str, ToolCallView] = {}
         self._skip_chars = 0
+        self._early: list[Widget] = []
 
     def on_mount(self) -> None:
         self._earlier.display = False
-        self.mount(self._earlier)
+        self.mount(self._earlier, *self._early)
+        self._early.clear()
         self.anchor()
 
     # --- adding -----------------------------------------------------------------
 
     def add(self, widget: Widget) -> Widget:
-        """Mount a message widget at the end, pruning the oldest beyond the limit."""
+        """Mount a message widget at the end, pruning the oldest beyond the limit.
+
+        Messages added before the chat is mounted (start-up notices) are
+        mounted with it, so they are in the first frame.
+        """
+        if not self.is_attached:
+            self._early.append(widget)
+            return widget
         self.mount(widget)
         self._prune()
         return widget

@@ -41,7 +41,7 @@ from tui.app.diff_model import (
     proposal_diff_files,
 )
 from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_spans
-from tui.app.themes import DiffColors, ThemeSpec, default_pygments_style
+from tui.app.themes import DiffColors, ThemeSpec, default_pygments_style, theme_spec_of
 
 if TYPE_CHECKING:
     from tui.engine.proposals import Proposal
@@ -138,8 +138,8 @@ def _split_fragments(fragments: StyledLine, spans: Sequence[Span], style: Style,
 class DiffView(ScrollView, can_focus=True):
     """A scrollable, highlighted diff with hunk navigation and per-hunk selection.
 
-    The app calls `show_proposal` or `show_diff`, sets `theme_spec` when the
-    theme changes and `side_by_side` when the user toggles the layout.
+    The app calls `show_proposal` or `show_diff`, and sets `side_by_side` when
+    the user toggles the layout; colours follow the app theme.
     """
 
     DEFAULT_CSS = (Path(__file__).with_name("diff_view.tcss")).read_text(encoding="utf-8")
@@ -163,8 +163,9 @@ class DiffView(ScrollView, can_focus=True):
     current_hunk: reactive[int] = reactive(0, init=False)
     """The highlighted hunk; setting it scrolls the hunk to the top of the view."""
     theme_spec: reactive[ThemeSpec | None] = reactive(None, init=False)
-    """The app theme's spec (Pygments style and diff colours); None follows the
-    app theme's dark/light flag with default colours."""
+    """A theme spec (Pygments style and diff colours) to use instead of the
+    app's; None follows the app theme: its spec when the app has one
+    (`theme_spec_of`), otherwise default colours for its brightness."""
 
     class SelectionChanged(Message):
         """The set of selected hunks changed."""
@@ -359,7 +360,7 @@ class DiffView(ScrollView, can_focus=True):
         Returns:
             Whether the Pygments style changed (the diff needs highlighting anew).
         """
-        spec = self.theme_spec
+        spec = self.theme_spec or theme_spec_of(self.app)
         if spec is not None:
             style_name, colors = spec.pygments_style, spec.diff
         else:

@@ -16,8 +16,9 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import SuspendNotSupported
@@ -29,10 +30,12 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
-from tui.app.widgets.diff_view import DiffView
 from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest
 from tui.engine.proposals import Proposal
 from tui.engine.terminal import sanitize_terminal_text
+
+if TYPE_CHECKING:
+    from tui.app.widgets.diff_view import DiffView
 
 FileChoice = set[int] | str
 """For one proposal: the selected hunk indexes, or the user's edited text."""
@@ -97,18 +100,24 @@ class PermissionPane(Vertical, can_focus=True):
             super().__init__()
             self.proposal = proposal
 
-    def __init__(self, diff_view: DiffView, id: str | None = None) -> None:
+    def __init__(self, diff_view: Callable[[], DiffView], id: str | None = None) -> None:
         """Create the (hidden) pane.
 
         Args:
-            diff_view: Where proposals are shown; the pane drives its hunk selection.
+            diff_view: Gives the pane where proposals are shown (built after
+                the pane); the pane drives its hunk selection.
             id: Widget id.
         """
         super().__init__(id=id)
-        self.diff_view = diff_view
+        self._diff_view = diff_view
         self.pending: PendingApproval | None = None
         self.choices: dict[int, FileChoice] = {}
         self.display = False
+
+    @property
+    def diff_view(self) -> DiffView:
+        """Where proposals are shown."""
+        return self._diff_view()
 
     def _build(self) -> None:
         """Mount the pane's parts, once: the first request builds them, not the first frame."""
