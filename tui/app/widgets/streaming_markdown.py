@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.app import App
 from textual.geometry import Size
 from textual.selection import Selection
@@ -32,7 +33,7 @@ from tui.engine.terminal import sanitize_terminal_text
 
 if TYPE_CHECKING:
     # Imported on first render: Rich's Markdown and its parser are not needed for the first frame.
-    from tui.app.markdown_render import MarkdownStyle
+    from tui.app.markdown_render import Line, MarkdownStyle
 
 PART_CHARS = 1_000
 """A new part starts at the first safe cut after this many characters."""
@@ -47,7 +48,7 @@ _styles: WeakKeyDictionary[App[object], tuple[str, MarkdownStyle]] = WeakKeyDict
 
 def markdown_style(app: App[object]) -> MarkdownStyle:
     """The Markdown colours of `app`'s current theme (computed once per theme)."""
-    from tui.app.markdown_render import MarkdownStyle
+    from tui.app.markdown_render import Line, MarkdownStyle
 
     cached = _styles.get(app)
     if cached is not None and cached[0] == app.theme:
@@ -63,7 +64,7 @@ class _Part:
 
     start: int
     end: int
-    lines: dict[int, list[Strip]] = field(default_factory=dict)
+    lines: dict[int, list[Line]] = field(default_factory=dict)
     """Rendered lines by width; emptied when the text or the theme changes."""
 
 
@@ -100,6 +101,7 @@ class StreamingMarkdown(Widget):
         self._line_starts: list[int] = []
         """First line of each part at `_layout_width`."""
         self._height = 0
+        self._base_style = Style()
         self._pending = False
         """Some parts are not rendered at `_layout_width` yet."""
         self._start(sanitize_terminal_text(markdown))
@@ -196,6 +198,7 @@ class StreamingMarkdown(Widget):
 
     def _on_theme_changed(self, _theme: object) -> None:
         self._restyle()
+        self._layout_width = -1  # the background (the base style) may have changed too
         self.refresh(layout=True)
 
     def _restyle(self) -> None:
@@ -215,9 +218,9 @@ class StreamingMarkdown(Widget):
 
         self._restyle()
         assert self._style is not None
+        self._base_style = self.rich_style  # a walk up the DOM: once per layout, not per line drawn
         budget = RENDER_BUDGET_CHARS
         self._pending = False
-        base = self.rich_style
         for index in range(len(self._parts) - 1, -1, -1):
             part = self._parts[index]
             if width in part.lines:
@@ -227,9 +230,9 @@ class StreamingMarkdown(Widget):
                 break
             text = self.received[part.start : part.end]
             budget -= len(text)
-            lines = [Strip(line).apply_style(base).crop_extend(0, width, base) for line in render_markdown(text, width, self._style)]
+            lines = render_markdown(text, width, self._style)
             if index and lines:
-                lines.insert(0, Strip.blank(width, base))  # the blank line between two blocks of one document
+                lines.insert(0, [])  # the blank line between two blocks of one document
             if len(part.lines) >= _MAX_WIDTHS:
                 part.lines.clear()
             part.lines[width] = lines
@@ -250,7 +253,7 @@ class StreamingMarkdown(Widget):
         self._layout(width)
         return self._height
 
-    def _line(self, y: int) -> Strip | None:
+    def _line(self, y: int) -> Line | None:
         """Line `y` at the laid-out width, if there is one."""
         if not 0 <= y < self._height:
             return None
@@ -261,9 +264,12 @@ class StreamingMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         self._layout(width)
-        line = self._line(y)
-        if line is None:
+        segments = self._line(y)
+        if segments is None:
             return Strip.blank(width, self.rich_style)
+        # Styled and padded here, for the lines on screen only: most of a long reply never is.
+        base = self._base_style
+        line = Strip(segments).apply_style(base).crop_extend(0, width, base)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(y)) is not None:
             line = self._select(line, *span)
@@ -281,7 +287,7 @@ class StreamingMarkdown(Widget):
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         lines = (self._line(y) for y in range(self._height))
-        text = "\n".join(line.text.rstrip() for line in lines if line is not None)
+        text = "\n".join("".join(segment.text for segment in line).rstrip() for line in lines if line is not None)
         return selection.extract(text), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
