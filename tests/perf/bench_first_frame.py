@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.perf.harness import REPORT, Figure, init_repo, rss_mb, within_ratio
 
 NAME = "first frame"
-REPEAT = 5
+REPEAT = 7
 SOCKET = f"stepwise-perf-{os.getpid()}"
 APP_MARKER = "No ANTHROPIC_API_KEY is set"
 READY_MARKER = "· ready"

@@ -8,8 +8,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.engine.fileio import FileRefused, read_text
-from tui.engine.pathguard import PathError, relative_to_root, resolve_path
 
 MAX_LISTED_FILES = 20_000
 MAX_ATTACHED_BYTES = 256 * 1024
@@ -76,6 +74,10 @@ def read_attachments(text: str, root: Path) -> Attachments:
     A mention that is not a readable text file in the workspace is reported in
     `problems` and left as plain text.
     """
+    # Imported when a prompt is sent: the engine's file modules are not needed for the first frame.
+    from tui.engine.fileio import FileRefused, read_text
+    from tui.engine.pathguard import PathError, relative_to_root, resolve_path
+
     result = Attachments()
     for raw in mentioned_paths(text):
         try:

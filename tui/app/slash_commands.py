@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SlashCommand:
+    """A `/command` of the prompt, as `/help` lists it."""
+
     name: str
     """Without the slash."""
     usage: str
@@ -34,6 +36,8 @@ _BY_NAME = {command.name: command for command in SLASH_COMMANDS}
 
 @dataclass(frozen=True)
 class SlashCall:
+    """A prompt that calls a slash command, with the rest of the line as its argument."""
+
     command: SlashCommand
     argument: str
 

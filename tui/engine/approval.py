@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tui.engine.proposals import Proposal
+if TYPE_CHECKING:
+    from tui.engine.proposals import Proposal
 
 
 class ApprovalKind(StrEnum):
@@ -32,6 +33,8 @@ class ApprovalKind(StrEnum):
 
 @dataclass(frozen=True)
 class ApprovalRequest:
+    """What a tool call needs the user's approval for: the target, the reason it asks, the proposals."""
+
     tool_use_id: str
     tool: str
     """Canonical tool name."""
@@ -56,6 +59,8 @@ class ApprovalRequest:
 
 @dataclass(frozen=True)
 class Approval:
+    """The user's answer to an `ApprovalRequest`: once, for the session, saved, some hunks, edited, or denied."""
+
     kind: ApprovalKind
     rule: str | None = None
     hunks: dict[int, list[int]] = field(default_factory=dict)

@@ -57,6 +57,8 @@ class SessionHeader(Event):
 
 @dataclass(kw_only=True)
 class UserMessage(Event):
+    """What the user sent, with the files their `@path` mentions attached."""
+
     type: ClassVar[str] = "user_message"
     text: str
     attachments: list[dict[str, str]] = field(default_factory=list)
@@ -79,6 +81,8 @@ class AssistantMessage(Event):
 
 @dataclass(kw_only=True)
 class ToolCall(Event):
+    """The model asked for a tool; `input` is what it sent, `target` what the call acts on."""
+
     type: ClassVar[str] = "tool_call"
     tool_use_id: str
     name: str
@@ -92,6 +96,8 @@ class ToolCall(Event):
 
 @dataclass(kw_only=True)
 class PermissionDecision(Event):
+    """Whether a tool call may run, and who or what decided."""
+
     type: ClassVar[str] = "permission_decision"
     tool_use_id: str
     behavior: str
@@ -109,6 +115,8 @@ class PermissionDecision(Event):
 
 @dataclass(kw_only=True)
 class ToolResult(Event):
+    """What a tool call returned to the model (every call gets exactly one)."""
+
     type: ClassVar[str] = "tool_result"
     tool_use_id: str
     content: str
@@ -118,6 +126,8 @@ class ToolResult(Event):
 
 @dataclass(kw_only=True)
 class EditApplied(Event):
+    """A file edit reached the disk: the file's blobs before and after, and the diff."""
+
     type: ClassVar[str] = "edit_applied"
     tool_use_id: str
     path: str
@@ -134,6 +144,8 @@ class EditApplied(Event):
 
 @dataclass(kw_only=True)
 class Checkpoint(Event):
+    """The workspace after a step, as a commit under `refs/stepwise/<session>`."""
+
     type: ClassVar[str] = "checkpoint"
     step: int
     commit: str
@@ -143,6 +155,8 @@ class Checkpoint(Event):
 
 @dataclass(kw_only=True)
 class Retry(Event):
+    """A model request failed in a way worth retrying; the next attempt starts after `wait_s`."""
+
     type: ClassVar[str] = "retry"
     attempt: int
     reason: str
@@ -152,6 +166,8 @@ class Retry(Event):
 
 @dataclass(kw_only=True)
 class Error(Event):
+    """Something went wrong; `fatal` errors end the turn."""
+
     type: ClassVar[str] = "error"
     message: str
     kind: str = "error"
@@ -160,6 +176,8 @@ class Error(Event):
 
 @dataclass(kw_only=True)
 class ModeChange(Event):
+    """The permission mode changed (by the user, or by `exit_plan_mode`)."""
+
     type: ClassVar[str] = "mode_change"
     old: str
     new: str
@@ -199,6 +217,8 @@ class TurnEnd(Event):
 
 @dataclass(kw_only=True)
 class TextDelta(Event):
+    """A piece of assistant text of content block `index` (streamed, not logged)."""
+
     type: ClassVar[str] = "text_delta"
     persistent: ClassVar[bool] = False
     index: int
@@ -207,6 +227,8 @@ class TextDelta(Event):
 
 @dataclass(kw_only=True)
 class ThinkingDelta(Event):
+    """A piece of the model's thinking in content block `index` (streamed, not logged)."""
+
     type: ClassVar[str] = "thinking_delta"
     persistent: ClassVar[bool] = False
     index: int
@@ -215,6 +237,8 @@ class ThinkingDelta(Event):
 
 @dataclass(kw_only=True)
 class ToolInputDelta(Event):
+    """A piece of a tool call's JSON input as the model writes it (streamed, not logged)."""
+
     type: ClassVar[str] = "tool_input_delta"
     persistent: ClassVar[bool] = False
     index: int
@@ -235,6 +259,8 @@ class StreamReset(Event):
 
 @dataclass(kw_only=True)
 class CommandOutput(Event):
+    """Output of a running command, as it arrives (streamed, not logged)."""
+
     type: ClassVar[str] = "command_output"
     persistent: ClassVar[bool] = False
     tool_use_id: str

@@ -32,6 +32,8 @@ class SandboxUnavailable(OSError):
 
 @dataclass(frozen=True)
 class SandboxStatus:
+    """Whether commands can run inside the bubblewrap sandbox here."""
+
     available: bool
     reason: str
     """Why it is unavailable (empty when available)."""

@@ -134,6 +134,8 @@ class OutputBuffer:
 
 @dataclass(frozen=True)
 class CommandResult:
+    """How a command ended and what it printed."""
+
     exit_code: int | None
     """The exit status; negative when a signal ended it; None when it never finished."""
     output: str
@@ -152,6 +154,8 @@ class UnknownTerminal(LookupError):
 
 @dataclass
 class _Background:
+    """A command running in a background terminal, and its output so far."""
+
     command: str
     process: asyncio.subprocess.Process
     buffer: OutputBuffer

@@ -31,11 +31,11 @@ from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
 from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest
-from tui.engine.proposals import Proposal
 from tui.engine.terminal import sanitize_terminal_text
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView
+    from tui.engine.proposals import Proposal
 
 FileChoice = set[int] | str
 """For one proposal: the selected hunk indexes, or the user's edited text."""

@@ -27,6 +27,8 @@ class Completion:
 
 @dataclass(frozen=True)
 class CompletionQuery:
+    """What the prompt asks completions for: the word after a `/` or an `@`."""
+
     kind: str
     """`slash` or `mention`."""
     query: str
