@@ -132,12 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands import print_mode
 
         return print_mode.run(args)
-    from tui.app.gc_tuning import pause_for_start_up
+    from tui.app.gc_tuning import paused_for_start_up
 
-    pause_for_start_up()  # the app collects again once its first frame is on screen
-    from tui.commands import app
+    with paused_for_start_up():  # the app collects again once its first frame is on screen
+        from tui.commands import app
 
-    return app.run(args)
+        return app.run(args)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
 from rich.segment import Segment
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.geometry import Offset
 from textual.selection import Selection
 from textual.widget import Widget
@@ -16,7 +19,8 @@ from tests.app.fakes import Pause, Say, Think, make_app, until
 from tui.app.app import StepwiseApp
 from tui.app import markdown_render
 from tui.app.widgets import streaming_markdown
-from tui.app.widgets.chat import MAX_CHAT_WIDGETS, ChatNote, StreamingMarkdown, ThinkingView
+from tui.app.chat_history import TextEntry
+from tui.app.widgets.chat import HISTORY_CHARS, MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, ChatView, StreamingMarkdown, ThinkingView
 from tui.app.widgets.streaming_markdown import PART_CHARS
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
@@ -245,8 +249,9 @@ async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whol
     assert streamed == whole
 
 
-async def test_a_reply_with_a_link_definition_ends_as_one_document(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = "See [the guide][g] first.\n\n" + LONG_REPLY + "[g]: https://example.com/guide\n"
+@pytest.mark.parametrize("definition", ["[g]: https://example.com/guide", "> [g]: https://example.com/guide"])
+async def test_a_reply_with_a_link_definition_ends_as_one_document(monkeypatch: pytest.MonkeyPatch, definition: str) -> None:
+    text = "See [the guide][g] first.\n\n" + LONG_REPLY + definition + "\n"
     whole = await _rendered_whole(text, monkeypatch)
     streamed, parts = await _rendered_streamed(text, 200)
     assert parts == 1
@@ -301,10 +306,18 @@ async def test_a_theme_change_recolours_the_reply() -> None:
     app = _OneWidget(block)
     async with app.run_test(size=(100, 20)) as pilot:
         await until(pilot, lambda: block.complete, "the text")
-        before = _screen_lines(app)[0]
+
+        def title_colour() -> tuple[int, int, int] | None:
+            title = next(s for s in block.render_line(0) if s.text.strip() == "Title")
+            return title.style.color.get_truecolor() if title.style and title.style.color else None
+
+        def theme_colour() -> tuple[int, int, int]:
+            return Color.parse(app.get_css_variables()["markdown-h1-color"]).rich_color.get_truecolor()
+
+        first = theme_colour()
+        assert title_colour() == first
         app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
-        await until(pilot, lambda: _screen_lines(app)[0] != before, "new colours")
-        assert "".join(s.text for s in _screen_lines(app)[0]).strip() == "Title"
+        await until(pilot, lambda: theme_colour() != first and title_colour() == theme_colour(), "the new heading colour")
 
 
 async def test_selecting_text_copies_what_is_shown() -> None:
@@ -315,3 +328,36 @@ async def test_selecting_text_copies_what_is_shown() -> None:
         copied, ending = block.get_selection(Selection.from_offsets(Offset(6, 0), Offset(6, 2)))
         assert copied == "bold line.\n\nSecond"
         assert ending == "\n"
+
+
+async def test_a_resumed_history_of_long_replies_builds_only_its_last_text() -> None:
+    entries = [TextEntry(f"reply {n}: " + "word " * 2_000) for n in range(40)]  # about 10,000 characters each
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await chat.show_history(entries)
+        await pilot.pause()
+        shown = chat.text_blocks
+        assert HISTORY_CHARS < sum(len(block.received) for block in shown) <= HISTORY_CHARS + 10_100
+        assert shown[-1].received.startswith("reply 39:")
+        assert chat.older_count == len(entries) - len(shown)
+        assert chat.load_older() == OLDER_CHUNK  # scrolling up builds the ones before
+
+
+async def test_a_removed_reply_is_freed() -> None:
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(100, 20)) as pilot:
+        block = StreamingMarkdown("Some **text** to render.\n")
+        await chat.mount(block)
+        await until(pilot, lambda: block.complete, "the text")
+        alive = weakref.ref(block)
+        await block.remove()
+        del block
+        chat.add_note("a later message")  # a new layout lets go of the old one's placements
+
+        def freed() -> bool:
+            gc.collect()
+            return alive() is None
+
+        await until(pilot, freed, "the reply to be freed")  # nothing, the theme signal included, keeps it

@@ -166,3 +166,29 @@ def test_a_cache_entry_that_does_not_fit_is_parsed_instead(home: Path) -> None:
 def test_an_unwritable_cache_only_costs_the_parse(home: Path) -> None:
     (home / "cache").write_text("a file where the folder should be")
     assert set(BUNDLED) <= set(load_themes(cache=home / "cache" / "themes.json"))
+
+
+def test_a_cached_colour_that_is_no_colour_sends_the_file_back_to_the_parser(home: Path) -> None:
+    cache = home / "cache" / "themes.json"
+    expected = load_themes(cache=cache)
+    data = json.loads(cache.read_text())
+    for entry in data["themes"].values():
+        entry["spec"]["colors"]["primary"] = "not-a-colour"
+    cache.write_text(json.dumps(data))
+
+    assert load_themes(cache=cache) == expected
+
+
+def test_a_copy_that_keeps_the_modification_time_is_parsed_again(home: Path) -> None:
+    mine = home / "themes" / "mine.yaml"
+    mine.write_text("name: mine\nprimary: '#ff0000'\n")
+    cache = home / "cache" / "themes.json"
+    load_themes(cache=cache)
+    before = mine.stat()
+
+    replacement = home / "replacement.yaml"
+    replacement.write_text("name: mine\nprimary: '#00ff00'\n")  # the same size
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, mine)  # as `cp -p` or an archive would leave it: same size, same mtime
+
+    assert load_themes(cache=cache)["mine"].colors["primary"] == "#00FF00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import copy
 import json
 from typing import Any
@@ -464,15 +465,27 @@ async def test_key_and_base_url_from_the_environment(
     assert fake_anthropic.message_requests[0].headers["authorization"] == "Bearer test-key"
 
 
-async def test_warm_up_in_a_thread_builds_the_client_the_first_turn_uses(fake_anthropic: FakeAnthropic) -> None:
+async def test_warm_up_in_a_thread_builds_the_client_the_first_turn_uses(
+    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anthropic
+
+    built: list[object] = []
+    real_client = anthropic.AsyncAnthropic
+
+    def slow_client(**options: object) -> object:
+        time.sleep(0.05)  # long enough for the other threads to arrive while this one builds
+        built.append(real_client(**options))
+        return built[-1]
+
+    monkeypatch.setattr(anthropic, "AsyncAnthropic", slow_client)
     fake_anthropic.script(text("warm"))
     provider = AnthropicProvider(api_key="test-key", base_url=fake_anthropic.url)
 
     await asyncio.gather(*(asyncio.to_thread(provider.warm_up) for _ in range(4)))
-    warmed = provider.client()
     response = await provider.stream(bare_request(), lambda e: None, asyncio.Event())
 
-    assert provider.client() is warmed  # one client, whichever thread came first
+    assert len(built) == 1  # one client, whichever thread came first; the turn used it
     assert response.content == [text("warm")]
     await provider.aclose()
 

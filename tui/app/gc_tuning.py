@@ -7,30 +7,45 @@ a full collection over those took 20 ms in the middle of the first frame and
 100-200 ms later, which showed as a frozen frame while scrolling or
 streaming. So the collector is off until the first frame is drawn, and what
 is alive then (and after a history is loaded) is frozen: moved to a
-generation the collector never walks. Reference counting still frees it all.
+generation the collector never walks. Reference counting still frees frozen
+objects; only frozen reference cycles wait, until `freeze_long_lived`
+unfreezes and collects (a resume), or for good (the start-up's own few).
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
-def pause_for_start_up() -> None:
-    """Stop cyclic collections until `first_frame_drawn` (call before the app's imports)."""
+@contextmanager
+def paused_for_start_up() -> Iterator[None]:
+    """No cyclic collection until `first_frame_drawn` (or, at the latest, the end of the block)."""
     gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def first_frame_drawn() -> None:
-    """Freeze what start-up built and collect again from here on."""
-    gc.freeze()
-    gc.enable()
+    """If the start-up paused the collector: freeze what it built, and collect again from here on.
+
+    An app started another way (tests, the replay) keeps the collector as it was.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def freeze_long_lived() -> None:
     """Exempt what lives on now (a resumed history, its widgets) from full collections.
 
-    The garbage is collected first so none of it is kept; that takes about
-    100 ms, once, after the history is shown.
+    What was frozen before (the start-up, an earlier history) is unfrozen and
+    the garbage collected first, so none of it is kept: about 100 ms, once,
+    after a history is shown.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()

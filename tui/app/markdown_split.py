@@ -18,7 +18,8 @@ import re
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _RAW_HTML = re.compile(r" {0,3}<(pre|script|style|textarea)(\s|>|$)", re.IGNORECASE)
 _COMMENT = re.compile(r" {0,3}<!--")
-_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+# Also inside block quotes and list items: a definition there still serves the whole document.
+_LINK_DEFINITION = re.compile(r"^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t])))*[ \t]*\[[^\]\n]+\]:", re.MULTILINE)
 
 
 def has_link_definitions(text: str) -> bool:

@@ -160,14 +160,16 @@ def register_all(app: App[Any], warnings: list[str] | None = None) -> dict[str, 
 
 
 class ThemeCache:
-    """Validated theme files, keyed by path and stamped with their size and modification time.
+    """Validated theme files, keyed by path and stamped with their size, inode and change times.
 
     A file whose stamp matches is taken from the cache with the warnings it
-    gave when parsed; any other is parsed and validated (`load_theme_file`).
-    The cache is dropped whole when its format or the installed Pygments
-    (whose styles were checked) differ. Broken files are never cached, so they
-    are reported on every start. The cache is only an accelerator: a missing,
-    corrupt or unwritable file just means parsing.
+    gave when parsed (its colours checked again, which is cheap); any other
+    is parsed and validated (`load_theme_file`). The cache is dropped whole
+    when its format, this module (a new stepwise may validate differently)
+    or the installed Pygments (whose styles were checked) differ. Broken
+    files are never cached, so they are reported on every start. The cache is
+    only an accelerator: a missing, corrupt or unwritable file, or an entry
+    that does not hold a valid theme, just means parsing.
     """
 
     VERSION = 1
@@ -191,7 +193,8 @@ class ThemeCache:
     def _header() -> list[object]:
         import pygments
 
-        return [ThemeCache.VERSION, pygments.__version__]
+        code = Path(__file__).stat()
+        return [ThemeCache.VERSION, code.st_mtime_ns, code.st_size, pygments.__version__]
 
     def load(self, path: Path, warnings: list[str]) -> ThemeSpec:
         """The theme in `path`, from the cache when the file is unchanged.
@@ -203,15 +206,16 @@ class ThemeCache:
         self._used.add(key)
         try:
             info = path.stat()
-            stamp = [info.st_mtime_ns, info.st_size]
+            # The change time and inode too: copies that keep the modification time (`cp -p`) change them.
+            stamp = [info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_size]
         except OSError:
             stamp = None
         entry = self._entries.get(key)
         if self.path is not None and stamp is not None and isinstance(entry, dict) and entry.get("stamp") == stamp:
             try:
                 spec = _spec_from_json(entry["spec"], path)
-            except (AttributeError, KeyError, TypeError, ValueError):
-                pass  # a cache written by hand or half-written: parse the file instead
+            except (AttributeError, KeyError, TypeError, ValueError, ThemeError):
+                pass  # an entry edited by hand or half-written: parse the file instead
             else:
                 warnings.extend(str(warning) for warning in entry.get("warnings", []))
                 return spec
@@ -255,12 +259,16 @@ def _spec_to_json(spec: ThemeSpec) -> dict[str, Any]:
 
 
 def _spec_from_json(data: dict[str, Any], path: Path) -> ThemeSpec:
+    """A cached spec, its colours checked as parsing checks them (raises on anything else)."""
+    colors = data["colors"]
+    if not isinstance(data["name"], str) or not isinstance(data["dark"], bool) or set(colors) - set(THEME_COLOR_KEYS):
+        raise ValueError("not a cached theme")
     return ThemeSpec(
-        name=str(data["name"]),
-        dark=bool(data["dark"]),
-        colors={str(key): str(value) for key, value in data["colors"].items()},
+        name=data["name"],
+        dark=data["dark"],
+        colors={key: _checked(path, key, value) for key, value in colors.items()},
         pygments_style=str(data["pygments_style"]),
-        diff=DiffColors(**{f.name: str(data["diff"][f.name]) for f in fields(DiffColors)}),
+        diff=DiffColors(**{f.name: _checked(path, f"diff.{f.name}", data["diff"][f.name]) for f in fields(DiffColors)}),
         variables={str(key): str(value) for key, value in data["variables"].items()},
         source=path,
     )
@@ -336,6 +344,12 @@ def _theme_from_mapping(data: dict[Any, Any], path: Path, warnings: list[str]) -
         variables=variables,
         source=path,
     )
+
+
+def _checked(path: Path, key: str, value: object) -> str:
+    """`value` as it is, once it is known to be a colour (raises `ThemeError` otherwise)."""
+    _color(path, key, value)
+    return str(value)
 
 
 def _color(path: Path, key: str, value: object) -> str:

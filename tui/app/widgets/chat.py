@@ -23,6 +23,8 @@ MAX_CHAT_WIDGETS = 200
 """Message widgets kept mounted; older ones become the "N earlier messages" line."""
 OLDER_CHUNK = 8
 """Earlier messages built at a time when the user scrolls up past the oldest shown."""
+HISTORY_CHARS = 60_000
+"""Text of a resumed history built at once (about 60 ms of Markdown rendering); the rest waits above."""
 
 
 class ChatNote(Static):
@@ -158,9 +160,7 @@ class ChatView(VerticalScroll):
         self.end_assistant()
 
     def end_assistant(self) -> None:
-        """Close the current assistant message: flush and stop its streams."""
-        for block in self._text_blocks.values():
-            block.finish()
+        """Close the current assistant message: later deltas start new blocks."""
         self._text_blocks.clear()
         self._thinking_blocks.clear()
         self._skip_chars = 0
@@ -229,17 +229,25 @@ class ChatView(VerticalScroll):
     def show_history(self, entries: list[ChatEntry]) -> AwaitMount:
         """Show a resumed session's entries after what is shown, building only the last ones.
 
-        At most `MAX_CHAT_WIDGETS` messages stay mounted; everything before
-        them (including what was shown before the history) waits, unbuilt,
-        until the user scrolls up to it.
+        At most `MAX_CHAT_WIDGETS` messages, and messages with at most
+        `HISTORY_CHARS` characters of text, are built; everything before them
+        (including what was shown before the history) waits, unbuilt, until
+        the user scrolls up to it.
 
         Args:
             entries: The history's entries, oldest first (see `fold_history`).
 
         Returns:
-            Awaitable: done when the widgets are mounted with their content rendered.
+            Awaitable: done when the widgets are mounted (replies render their
+            lines as they are laid out).
         """
         hidden = max(len(entries) - MAX_CHAT_WIDGETS, 0)
+        chars = 0
+        for index in range(len(entries) - 1, hidden, -1):
+            chars += _text_size(entries[index])
+            if chars > HISTORY_CHARS:
+                hidden = index
+                break
         if hidden:
             # What is already shown now precedes the hidden part of the history.
             self._prune(limit=0)
@@ -330,3 +338,8 @@ class ChatView(VerticalScroll):
             view.result(entry.result)
         self._tools[call.tool_use_id] = view
         return view
+
+
+def _text_size(entry: ChatEntry) -> int:
+    """Characters an entry renders when built (thinking and tool calls start collapsed)."""
+    return len(entry.text) if isinstance(entry, TextEntry | UserEntry) else 0

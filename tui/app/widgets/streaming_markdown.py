@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 PART_CHARS = 1_000
 """A new part starts at the first safe cut after this many characters."""
 RENDER_BUDGET_CHARS = 20_000
-"""Characters rendered in one layout; parts above them (a resumed or resized long
-reply) are rendered in the next frames, the nearest to the end first."""
+"""Characters of one reply rendered in one layout; the parts above them (a long
+reply resumed, resized or arriving in a burst) are rendered in the next
+frames, the nearest to the end first."""
 _MAX_WIDTHS = 2
 """Widths whose rendering a part keeps (a layout may measure with and without a scrollbar)."""
 
@@ -76,9 +77,11 @@ class StreamingMarkdown(Widget):
       characters, so an append re-renders a bounded tail;
     - a text with a link reference definition stays one document, since any
       part may use the definition;
-    - at most `RENDER_BUDGET_CHARS` characters are rendered per layout, the
-      end first (what an anchored chat shows), so no step blocks the event
-      loop for long.
+    - at most `RENDER_BUDGET_CHARS` characters of the reply are rendered per
+      layout, the end first (what an anchored chat shows), so one long reply
+      never blocks the event loop for long (the chat bounds how much history
+      it builds at once, `HISTORY_CHARS`);
+    - the theme-change subscription ends on unmount, so a pruned reply is freed.
     """
 
     DEFAULT_CSS = """
@@ -97,10 +100,6 @@ class StreamingMarkdown(Widget):
         super().__init__(classes=classes)
         self._backfill_timer: Timer | None = None
         self._style: MarkdownStyle | None = None
-        self._layout_width = -1
-        self._line_starts: list[int] = []
-        """First line of each part at `_layout_width`."""
-        self._height = 0
         self._base_style = Style()
         self._pending = False
         """Some parts are not rendered at `_layout_width` yet."""
@@ -114,6 +113,10 @@ class StreamingMarkdown(Widget):
         self._shown = 0
         """How much of `received` the parts hold."""
         self._parts: list[_Part] = []
+        self._layout_width = -1
+        self._line_starts: list[int] = []
+        """First line of each part at `_layout_width`."""
+        self._height = 0
         self._cuts = CutFinder()
         self._whole = False
         """A link definition was seen: the reply is one document."""
@@ -146,13 +149,13 @@ class StreamingMarkdown(Widget):
             self._fed.append(clean)
             self.refresh(layout=True)
 
-    def finish(self, full_text: str | None = None) -> None:
-        """Stop streaming; the complete text replaces the streamed one only if the stream missed some.
+    def finish(self, full_text: str) -> None:
+        """The complete text arrived (an `AssistantMessage`): it replaces the streamed one if the stream missed some.
 
         Args:
-            full_text: The complete text when known (an `AssistantMessage`).
+            full_text: The block's whole text, raw.
         """
-        if full_text is not None and (clean := sanitize_terminal_text(full_text)) != self.received:
+        if (clean := sanitize_terminal_text(full_text)) != self.received:
             self._start(clean)
             self.refresh(layout=True)
 
@@ -195,6 +198,10 @@ class StreamingMarkdown(Widget):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def on_unmount(self) -> None:
+        # The signal's callback holds the widget: without this a pruned or cleared reply stays in memory.
+        self.app.theme_changed_signal.unsubscribe(self)
 
     def _on_theme_changed(self, _theme: object) -> None:
         self._restyle()
@@ -258,8 +265,8 @@ class StreamingMarkdown(Widget):
         if not 0 <= y < self._height:
             return None
         index = bisect_right(self._line_starts, y) - 1
-        part = self._parts[index]
-        return part.lines[self._layout_width][y - self._line_starts[index]]
+        lines = self._parts[index].lines.get(self._layout_width)
+        return None if lines is None else lines[y - self._line_starts[index]]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -286,6 +293,7 @@ class StreamingMarkdown(Widget):
         return Strip.join([before, selected, after])
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        self._layout(self.size.width)  # text or theme may have changed since the last layout
         lines = (self._line(y) for y in range(self._height))
         text = "\n".join("".join(segment.text for segment in line).rstrip() for line in lines if line is not None)
         return selection.extract(text), "\n"
