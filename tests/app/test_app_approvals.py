@@ -217,9 +217,10 @@ async def test_command_output_streams_into_the_tool_line(tmp_path: Path) -> None
 
 
 async def test_plan_approval_shows_the_plan_markdown(tmp_path: Path) -> None:
-    from textual.widgets import Markdown
+    from textual.selection import Selection
 
     from tests.app.fakes import Plan
+    from tui.app.widgets.streaming_markdown import StreamingMarkdown
 
     plan = "## Plan\n\n1. Validate input\n2. Add tests\n"
     app, sessions = make_app(tmp_path, [[Plan(plan)]])
@@ -228,8 +229,9 @@ async def test_plan_approval_shows_the_plan_markdown(tmp_path: Path) -> None:
         session.set_mode("plan")
         await asked(pilot, session)
         pane = app.main.permission
-        shown = pane.query_one("#permission-plan", Markdown)
-        assert shown.display and shown.source == plan
+        shown = pane.query_one("#permission-plan", StreamingMarkdown)
+        await until(pilot, lambda: shown.complete and shown.source == plan, "the plan")
+        assert shown.display and shown.get_selection(Selection(None, None))[0].splitlines()[0] == "Plan"  # rendered
         assert "Approve this plan" in str(pane.query_one("#permission-title").render())
         await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")

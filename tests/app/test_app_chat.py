@@ -235,7 +235,7 @@ async def _rendered_streamed(text: str, piece: int) -> tuple[list[list[Segment]]
             block.feed(text[start : start + piece])
             if start // piece % 7 == 0:
                 await pilot.pause()  # some pieces reach the parts one frame at a time, others together
-        block.finish(text)
+        block.update(text)
         await until(pilot, lambda: block.complete and block.source == text, "every part")
         await pilot.pause()
         return _screen_lines(app), block.part_count
@@ -350,8 +350,8 @@ async def test_a_removed_reply_is_freed() -> None:
     async with app.run_test(size=(100, 20)) as pilot:
         block = StreamingMarkdown("Some **text** to render.\n")
         await chat.mount(block)
-        await until(pilot, lambda: block.complete, "the text")
         alive = weakref.ref(block)
+        await until(pilot, lambda: alive().complete, "the text")
         await block.remove()
         del block
         chat.add_note("a later message")  # a new layout lets go of the old one's placements

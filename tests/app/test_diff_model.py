@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tui.app.diff_model import DiffFile, change_blocks, parse_unified_diff, proposal_diff_files
-from tui.engine.proposals import Proposal
 from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 
 GIT_DIFF = """\

@@ -14,7 +14,6 @@ from textual.worker import WorkerCancelled
 from tests.app.test_diff_model import GIT_DIFF
 from tui.app.themes import DiffColors, register_all
 from tui.app.widgets.diff_view import DiffView
-from tui.engine.proposals import Proposal
 from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 
 

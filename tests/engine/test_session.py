@@ -1,6 +1,5 @@
 """The session and its loop against the scripted server: approvals, plan mode, undo, caching."""
 
-import asyncio
 
 import pytest
 

@@ -69,7 +69,7 @@ async def _in_app(root: Path, path: Path) -> dict[str, object]:
     with profiled(f"{NAME}-resume"):
         start = time.perf_counter()
         app = StepwiseApp(open_session)
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(120, 40)):
             while not (app.session is not None and app.main.status_bar.activity == "idle"):
                 if time.perf_counter() - start > TIMEOUT_S:
                     raise RuntimeError("the resumed session did not become ready in time")

@@ -17,7 +17,6 @@ from tui.engine.events import (
     AssistantMessage,
     Checkpoint,
     EditApplied,
-    Event,
     PermissionDecision,
     ToolCall,
     ToolResult,

@@ -8,7 +8,6 @@ responsive (Textual does not virtualise widget lists).
 from __future__ import annotations
 
 from textual import events
-from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import AwaitMount, Widget
@@ -154,7 +153,7 @@ class ChatView(VerticalScroll):
                     streamed = StreamingMarkdown(classes="assistant-text")
                     self.add(streamed)
                 if streamed is not None:
-                    streamed.finish(text)
+                    streamed.update(text)  # re-rendered only if the stream missed some
             elif kind == "thinking" and index not in self._thinking_blocks and block.get("thinking"):
                 self.thinking_delta(index, str(block["thinking"]))
         self.end_assistant()

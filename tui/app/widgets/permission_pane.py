@@ -2,12 +2,12 @@
 
 Commands show the command line, its explanation and folder; edits show each
 proposal in the DiffView (hunks selectable) and are reviewed one file after
-the other; plans show the plan Markdown. The pane answers with an `Approval`
-through its `Decided` message.
+the other; plans show the plan Markdown (drawn as the chat draws replies).
+The pane answers with an `Approval` through its `Decided` message.
 
-The pane's parts are built for the first request, the plan view (Textual's
-Markdown, about 30 ms of imports) for the first plan, and the editor screen
-imported when opened: none of them is on the path to the first frame.
+The pane's parts are built for the first request, the plan view for the
+first plan, and the editor screen imported when opened: none of them is on
+the path to the first frame.
 """
 
 from __future__ import annotations
@@ -163,20 +163,20 @@ class PermissionPane(Vertical, can_focus=True):
 
     def _show_plan(self, request: ApprovalRequest) -> None:
         """Show the plan of a plan request (the view is built for the first one); hide it otherwise."""
-        from textual.widgets import Markdown
+        from tui.app.widgets.streaming_markdown import StreamingMarkdown
 
-        plans = self.query("#permission-plan").results(Markdown)
+        plans = self.query("#permission-plan").results(StreamingMarkdown)
         plan = next(plans, None)
         is_plan = request.kind == "plan"
         if plan is not None:
             plan.display = is_plan
         if not is_plan:
             return
-        text = sanitize_terminal_text(request.plan or "(no plan text)")
+        text = request.plan or "(no plan text)"
         if plan is None:
-            self.query_one("#permission-body").mount(Markdown(text, id="permission-plan"))
-        else:
-            plan.update(text)
+            plan = StreamingMarkdown(id="permission-plan")
+            self.query_one("#permission-body").mount(plan)
+        plan.update(text)
 
     def _title(self, request: ApprovalRequest) -> str:
         if request.kind == "execute":

@@ -49,7 +49,7 @@ _styles: WeakKeyDictionary[App[object], tuple[str, MarkdownStyle]] = WeakKeyDict
 
 def markdown_style(app: App[object]) -> MarkdownStyle:
     """The Markdown colours of `app`'s current theme (computed once per theme)."""
-    from tui.app.markdown_render import Line, MarkdownStyle
+    from tui.app.markdown_render import MarkdownStyle
 
     cached = _styles.get(app)
     if cached is not None and cached[0] == app.theme:
@@ -90,14 +90,15 @@ class StreamingMarkdown(Widget):
     }
     """
 
-    def __init__(self, markdown: str = "", classes: str | None = None) -> None:
+    def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         """Create the widget.
 
         Args:
             markdown: Text shown at once (a resumed message); more can be fed.
+            id: Widget id.
             classes: CSS classes.
         """
-        super().__init__(classes=classes)
+        super().__init__(id=id, classes=classes)
         self._backfill_timer: Timer | None = None
         self._style: MarkdownStyle | None = None
         self._base_style = Style()
@@ -149,13 +150,14 @@ class StreamingMarkdown(Widget):
             self._fed.append(clean)
             self.refresh(layout=True)
 
-    def finish(self, full_text: str) -> None:
-        """The complete text arrived (an `AssistantMessage`): it replaces the streamed one if the stream missed some.
+    def update(self, text: str) -> None:
+        """Show `text` instead of what was fed; nothing is rendered again when it is the same.
 
         Args:
-            full_text: The block's whole text, raw.
+            text: The whole Markdown text, raw (the complete reply once an
+                `AssistantMessage` arrives, a plan to approve).
         """
-        if (clean := sanitize_terminal_text(full_text)) != self.received:
+        if (clean := sanitize_terminal_text(text)) != self.received:
             self._start(clean)
             self.refresh(layout=True)
 
