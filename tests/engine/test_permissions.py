@@ -381,6 +381,22 @@ def test_reason_explains_opaque_parts(root: Path) -> None:
         "(cd x; rm y)",
         "ls | xargs -0 echo; rm z",
         "rm 'unbalanced",
+        # ... and what a wrapper runs
+        "env rm -rf x",
+        "env -i FOO=1 rm x",
+        "/usr/bin/env rm x",
+        "sudo -u root env A=b rm x",
+        "timeout -s KILL 5 rm x",
+        "nice -n 10 rm x",
+        "nohup rm x &",
+        "command rm x",
+        "builtin exec rm x",
+        "stdbuf -o0 rm x",
+        "env -S 'rm -rf x'",
+        "ls | xargs -0 -n 1 rm",
+        "find . -name '*.pyc' -exec rm {} \\;",
+        "find . -execdir rm -f {} +",
+        "env " * 100 + "rm x",
     ],
 )
 @pytest.mark.parametrize("mode", MODES)
@@ -389,6 +405,18 @@ def test_deny_rule_matches_any_part(root: Path, command: str, mode: str) -> None
     decision = engine(root, mode, **rules).decide(run(command))
     assert outcome(decision) == "deny/rule", decision.reason
     assert decision.rule == "Bash(rm:*)"
+
+
+@pytest.mark.parametrize("command", ["env echo rm", "timeout 5 echo rm", "command -v rm", "find . -name rm", "xargs echo rm"])
+def test_a_wrapper_is_read_as_it_reads_its_arguments(root: Path, command: str) -> None:
+    # None of these runs `rm`: the deny rule leaves them to the allow rule.
+    decision = engine(root, allow=["Bash"], deny=["Bash(rm:*)"]).decide(run(command))
+    assert outcome(decision) == "allow/rule", decision.reason
+
+
+def test_an_allow_rule_does_not_vouch_for_what_a_wrapper_runs(root: Path) -> None:
+    decision = engine(root, allow=["Bash(npm test:*)"]).decide(run("env npm test"))
+    assert outcome(decision) == "ask/mode", decision.reason
 
 
 def test_deny_rule_also_sees_the_whole_line(root: Path) -> None:

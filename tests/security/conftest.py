@@ -156,6 +156,7 @@ class Harness:
         *replies: Reply | Any,
         mode: str = "default",
         allow: list[str] | None = None,
+        deny: list[str] | None = None,
         approver: Any = None,
         prompt: str = "go",
         sandbox: bool = False,
@@ -169,7 +170,9 @@ class Harness:
         if closing:
             self.server.script(text("done."))
         first = len(self.server.message_requests)
-        options = SessionOptions(cwd=self.root, permission_mode=mode, allow=list(allow or []), sandbox=sandbox)
+        options = SessionOptions(
+            cwd=self.root, permission_mode=mode, allow=list(allow or []), deny=list(deny or []), sandbox=sandbox
+        )
         provider = AnthropicProvider(backoff_base_s=0.0, sleep=_no_wait)
         session = Session.open(options, approver or HeadlessApprover(), provider=provider)
         try:

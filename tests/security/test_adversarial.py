@@ -273,6 +273,40 @@ async def test_commands_hiding_behind_allow_rules_do_not_run(guarded, harness, c
     run.assert_consistent()
 
 
+# (id, command). Each runs `touch pwned` through a wrapper; a deny rule for `touch` must stop it even in
+# bypassPermissions mode, where nothing else asks.
+WRAPPED_ATTACKS = [
+    ("env", "env touch pwned"),
+    ("env-assignment", "env -i HOME=/tmp touch pwned"),
+    ("env-absolute", "/usr/bin/env touch pwned"),
+    ("env-split-string", "env -S 'touch pwned'"),
+    ("nice", "nice -n 5 touch pwned"),
+    ("timeout", "timeout -s KILL 5 touch pwned"),
+    ("nohup", "nohup touch pwned"),
+    ("command", "command touch pwned"),
+    ("stdbuf", "stdbuf -o0 touch pwned"),
+    ("nested", "env A=1 nice timeout 5 touch pwned"),
+    ("xargs", "echo pwned | xargs touch"),
+    ("find-exec", "find . -maxdepth 0 -exec touch pwned \\;"),
+    ("deep-nesting", "env " * 80 + "touch pwned"),
+]
+
+
+@pytest.mark.parametrize("command", [a[1] for a in WRAPPED_ATTACKS], ids=[a[0] for a in WRAPPED_ATTACKS])
+async def test_deny_rules_see_through_command_wrappers(guarded, harness, command):
+    before = guarded.snapshot()
+    call = tool_use("Bash", {"command": command})
+    run = await harness.run(Reply([call]), mode="bypassPermissions", deny=["Bash(touch:*)"])
+    result = run.result(call["id"])
+    assert result.get("is_error") is True
+    assert "Bash(touch:*)" in result["content"], result["content"]
+    assert not (guarded.root / "pwned").exists()
+    assert guarded.snapshot() == before
+    decision = next(e for e in run.record.events if isinstance(e, PermissionDecision))
+    assert decision.decided_by == "rule" and decision.behavior == "deny"
+    run.assert_consistent()
+
+
 # (id, tool, input, mode). Each would let the model grant itself more permissions in a later session.
 CONTROL_FILE_ATTACKS = [
     ("agent-bypass", "create_file", {"filePath": ".stepwise/agents/general.md", "content": "---\npermissionMode: bypassPermissions\n---\n"}, "acceptEdits"),

@@ -26,10 +26,12 @@ import functools
 import json
 import os
 import re
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.command_wrappers import TooDeeplyWrapped, wrapped_commands
 from tui.engine.fileio import atomic_write
 from tui.engine.home import stepwise_home
 from tui.engine.pathguard import relative_to_root
@@ -96,6 +98,19 @@ class Rule:
         regex = _command_regex(self.pattern)
         return any(regex.fullmatch(text) for text in (command.text, command.normalized))
 
+    def matches_wrapped(self, command: ShellCommand) -> bool:
+        """Whether this rule's pattern matches a command that `command` runs through a wrapper (`env rm`)."""
+        if self.pattern is None:
+            return True
+        regex = _command_regex(self.pattern)
+        try:
+            inner = wrapped_commands(command.words)
+        except TooDeeplyWrapped:
+            return True  # unreadable: every deny and ask rule applies
+        return any(
+            regex.fullmatch(text) for words in inner for text in (" ".join(words), " ".join(shlex.quote(word) for word in words))
+        )
+
     def matches_path(self, path: Path, root: Path) -> bool:
         """Whether this rule's pattern matches a resolved absolute `path` (see module docstring)."""
         if self.pattern is None:
@@ -154,16 +169,17 @@ def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
 
     An allow rule with a pattern never vouches for an opaque command (one
     whose meaning is only known when it runs); ask and deny rules still match
-    its text.
+    its text, and also what it runs through a wrapper (`env rm`, `timeout 5
+    rm`, `xargs rm`, `find -exec rm`; see `tui.engine.command_wrappers`).
     """
     if tool not in rule.tools:
         return False
     if rule.pattern is None:
         return True
     if isinstance(target, ShellCommand):
-        if rule.behavior == "allow" and target.opaque:
-            return False
-        return rule.matches_command(target)
+        if rule.behavior == "allow":
+            return not target.opaque and rule.matches_command(target)
+        return rule.matches_command(target) or rule.matches_wrapped(target)
     if isinstance(target, Path):
         return rule.matches_path(target, root)
     return False
