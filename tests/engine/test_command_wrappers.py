@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from tui.engine.command_wrappers import MAX_WRAPPED, TooDeeplyWrapped, wrapped_commands
+from tui.engine.command_wrappers import MAX_WRAPPED, TooDeeplyWrapped, by_program_name, commands_run, wrapped_commands
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,7 @@ from tui.engine.command_wrappers import MAX_WRAPPED, TooDeeplyWrapped, wrapped_c
         ("find . -name '*.pyc' -exec rm {} ;", [["rm", "{}"]]),
         ("find . -execdir rm -f {} + -ok echo hi ;", [["rm", "-f", "{}"], ["echo", "hi"]]),
         ("find . -exec sudo rm {} ;", [["sudo", "rm", "{}"], ["rm", "{}"]]),
+        ("busybox rm x", [["rm", "x"]]),
     ],
 )
 def test_the_command_a_wrapper_runs(command: str, inner: list[list[str]]) -> None:
@@ -56,3 +57,24 @@ def test_a_command_wrapped_beyond_reason_is_reported_not_followed() -> None:
 
 def test_unbalanced_quotes_in_a_split_string_still_show_the_command() -> None:
     assert wrapped_commands(("env", "-S", "rm 'x")) == [("rm 'x",)]
+
+
+@pytest.mark.parametrize(
+    ("command", "forms"),
+    [
+        ("/bin/rm -rf x", [["rm", "-rf", "x"]]),
+        ("./rm x", [["rm", "x"]]),
+        ("env /bin/rm x", [["rm", "x"]]),
+        ("sudo rm x", [["rm", "x"]]),
+        ("rm x", []),
+        ("ls /bin/rm", []),
+    ],
+)
+def test_deny_rules_see_the_program_by_name_and_what_wrappers_run(command: str, forms: list[list[str]]) -> None:
+    assert commands_run(tuple(shlex.split(command))) == [tuple(words) for words in forms]
+
+
+def test_a_program_is_named_by_its_file_name() -> None:
+    assert by_program_name(("/usr/local/bin/rm", "x")) == ("rm", "x")
+    assert by_program_name(("rm", "/x")) == ("rm", "/x")
+    assert by_program_name(()) == ()

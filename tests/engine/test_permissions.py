@@ -381,7 +381,11 @@ def test_reason_explains_opaque_parts(root: Path) -> None:
         "(cd x; rm y)",
         "ls | xargs -0 echo; rm z",
         "rm 'unbalanced",
-        # ... and what a wrapper runs
+        # ... and the program by name, and what a wrapper runs
+        "/bin/rm -rf x",
+        "./rm x",
+        "env /bin/rm x",
+        "busybox rm x",
         "env rm -rf x",
         "env -i FOO=1 rm x",
         "/usr/bin/env rm x",
@@ -414,8 +418,9 @@ def test_a_wrapper_is_read_as_it_reads_its_arguments(root: Path, command: str) -
     assert outcome(decision) == "allow/rule", decision.reason
 
 
-def test_an_allow_rule_does_not_vouch_for_what_a_wrapper_runs(root: Path) -> None:
-    decision = engine(root, allow=["Bash(npm test:*)"]).decide(run("env npm test"))
+@pytest.mark.parametrize("command", ["env npm test", "/usr/bin/npm test"])
+def test_an_allow_rule_does_not_vouch_for_a_path_or_what_a_wrapper_runs(root: Path, command: str) -> None:
+    decision = engine(root, allow=["Bash(npm test:*)"]).decide(run(command))
     assert outcome(decision) == "ask/mode", decision.reason
 
 

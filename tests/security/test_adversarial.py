@@ -273,12 +273,14 @@ async def test_commands_hiding_behind_allow_rules_do_not_run(guarded, harness, c
     run.assert_consistent()
 
 
-# (id, command). Each runs `touch pwned` through a wrapper; a deny rule for `touch` must stop it even in
-# bypassPermissions mode, where nothing else asks.
+# (id, command). Each runs `touch pwned` by a path or through a wrapper; a deny rule for `touch` must stop
+# it even in bypassPermissions mode, where nothing else asks.
 WRAPPED_ATTACKS = [
     ("env", "env touch pwned"),
     ("env-assignment", "env -i HOME=/tmp touch pwned"),
     ("env-absolute", "/usr/bin/env touch pwned"),
+    ("absolute-path", "/usr/bin/touch pwned"),
+    ("env-absolute-inner", "env /usr/bin/touch pwned"),
     ("env-split-string", "env -S 'touch pwned'"),
     ("nice", "nice -n 5 touch pwned"),
     ("timeout", "timeout -s KILL 5 touch pwned"),

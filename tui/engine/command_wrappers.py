@@ -1,13 +1,15 @@
-"""The commands a command runs for you: `env rm`, `timeout 5 rm`, `xargs rm`, `find -exec rm`.
+"""The commands a command runs for you: `/bin/rm`, `env rm`, `timeout 5 rm`, `xargs rm`, `find -exec rm`.
 
 Deny and ask rules match a simple command by what it names. A wrapper names
-itself, so `Bash(rm:*)` alone would not stop `env rm -rf x`. `wrapped_commands`
-reads the words of a simple command the way the wrapper does (its options,
-the options that take a value, positional arguments before the command,
-`NAME=value` words of `env`) and returns the words of each command it runs,
-nested wrappers included (`sudo env rm`). Only deny and ask rules use this:
-an allow rule still has to match the command as written, so a wrapper never
-turns an allowed command into more than it was.
+itself, and a path names a file, so `Bash(rm:*)` alone would not stop
+`env rm -rf x` or `/bin/rm -rf x`. `commands_run` gives the commands as those
+rules should see them: the command by its program's name, and every command
+it runs through a wrapper, read the way the wrapper reads its words (its
+options, the options that take a value, positional arguments before the
+command, `NAME=value` words of `env`), nested wrappers included
+(`sudo env rm`). Only deny and ask rules use this: an allow rule still has to
+match the command as written, so neither a path nor a wrapper turns an
+allowed command into more than it was.
 
 Pure functions over words; the shell splitting is `tui.engine.shell_split`.
 """
@@ -68,6 +70,7 @@ _WRAPPERS: dict[str, _Wrapper] = {
         assignments=True,
     ),
     "doas": _Wrapper(valued=frozenset({"-u", "-C"})),
+    "busybox": _Wrapper(),
     "xargs": _Wrapper(
         valued=frozenset(
             {"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "--eof", "-I", "-i", "--replace", "-L", "-l",
@@ -83,6 +86,30 @@ MAX_WRAPPED = 64
 
 class TooDeeplyWrapped(ValueError):
     """A command runs more commands through wrappers than anyone writes by hand."""
+
+
+def commands_run(words: Words) -> list[Words]:
+    """`words` by its program's name (if named by a path) and every command it runs through wrappers.
+
+    Args:
+        words: One simple command's words, quotes removed.
+
+    Returns:
+        The forms deny rules should also see, without `words` itself:
+        `("rm", "-rf", "x")` for `/bin/rm -rf x` or `env /bin/rm -rf x`.
+
+    Raises:
+        TooDeeplyWrapped: see `wrapped_commands`.
+    """
+    forms = [by_program_name(words), *map(by_program_name, wrapped_commands(words))]
+    return [form for form in dict.fromkeys(forms) if form != words]
+
+
+def by_program_name(words: Words) -> Words:
+    """`words` with a program named by a path (`/bin/rm`, `./rm`) named by its file name (`rm`)."""
+    if words and "/" in words[0].rstrip("/"):
+        return (words[0].rstrip("/").rsplit("/", 1)[-1], *words[1:])
+    return words
 
 
 def wrapped_commands(words: Words) -> list[Words]:
@@ -115,7 +142,7 @@ def _run_by(words: Words) -> list[Words]:
     """The commands `words` runs directly (not those of nested wrappers)."""
     if not words:
         return []
-    name = words[0].rsplit("/", 1)[-1]  # `/usr/bin/env` is `env`
+    name = by_program_name(words)[0]  # `/usr/bin/env` is `env`
     if name == "find":
         return list(_find_exec(words))
     if name in _WRAPPERS:

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.engine.command_wrappers import TooDeeplyWrapped, wrapped_commands
+from tui.engine.command_wrappers import TooDeeplyWrapped, commands_run
 from tui.engine.fileio import atomic_write
 from tui.engine.home import stepwise_home
 from tui.engine.pathguard import relative_to_root
@@ -98,17 +98,18 @@ class Rule:
         regex = _command_regex(self.pattern)
         return any(regex.fullmatch(text) for text in (command.text, command.normalized))
 
-    def matches_wrapped(self, command: ShellCommand) -> bool:
-        """Whether this rule's pattern matches a command that `command` runs through a wrapper (`env rm`)."""
+    def matches_run(self, command: ShellCommand) -> bool:
+        """Whether this rule's pattern matches what `command` runs: its program by name (`/bin/rm` is `rm`)
+        or a command it runs through a wrapper (`env rm`; see `tui.engine.command_wrappers`)."""
         if self.pattern is None:
             return True
         regex = _command_regex(self.pattern)
         try:
-            inner = wrapped_commands(command.words)
+            forms = commands_run(command.words)
         except TooDeeplyWrapped:
             return True  # unreadable: every deny and ask rule applies
         return any(
-            regex.fullmatch(text) for words in inner for text in (" ".join(words), " ".join(shlex.quote(word) for word in words))
+            regex.fullmatch(text) for words in forms for text in (" ".join(words), " ".join(shlex.quote(word) for word in words))
         )
 
     def matches_path(self, path: Path, root: Path) -> bool:
@@ -169,8 +170,9 @@ def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
 
     An allow rule with a pattern never vouches for an opaque command (one
     whose meaning is only known when it runs); ask and deny rules still match
-    its text, and also what it runs through a wrapper (`env rm`, `timeout 5
-    rm`, `xargs rm`, `find -exec rm`; see `tui.engine.command_wrappers`).
+    its text, and also what it runs: its program by name (`/bin/rm` is `rm`)
+    and the commands it runs through a wrapper (`env rm`, `timeout 5 rm`,
+    `xargs rm`, `find -exec rm`; see `tui.engine.command_wrappers`).
     """
     if tool not in rule.tools:
         return False
@@ -179,7 +181,7 @@ def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
     if isinstance(target, ShellCommand):
         if rule.behavior == "allow":
             return not target.opaque and rule.matches_command(target)
-        return rule.matches_command(target) or rule.matches_wrapped(target)
+        return rule.matches_command(target) or rule.matches_run(target)
     if isinstance(target, Path):
         return rule.matches_path(target, root)
     return False
