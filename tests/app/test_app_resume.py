@@ -14,7 +14,7 @@ from tui.app.app import StepwiseApp
 from tui.app.chat_history import TextEntry, UserEntry, fold_history
 from tui.app.event_feed import applied_title
 from tui.app.widgets.chat import MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, StreamingMarkdown, UserMessageView
-from tui.engine.events import AssistantMessage, EditApplied
+from tui.engine.events import AssistantMessage, EditApplied, ToolCall, ToolResult
 from tui.engine.session import Session, SessionOptions
 from tui.engine.session_log import read_session
 
@@ -117,11 +117,16 @@ async def test_pruning_after_resume_keeps_the_history_loadable(long_session: tup
         assert len(messages(app)) == MAX_CHAT_WIDGETS
         assert chat.older_count == len(entries) - MAX_CHAT_WIDGETS + 10
         assert [n.text for n in chat.query(ChatNote)][-10:] == [f"note {i}" for i in range(10)]
-        # A live tool call cannot be rebuilt: once pruned, the earlier messages are only in /export.
-        chat.add_tool_call("live-1", "read_file", "a.py", {"filePath": "a.py"})
+        # Live messages are rebuilt too: a pruned tool call comes back, with its result, when scrolled to.
+        call = ToolCall(tool_use_id="live-1", name="Read", tool="read_file", input={"filePath": "a.py"}, target="a.py")
+        chat.add_tool_call(call).result(ToolResult(tool_use_id="live-1", content="x = 1\n", duration_ms=1200))
         for i in range(MAX_CHAT_WIDGETS):
             chat.add_note(f"later {i}")
         await pilot.pause()
-        assert chat.older_count == 0
-        assert "see /export" in earlier_line(app)
+        assert chat.tool("live-1") is None
+        assert chat.older_count == len(entries) - MAX_CHAT_WIDGETS + 10 + MAX_CHAT_WIDGETS + 1
+        while chat.tool("live-1") is None:
+            assert chat.load_older()
+            await pilot.pause()
+        assert "read_file a.py · done · 1.2 s" in str(chat.tool("live-1").title)
         await app.session.close()

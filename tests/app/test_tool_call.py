@@ -6,13 +6,13 @@ from textual.app import App
 from textual.widgets import Collapsible, Log
 
 from tui.app.widgets.tool_call import ToolCallView
-from tui.engine.events import ToolResult
+from tui.engine.events import ToolCall, ToolResult
 
 
 async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None:
     app: App[None] = App()
     async with app.run_test(size=(80, 20)) as pilot:
-        view = ToolCallView("t1", "read_file", "a.py", {"filePath": "a.py"})
+        view = ToolCallView(ToolCall(tool_use_id="t1", name="read_file", tool="read_file", input={"filePath": "a.py"}, target="a.py"))
         view.result(ToolResult(tool_use_id="t1", content="file body\n", duration_ms=200))
         await app.screen.mount(view)
         await pilot.pause()
@@ -32,7 +32,7 @@ async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None
 async def test_output_before_mount_expands_with_its_contents() -> None:
     app: App[None] = App()
     async with app.run_test(size=(80, 20)) as pilot:
-        view = ToolCallView("t2", "run_in_terminal", "pytest", {"command": "pytest"})
+        view = ToolCallView(ToolCall(tool_use_id="t2", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest"))
         view.command_output("collected 2\n")
         await app.screen.mount(view)
         await pilot.pause()

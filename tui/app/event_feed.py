@@ -76,7 +76,7 @@ class EventFeed:
         elif isinstance(event, UserMessage):
             chat.add_user(event.text, event.attachments)
         elif isinstance(event, ToolCall):
-            chat.add_tool_call(event.tool_use_id, event.tool, event.target, event.input)
+            chat.add_tool_call(event)
         elif isinstance(event, PermissionDecision):
             line = chat.tool(event.tool_use_id)
             if line is not None:

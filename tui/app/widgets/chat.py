@@ -10,12 +10,13 @@ from __future__ import annotations
 from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widget import AwaitMount, Widget
+from textual.widget import AwaitMount
 from textual.widgets import Collapsible, Static
 
 from tui.app.chat_history import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
+from tui.engine.events import ToolCall
 from tui.engine.terminal import sanitize_terminal_text
 
 MAX_CHAT_WIDGETS = 200
@@ -38,12 +39,14 @@ class ChatNote(Static):
         """
         super().__init__(Content(sanitize_terminal_text(text)), classes=f"note -{kind}")
         self.text = text
+        self.kind = kind
 
 
 class UserMessageView(Static):
     """What the user sent, with the files attached by `@path` mentions."""
 
     def __init__(self, text: str, attachments: list[dict[str, str]] | None = None) -> None:
+        self.entry = UserEntry(text, list(attachments or []))
         shown = sanitize_terminal_text(text)
         for attachment in attachments or []:
             shown += f"\n📎 {attachment.get('path', '')}"
@@ -64,22 +67,23 @@ class ThinkingView(Collapsible):
         self.body.update(Content(self.text))
 
 
+ChatMessage = ChatNote | UserMessageView | StreamingMarkdown | ThinkingView | ToolCallView
+"""What the chat shows, one widget per message."""
+
+
 class ChatView(VerticalScroll):
     """The scrolling conversation."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._earlier = Static("", classes="earlier-messages")
-        self._pruned = 0
         self._older: list[ChatEntry] = []
         """What comes before the oldest mounted message, not built until the user scrolls up to it."""
-        self._entries: dict[Widget, ChatEntry] = {}
-        """What each widget built from an entry shows, so it can be rebuilt once pruned."""
         self._text_blocks: dict[int, StreamingMarkdown] = {}
         self._thinking_blocks: dict[int, ThinkingView] = {}
         self._tools: dict[str, ToolCallView] = {}
         self._skip_chars = 0
-        self._early: list[Widget] = []
+        self._early: list[ChatMessage] = []
 
     def on_mount(self) -> None:
         self._earlier.display = False
@@ -89,29 +93,28 @@ class ChatView(VerticalScroll):
 
     # --- adding -----------------------------------------------------------------
 
-    def add(self, widget: Widget) -> Widget:
-        """Mount a message widget at the end, pruning the oldest beyond the limit.
+    def _add(self, widget: ChatMessage) -> None:
+        """Mount a message at the end, pruning the oldest beyond the limit.
 
         Messages added before the chat is mounted (start-up notices) are
         mounted with it, so they are in the first frame.
         """
         if not self.is_attached:
             self._early.append(widget)
-            return widget
+            return
         self.mount(widget)
         self._prune()
-        return widget
 
     def add_note(self, text: str, kind: str = "info") -> ChatNote:
         """Show a plain-text note (notice, retry, error, ...)."""
         note = ChatNote(text, kind)
-        self.add(note)
+        self._add(note)
         return note
 
     def add_user(self, text: str, attachments: list[dict[str, str]] | None = None) -> None:
         """Show a user message; it also ends the previous assistant message."""
         self.end_assistant()
-        self.add(UserMessageView(text, attachments))
+        self._add(UserMessageView(text, attachments))
 
     def text_delta(self, index: int, text: str) -> None:
         """Stream assistant text of content block `index`."""
@@ -126,7 +129,7 @@ class ChatView(VerticalScroll):
         if block is None:
             block = StreamingMarkdown(classes="assistant-text")
             self._text_blocks[index] = block
-            self.add(block)
+            self._add(block)
         block.feed(text)
 
     def thinking_delta(self, index: int, text: str) -> None:
@@ -135,7 +138,7 @@ class ChatView(VerticalScroll):
         if view is None:
             view = ThinkingView()
             self._thinking_blocks[index] = view
-            self.add(view)
+            self._add(view)
         view.feed(text)
 
     def stream_reset(self, keep_chars: int) -> None:
@@ -151,7 +154,7 @@ class ChatView(VerticalScroll):
                 streamed = self._text_blocks.pop(index, None)
                 if streamed is None and text:
                     streamed = StreamingMarkdown(classes="assistant-text")
-                    self.add(streamed)
+                    self._add(streamed)
                 if streamed is not None:
                     streamed.update(text)  # re-rendered only if the stream missed some
             elif kind == "thinking" and index not in self._thinking_blocks and block.get("thinking"):
@@ -171,12 +174,12 @@ class ChatView(VerticalScroll):
 
     # --- tool calls -------------------------------------------------------------
 
-    def add_tool_call(self, tool_use_id: str, tool: str, target: str, tool_input: dict[str, object]) -> ToolCallView:
+    def add_tool_call(self, call: ToolCall) -> ToolCallView:
         """Show a tool call line (its status follows the permission and result events)."""
         self.end_assistant()
-        view = ToolCallView(tool_use_id, tool, target, tool_input)
-        self._tools[tool_use_id] = view
-        self.add(view)
+        view = ToolCallView(call)
+        self._tools[call.tool_use_id] = view
+        self._add(view)
         return view
 
     def tool(self, tool_use_id: str) -> ToolCallView | None:
@@ -193,9 +196,7 @@ class ChatView(VerticalScroll):
         self._tools.clear()
         self._text_blocks.clear()
         self._thinking_blocks.clear()
-        self._pruned = 0
         self._older.clear()
-        self._entries.clear()
         self._earlier.display = False
 
     def _prune(self, limit: int = MAX_CHAT_WIDGETS) -> None:
@@ -207,20 +208,11 @@ class ChatView(VerticalScroll):
         excess = len(messages) - limit
         if excess <= 0:
             return
-        pruned = messages[:excess]
-        entries = [self._entry_of(widget) for widget in pruned]
-        for widget in pruned:
+        for widget in messages[:excess]:
+            self._older.append(_entry_of(widget))
             if isinstance(widget, ToolCallView):
                 self._tools.pop(widget.tool_use_id, None)
-            self._entries.pop(widget, None)
             widget.remove()
-        rebuildable = [entry for entry in entries if entry is not None]
-        if not self._pruned and len(rebuildable) == len(entries):
-            self._older.extend(rebuildable)
-        else:
-            # A live tool call or stream cannot be rebuilt, so nothing before it can be shown in order.
-            self._pruned += len(self._older) + excess
-            self._older.clear()
         self._show_earlier()
 
     # --- history: built only when shown ----------------------------------------
@@ -293,27 +285,13 @@ class ChatView(VerticalScroll):
             self.load_older()
 
     def _show_earlier(self) -> None:
+        self._earlier.display = bool(self._older)
         if self._older:
-            text = f"… {len(self._older)} earlier messages: scroll up or click here to show more"
-        elif self._pruned:
-            text = f"… {self._pruned} earlier messages (see /export for the whole session)"
-        else:
-            self._earlier.display = False
-            return
-        self._earlier.update(Content(text))
-        self._earlier.display = True
+            self._earlier.update(Content(f"… {len(self._older)} earlier messages: scroll up or click here to show more"))
 
-    def _entry_of(self, widget: Widget) -> ChatEntry | None:
-        """What a mounted message shows, if it can be rebuilt from that."""
-        entry = self._entries.get(widget)
-        if entry is None and isinstance(widget, ChatNote):
-            kind = next((name[1:] for name in widget.classes if name.startswith("-")), "info")
-            entry = NoteEntry(widget.text, kind)
-        return entry
-
-    def _entry_widget(self, entry: ChatEntry) -> Widget:
+    def _entry_widget(self, entry: ChatEntry) -> ChatMessage:
         """Build the widget of an entry in its final state (nothing streams)."""
-        widget: Widget
+        widget: ChatMessage
         if isinstance(entry, NoteEntry):
             widget = ChatNote(entry.text, entry.kind)
         elif isinstance(entry, UserEntry):
@@ -325,12 +303,11 @@ class ChatView(VerticalScroll):
             widget.feed(entry.text)
         else:
             widget = self._tool_widget(entry)
-        self._entries[widget] = entry
         return widget
 
     def _tool_widget(self, entry: ToolEntry) -> ToolCallView:
         call = entry.call
-        view = ToolCallView(call.tool_use_id, call.tool, call.target, call.input)
+        view = ToolCallView(call)
         if entry.decision is not None:
             view.decided(entry.decision)
         if entry.result is not None:
@@ -342,3 +319,18 @@ class ChatView(VerticalScroll):
 def _text_size(entry: ChatEntry) -> int:
     """Characters an entry renders when built (thinking and tool calls start collapsed)."""
     return len(entry.text) if isinstance(entry, TextEntry | UserEntry) else 0
+
+
+def _entry_of(widget: ChatMessage) -> ChatEntry:
+    """What a mounted message shows, to build it again once pruned.
+
+    Live messages count too: a reply by the text it received, a tool call by
+    the events it has seen.
+    """
+    if isinstance(widget, ChatNote):
+        return NoteEntry(widget.text, widget.kind)
+    if isinstance(widget, UserMessageView | ToolCallView):
+        return widget.entry
+    if isinstance(widget, StreamingMarkdown):
+        return TextEntry(widget.received)
+    return ThinkingEntry(widget.text)

@@ -14,7 +14,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
-from tui.engine.events import PermissionDecision, ToolResult
+from tui.app.chat_history import ToolEntry
+from tui.engine.events import PermissionDecision, ToolCall, ToolResult
 from tui.engine.terminal import sanitize_terminal_text
 
 MAX_OUTPUT_LINES = 2000
@@ -50,21 +51,22 @@ class ToolCallView(Collapsible):
     status: reactive[str] = reactive("requested")
     """What happened so far: `requested`, `waiting for approval`, `approved by ...`, `running`, `done`, `failed`, ..."""
 
-    def __init__(self, tool_use_id: str, tool: str, target: str, tool_input: dict[str, object]) -> None:
+    def __init__(self, call: ToolCall) -> None:
         """Create the line for one call.
 
         Args:
-            tool_use_id: The call's id (events refer to it).
-            tool: Canonical tool name.
-            target: What it acts on (a path or a command).
-            tool_input: The model's arguments, shown when expanded.
+            call: The call: its id (later events refer to it), canonical tool
+                name, target (a path or a command) and the model's arguments,
+                shown when expanded.
         """
-        self.tool_use_id = tool_use_id
-        self.tool = tool
-        self.target = sanitize_terminal_text(target)
+        self.entry = ToolEntry(call)
+        """The call and what became of it so far: enough to build the line again once it is pruned."""
+        self.tool_use_id = call.tool_use_id
+        self.tool = call.tool
+        self.target = sanitize_terminal_text(call.target)
         self.duration_ms: int | None = None
         self.decision = ""
-        shown_input = json.dumps(tool_input, indent=2, ensure_ascii=False, default=str)
+        shown_input = json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
         if len(shown_input) > MAX_INPUT_CHARS:
             shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
         self.input_view = Static(Content(sanitize_terminal_text(shown_input)), classes="tool-input")
@@ -112,6 +114,7 @@ class ToolCallView(Collapsible):
 
     def decided(self, event: PermissionDecision) -> None:
         """The permission decision arrived."""
+        self.entry.decision = event
         self.decision = decision_text(event)
         self.status = self.decision
 
@@ -128,6 +131,7 @@ class ToolCallView(Collapsible):
 
     def result(self, event: ToolResult) -> None:
         """The call finished: show the outcome, its duration and (when not streamed) its output."""
+        self.entry.result = event
         self.duration_ms = event.duration_ms
         if not self.status.startswith("denied"):
             self.status = "failed" if event.is_error else "done"
