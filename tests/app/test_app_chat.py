@@ -20,6 +20,7 @@ from tui.app.app import StepwiseApp
 from tui.app import markdown_render
 from tui.app.widgets import streaming_markdown
 from tui.app.chat_history import TextEntry
+from tui.engine.events import ToolCall, ToolResult
 from tui.app.widgets.chat import HISTORY_CHARS, MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, ChatView, StreamingMarkdown, ThinkingView
 from tui.app.widgets.streaming_markdown import PART_CHARS
 
@@ -361,3 +362,21 @@ async def test_a_removed_reply_is_freed() -> None:
             return alive() is None
 
         await until(pilot, freed, "the reply to be freed")  # nothing, the theme signal included, keeps it
+
+
+async def test_a_command_line_opening_for_its_output_keeps_the_chat_following() -> None:
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(80, 12)) as pilot:
+        for n in range(30):
+            chat.add_note(f"earlier {n}")
+        call = ToolCall(tool_use_id="c1", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest")
+        line = chat.add_tool_call(call)
+        await pilot.pause()
+        line.command_output("".join(f"test {n} passed\n" for n in range(30)))  # opens the line, taller than the chat
+        await pilot.pause()
+        line.result(ToolResult(tool_use_id="c1", content="2 passed\n", duration_ms=900))
+        for n in range(10):
+            chat.add_note(f"later {n}")
+        await pilot.pause()
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")

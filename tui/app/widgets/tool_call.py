@@ -8,6 +8,7 @@ when the user scrolls up, so a collapsed call is two widgets, not five.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -73,6 +74,8 @@ class ToolCallView(Collapsible):
         self.output = Log(max_lines=MAX_OUTPUT_LINES, classes="tool-output")
         self.output.display = False
         self._auto_expanded = False
+        self._quiet_scrolls = 0
+        """Scrolls into view still to skip: those Collapsible asks for after the line opened or closed itself."""
         self._contents: Collapsible.Contents | None = None
         super().__init__(self.input_view, self.output, title="", collapsed=True, classes="tool-call")
         self.title = self._title_text()
@@ -108,6 +111,21 @@ class ToolCallView(Collapsible):
         self.set_class(status == "done", "-done")
         self.title = self._title_text()
 
+    def scroll_visible(self, *args: Any, **kwargs: Any) -> None:
+        # Collapsible scrolls a line into view whenever it opens or closes, which releases the
+        # chat's anchor to the bottom; a line that opens and closes for its own output (not the
+        # user) must leave the chat following the conversation, or later messages go unseen.
+        if self._quiet_scrolls:
+            self._quiet_scrolls -= 1
+            return
+        super().scroll_visible(*args, **kwargs)
+
+    def _toggle_itself(self, collapsed: bool) -> None:
+        """Open or close the line without the scroll into view that a user's toggle gets."""
+        if self.is_mounted:  # Collapsible only scrolls a mounted line
+            self._quiet_scrolls += 1
+        self.collapsed = collapsed
+
     def waiting(self) -> None:
         """The engine asks the user about this call."""
         self.status = "waiting for approval"
@@ -124,8 +142,8 @@ class ToolCallView(Collapsible):
         if not self.output.display:
             self.output.display = True
             if self.collapsed:
-                self.collapsed = False
                 self._auto_expanded = True
+                self._toggle_itself(False)
         self.status = "running"
         self.output.write(clean)
 
@@ -140,5 +158,5 @@ class ToolCallView(Collapsible):
             self.output.display = True
             self.output.write(sanitize_terminal_text(event.content))
         if self._auto_expanded:
-            self.collapsed = True
+            self._toggle_itself(True)
             self._auto_expanded = False
