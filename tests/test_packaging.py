@@ -39,11 +39,28 @@ def test_no_engine_module_imports_textual():
     assert offenders == []
 
 
-def test_importing_the_whole_engine_loads_no_textual():
+HEADLESS_OUTSIDE_ENGINE = (
+    "tui.replay.recorded_provider",
+    "tui.replay.demo",
+    "tui.replay.verify",
+    "tui.replay.git_tree",
+    "tui.replay.export",
+    "tui.commands.print_mode",
+    "tui.commands.export",
+    "tui.commands.sessions",
+    "tui.commands.agents",
+)
+"""Print mode, replay --verify, export and the demo's recording run without the app (only
+`tui/replay/app.py` and `timeline.py`, the replay screen, are Textual)."""
+
+
+def test_importing_the_whole_engine_and_the_headless_commands_loads_no_textual():
     code = (
         "import importlib, pkgutil, sys, tui.engine\n"
         "for m in pkgutil.walk_packages(tui.engine.__path__, 'tui.engine.'):\n"
         "    importlib.import_module(m.name)\n"
+        f"for name in {HEADLESS_OUTSIDE_ENGINE!r}:\n"
+        "    importlib.import_module(name)\n"
         "print(sorted(k for k in sys.modules if k == 'textual' or k.startswith('textual.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

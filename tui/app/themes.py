@@ -177,6 +177,7 @@ class ThemeCache:
     def __init__(self, path: Path | None) -> None:
         """Read the cache at `path` (None: no cache at all)."""
         self.path = path
+        self._header = self._current_header() if path is not None else []
         self._entries: dict[str, Any] = {}
         self._changed = False
         self._used: set[str] = set()
@@ -186,11 +187,11 @@ class ThemeCache:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        if isinstance(data, dict) and data.get("header") == self._header() and isinstance(data.get("themes"), dict):
+        if isinstance(data, dict) and data.get("header") == self._header and isinstance(data.get("themes"), dict):
             self._entries = data["themes"]
 
     @staticmethod
-    def _header() -> list[object]:
+    def _current_header() -> list[object]:
         import pygments
 
         code = Path(__file__).stat()
@@ -236,7 +237,7 @@ class ThemeCache:
             return
         for key in gone:
             del self._entries[key]
-        data = json.dumps({"header": self._header(), "themes": self._entries}, indent=1)
+        data = json.dumps({"header": self._header, "themes": self._entries}, indent=1)
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -206,8 +206,7 @@ class StreamingMarkdown(Widget):
         self.app.theme_changed_signal.unsubscribe(self)
 
     def _on_theme_changed(self, _theme: object) -> None:
-        self._restyle()
-        self._layout_width = -1  # the background (the base style) may have changed too
+        self._layout_width = -1  # the next layout restyles: Markdown colours and the base style
         self.refresh(layout=True)
 
     def _restyle(self) -> None:

@@ -62,11 +62,7 @@ class ToolCallView(Collapsible):
         """
         self.entry = ToolEntry(call)
         """The call and what became of it so far: enough to build the line again once it is pruned."""
-        self.tool_use_id = call.tool_use_id
-        self.tool = call.tool
         self.target = sanitize_terminal_text(call.target)
-        self.duration_ms: int | None = None
-        self.decision = ""
         shown_input = json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
         if len(shown_input) > MAX_INPUT_CHARS:
             shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
@@ -100,9 +96,24 @@ class ToolCallView(Collapsible):
         if self.decision and self.status != self.decision:
             parts.append(self.decision)
         parts.append(self.status)
-        if self.duration_ms is not None:
-            parts.append(f"{self.duration_ms / 1000:.1f} s")
+        if self.entry.result is not None:
+            parts.append(f"{self.entry.result.duration_ms / 1000:.1f} s")
         return Content(" · ".join(parts))
+
+    @property
+    def tool_use_id(self) -> str:
+        """The call's id (later events refer to it)."""
+        return self.entry.call.tool_use_id
+
+    @property
+    def tool(self) -> str:
+        """The canonical tool name."""
+        return self.entry.call.tool
+
+    @property
+    def decision(self) -> str:
+        """Who allowed or denied the call (empty until decided)."""
+        return decision_text(self.entry.decision) if self.entry.decision is not None else ""
 
     def watch_status(self, status: str) -> None:
         self.set_class(status == "waiting for approval", "-waiting")
@@ -133,7 +144,6 @@ class ToolCallView(Collapsible):
     def decided(self, event: PermissionDecision) -> None:
         """The permission decision arrived."""
         self.entry.decision = event
-        self.decision = decision_text(event)
         self.status = self.decision
 
     def command_output(self, text: str) -> None:
@@ -150,7 +160,6 @@ class ToolCallView(Collapsible):
     def result(self, event: ToolResult) -> None:
         """The call finished: show the outcome, its duration and (when not streamed) its output."""
         self.entry.result = event
-        self.duration_ms = event.duration_ms
         if not self.status.startswith("denied"):
             self.status = "failed" if event.is_error else "done"
         self.title = self._title_text()
