@@ -19,8 +19,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app.app import StepwiseApp
-from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest, Approver
-from tui.engine.events import (
+from tui.engine.permissions.engine import canonical_mode, next_mode
+from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
+from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
     CommandOutput,
@@ -37,9 +38,8 @@ from tui.engine.events import (
     TurnEnd,
     UserMessage,
 )
-from tui.engine.fileio import digest_bytes
-from tui.engine.permissions import canonical_mode, next_mode
-from tui.engine.proposals import AppliedEdit, Proposal, apply_proposal
+from tui.engine.workspace.fileio import digest_bytes
+from tui.engine.workspace.proposals import AppliedEdit, Proposal, apply_proposal
 
 TURN_USAGE = {
     "input_tokens": 100,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tui.engine.proposals import Proposal
+from tui.engine.workspace.proposals import Proposal
 
 
 def make_proposal(old: str | None, new: str, rel_path: str = "src/app.py") -> Proposal:

@@ -8,7 +8,7 @@ from textual.widgets import Input, TextArea
 
 from tests.app.fakes import Command, Edit, Say, make_app, until
 from tui.app.screens.editor import EditorScreen
-from tui.engine.approval import ApprovalKind
+from tui.engine.session.approval import ApprovalKind
 
 TWENTY = "".join(f"line {i}\n" for i in range(1, 21))
 TWO_HUNKS = TWENTY.replace("line 1\n", "LINE ONE\n").replace("line 19\n", "LINE NINETEEN\n")

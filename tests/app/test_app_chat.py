@@ -16,13 +16,21 @@ from textual.selection import Selection
 from textual.widget import Widget
 
 from tests.app.fakes import Pause, Say, Think, make_app, until
-from tui.app.app import StepwiseApp
 from tui.app import markdown_render
-from tui.app.widgets import streaming_markdown
+from tui.app.app import StepwiseApp
 from tui.app.chat_history import TextEntry
-from tui.engine.events import ToolCall, ToolResult
-from tui.app.widgets.chat import HISTORY_CHARS, MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, ChatView, StreamingMarkdown, ThinkingView
+from tui.app.widgets import streaming_markdown
+from tui.app.widgets.chat import (
+    HISTORY_CHARS,
+    MAX_CHAT_WIDGETS,
+    OLDER_CHUNK,
+    ChatNote,
+    ChatView,
+    StreamingMarkdown,
+    ThinkingView,
+)
 from tui.app.widgets.streaming_markdown import PART_CHARS
+from tui.engine.session.events import ToolCall, ToolResult
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
@@ -143,7 +151,7 @@ async def test_old_messages_are_pruned(tmp_path: Path) -> None:
 
 
 async def test_stream_reset_does_not_repeat_shown_text(tmp_path: Path) -> None:
-    from tui.engine.events import StreamReset, TextDelta
+    from tui.engine.session.events import StreamReset, TextDelta
 
     app, _ = make_app(tmp_path, [])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -154,7 +162,7 @@ async def test_stream_reset_does_not_repeat_shown_text(tmp_path: Path) -> None:
 
 
 async def test_retry_and_error_events_are_shown_inline(tmp_path: Path) -> None:
-    from tui.engine.events import Error, Retry
+    from tui.engine.session.events import Error, Retry
 
     app, _ = make_app(tmp_path, [])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -169,7 +177,7 @@ async def test_retry_and_error_events_are_shown_inline(tmp_path: Path) -> None:
 
 async def test_a_resumed_session_shows_its_history(tmp_path: Path) -> None:
     from tests.app.fakes import FakeSession
-    from tui.engine.events import AssistantMessage, ToolCall, ToolResult, UserMessage
+    from tui.engine.session.events import AssistantMessage, ToolCall, ToolResult, UserMessage
 
     history = [
         UserMessage(text="earlier question"),

@@ -317,7 +317,7 @@ async def test_resume_and_agent_without_callbacks_explain_themselves(tmp_path: P
 
 
 async def test_export_writes_the_transcript(tmp_path: Path, monkeypatch) -> None:
-    import tui.engine.session_log as session_log
+    import tui.engine.session.log as session_log
     import tui.replay.export as export
 
     monkeypatch.setattr(session_log, "read_session", lambda path: f"record of {path.name}")

@@ -14,9 +14,9 @@ from tui.app.app import StepwiseApp
 from tui.app.chat_history import TextEntry, UserEntry, fold_history
 from tui.app.event_feed import applied_title
 from tui.app.widgets.chat import MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, StreamingMarkdown, UserMessageView
-from tui.engine.events import AssistantMessage, EditApplied, ToolCall, ToolResult
-from tui.engine.session import Session, SessionOptions
-from tui.engine.session_log import read_session
+from tui.engine.session.events import AssistantMessage, EditApplied, ToolCall, ToolResult
+from tui.engine.session.log import read_session
+from tui.engine.session.session import Session, SessionOptions
 
 TURNS = 300
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui.app.chat_history import NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry, fold_history
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
     EditApplied,

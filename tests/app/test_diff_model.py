@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from tui.app.diff_model import DiffFile, change_blocks, parse_unified_diff, proposal_diff_files
 from tests.app.proposal_samples import make_proposal, three_hunk_proposal
+from tui.app.diff_model import DiffFile, change_blocks, parse_unified_diff, proposal_diff_files
 
 GIT_DIFF = """\
 diff --git a/src/app.py b/src/app.py

@@ -11,10 +11,10 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 from tests.app.test_diff_model import GIT_DIFF
 from tui.app.themes import DiffColors, register_all
 from tui.app.widgets.diff_view import DiffView
-from tests.app.proposal_samples import make_proposal, three_hunk_proposal
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui.app.event_batch import EventBatch
-from tui.engine.events import CommandOutput, Status, TextDelta, ThinkingDelta, ToolInputDelta
+from tui.engine.session.events import CommandOutput, Status, TextDelta, ThinkingDelta, ToolInputDelta
 
 
 def test_adjacent_pieces_of_one_stream_are_merged() -> None:

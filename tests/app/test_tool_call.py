@@ -6,7 +6,7 @@ from textual.app import App
 from textual.widgets import Collapsible, Log
 
 from tui.app.widgets.tool_call import ToolCallView
-from tui.engine.events import ToolCall, ToolResult
+from tui.engine.session.events import ToolCall, ToolResult
 
 
 async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None:

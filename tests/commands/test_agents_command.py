@@ -4,7 +4,7 @@ import json
 import pytest
 
 from tui.commands.agents import add_arguments, run
-from tui.engine.home import bundled_dir
+from tui.engine.config.home import bundled_dir
 
 
 @pytest.fixture

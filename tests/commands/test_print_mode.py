@@ -5,8 +5,8 @@ import subprocess
 
 from tests.support.fake_anthropic import text, tool_pairing_problems, tool_use
 from tui.cli import main
-from tui.engine.events import ToolResult
-from tui.engine.session_log import read_session
+from tui.engine.session.events import ToolResult
+from tui.engine.session.log import read_session
 
 EDIT = {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"}
 
@@ -82,8 +82,9 @@ def test_the_log_rebuilds_the_conversation_and_continue_resumes_it(capsys, git_r
     model_env.script(text("It greets."))
     code, first, _ = run_print(capsys, git_repo)
     assert code == 0
-    from tui.engine.conversation import Conversation
     from pathlib import Path
+
+    from tui.engine.session.conversation import Conversation
 
     record = read_session(Path(first["session_path"]))
     rebuilt = Conversation.from_events(record.events).messages

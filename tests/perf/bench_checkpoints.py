@@ -35,7 +35,7 @@ def run(work: Path) -> list[Figure]:
 
 
 def _checkpoint_cost(root: Path, files: int) -> Figure:
-    from tui.engine.workspace import Workspace
+    from tui.engine.workspace.checkpoints import Workspace
 
     paths = write_tree(root, files)
     init_repo(root)
@@ -74,7 +74,7 @@ def _checkpoint_cost(root: Path, files: int) -> Figure:
 
 
 def _verify(root: Path) -> list[Figure]:
-    from tui.engine.session_log import read_session
+    from tui.engine.session.log import read_session
     from tui.replay.verify import verify
 
     init_repo(root)

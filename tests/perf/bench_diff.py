@@ -36,7 +36,7 @@ async def _in_app(work: Path, old: str, new: str, baseline: float) -> list[Figur
     from textual.app import App, ComposeResult
 
     from tui.app.widgets.diff_view import DiffView
-    from tui.engine.proposals import Proposal
+    from tui.engine.workspace.proposals import Proposal
 
     class DiffApp(App[None]):
         def compose(self) -> ComposeResult:

@@ -49,8 +49,8 @@ def run(work: Path) -> list[Figure]:
 
 
 def _open_only(root: Path, path: Path) -> float:
-    from tui.engine.approval import HeadlessApprover
-    from tui.engine.session import Session, SessionOptions
+    from tui.engine.session.approval import HeadlessApprover
+    from tui.engine.session.session import Session, SessionOptions
 
     start = time.perf_counter()
     session = Session.open(SessionOptions(cwd=root, resume=str(path)), HeadlessApprover())
@@ -61,7 +61,7 @@ def _open_only(root: Path, path: Path) -> float:
 
 async def _in_app(root: Path, path: Path) -> dict[str, object]:
     from tui.app.app import StepwiseApp
-    from tui.engine.session import Session, SessionOptions
+    from tui.engine.session.session import Session, SessionOptions
 
     async def open_session(approver):
         return await asyncio.to_thread(Session.open, SessionOptions(cwd=root, resume=str(path)), approver)

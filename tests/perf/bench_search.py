@@ -35,8 +35,8 @@ def run(work: Path) -> list[Figure]:
 
 
 async def _measure(root: Path) -> list[Figure]:
-    from tui.engine.approval import Approval
-    from tui.engine.terminal import TerminalManager
+    from tui.engine.exec.terminal import TerminalManager
+    from tui.engine.session.approval import Approval
     from tui.engine.tools.base import ToolContext
     from tui.engine.tools.registry import resolve
 

@@ -146,8 +146,8 @@ async def _sdk_alone(url: str) -> Sample:
 
 async def _in_app(root: Path, url: str) -> Sample:
     from tui.app.app import StepwiseApp
-    from tui.engine.provider import AnthropicProvider
-    from tui.engine.session import Session, SessionOptions
+    from tui.engine.model.provider import AnthropicProvider
+    from tui.engine.session.session import Session, SessionOptions
 
     provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=url)
 

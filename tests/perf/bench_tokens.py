@@ -70,9 +70,9 @@ def run(work: Path) -> list[Figure]:
 
 
 async def _session(root: Path, server: FakeAnthropic) -> None:
-    from tui.engine.approval import HeadlessApprover
-    from tui.engine.provider import AnthropicProvider
-    from tui.engine.session import Session, SessionOptions
+    from tui.engine.model.provider import AnthropicProvider
+    from tui.engine.session.approval import HeadlessApprover
+    from tui.engine.session.session import Session, SessionOptions
 
     provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=server.url)
     session = Session.open(SessionOptions(cwd=root), HeadlessApprover(), provider)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.perf.harness import REPORT, Figure, at_most, render_table, within_ratio
 from tests.perf.workloads import diff_texts, prose, write_tree
-from tui.engine.proposals import Proposal
+from tui.engine.workspace.proposals import Proposal
 
 
 def test_ratio_target_compares_with_the_baseline() -> None:

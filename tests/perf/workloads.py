@@ -10,10 +10,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-WORDS = (
-    "the agent proposes an edit and the user approves each hunk before it reaches disk while "
-    "checkpoints keep every step so undo and replay stay exact across long sessions of work"
-).split()
+WORDS = ["the", "agent", "proposes", "an", "edit", "and", "the", "user", "approves", "each", "hunk", "before", "it", "reaches", "disk", "while", "checkpoints", "keep", "every", "step", "so", "undo", "and", "replay", "stay", "exact", "across", "long", "sessions", "of", "work"]
 
 
 def prose(words: int, seed: int = 0) -> str:
@@ -112,8 +109,9 @@ def record_session(
 async def _record(
     root: Path, folder: Path, session_id: str, turns: int, edit_every: int, read_every: int, files: int
 ) -> RecordedSession:
-    from tui.engine.approval import Approval
-    from tui.engine.events import (
+    from tui.engine.exec.terminal import TerminalManager
+    from tui.engine.session.approval import Approval
+    from tui.engine.session.events import (
         AssistantMessage,
         Checkpoint,
         EditApplied,
@@ -125,11 +123,10 @@ async def _record(
         TurnEnd,
         UserMessage,
     )
-    from tui.engine.session_log import SessionWriter, session_path
-    from tui.engine.terminal import TerminalManager
+    from tui.engine.session.log import SessionWriter, session_path
     from tui.engine.tools.base import ToolContext
     from tui.engine.tools.registry import resolve
-    from tui.engine.workspace import Workspace
+    from tui.engine.workspace.checkpoints import Workspace
 
     sources = root / "src"
     sources.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from tui.engine.approval import Approval, HeadlessApprover
-from tui.engine.events import EditApplied, TextDelta, ToolResult
-from tui.engine.session import Session, SessionOptions
+from tui.engine.session.approval import Approval, HeadlessApprover
+from tui.engine.session.events import EditApplied, TextDelta, ToolResult
+from tui.engine.session.session import Session, SessionOptions
 from tui.replay import demo
 from tui.replay.recorded_provider import END_OF_RECORDING, RecordedProvider
 
@@ -70,7 +70,7 @@ def test_denying_everything_leaves_the_sample_untouched(demo_repo):
 
 def test_a_recording_that_runs_out_says_so():
     provider = RecordedProvider([])
-    from tui.engine.provider import ModelRequest
+    from tui.engine.model.provider import ModelRequest
 
     response = asyncio.run(provider.stream(ModelRequest("m", [], [], []), lambda e: None, asyncio.Event()))
     assert response.content == [{"type": "text", "text": END_OF_RECORDING}]
@@ -86,7 +86,7 @@ def test_cancel_keeps_the_text_streamed_so_far():
         if len(seen) == 3:
             cancel.set()
 
-    from tui.engine.provider import ModelRequest
+    from tui.engine.model.provider import ModelRequest
 
     response = asyncio.run(provider.stream(ModelRequest("m", [], [], []), emit, cancel))
     assert response.partial is True

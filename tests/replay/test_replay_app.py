@@ -12,7 +12,7 @@ from tests.app.fakes import until
 from tui.app.event_feed import applied_title
 from tui.app.widgets.chat import ChatNote
 from tui.app.widgets.tool_call import ToolCallView, decision_text
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
     EditApplied,
@@ -25,7 +25,7 @@ from tui.engine.events import (
     TurnEnd,
     UserMessage,
 )
-from tui.engine.session_log import SessionRecord, SessionWriter, read_session
+from tui.engine.session.log import SessionRecord, SessionWriter, read_session
 from tui.replay.app import MAX_GAP_S, SPEEDS, ReplayApp, playback_delay, turn_starts
 from tui.replay.timeline import MARK_GLYPHS, event_column, timeline_marks
 

@@ -1,7 +1,7 @@
 import json
 
 from tui.cli import main
-from tui.engine.session_log import read_session
+from tui.engine.session.log import read_session
 from tui.replay.verify import verify
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from tests.support.fake_anthropic import FakeAnthropic, Reply, text, tool_pairing_problems
-from tui.engine.approval import Approval, ApprovalRequest, HeadlessApprover
-from tui.engine.events import ToolCall, ToolResult
-from tui.engine.loop import TurnOutcome
-from tui.engine.session_log import SessionRecord, read_session
+from tui.engine.session.approval import Approval, ApprovalRequest, HeadlessApprover
+from tui.engine.session.events import ToolCall, ToolResult
+from tui.engine.session.log import SessionRecord, read_session
+from tui.engine.session.loop import TurnOutcome
 
 # --- the summary lines --------------------------------------------------------
 
@@ -163,8 +163,8 @@ class Harness:
         closing: bool = True,
     ) -> Run:
         """Script `replies` (then a closing "done." when `closing`), run one turn, close the session."""
-        from tui.engine.provider import AnthropicProvider
-        from tui.engine.session import Session, SessionOptions
+        from tui.engine.model.provider import AnthropicProvider
+        from tui.engine.session.session import Session, SessionOptions
 
         self.server.enqueue(*replies)
         if closing:

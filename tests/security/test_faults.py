@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.fake_anthropic import Reply, http_error, text, tool_pairing_problems, tool_use
-from tui.engine.events import Error, Retry, ToolCall
-from tui.engine.session_log import SessionLogError, read_session
+from tui.engine.session.events import Error, Retry, ToolCall
+from tui.engine.session.log import SessionLogError, read_session
 
 ORIGINAL_APP = "def greet(name):\n    return 'hello ' + name\n"
 EDIT = {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"}
@@ -115,8 +115,8 @@ def _fail_log_writes(monkeypatch, when: bytes) -> None:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell the session file's descriptor")
 @pytest.mark.parametrize("when", [b'"type": "user_message"', b'"type": "tool_result"'], ids=["first-event", "after-the-edit"])
 async def test_a_full_disk_for_the_log_is_a_clear_error_and_corrupts_nothing(guarded, harness, monkeypatch, when):
-    from tui.engine.provider import AnthropicProvider
-    from tui.engine.session import Session, SessionOptions
+    from tui.engine.model.provider import AnthropicProvider
+    from tui.engine.session.session import Session, SessionOptions
 
     harness.server.script(tool_use("replace_string_in_file", EDIT))
     harness.server.script(text("done."))
@@ -139,7 +139,7 @@ async def test_a_full_disk_for_the_log_is_a_clear_error_and_corrupts_nothing(gua
 
 async def test_a_read_only_workspace_gives_a_clear_error_and_an_intact_file(guarded, harness, monkeypatch):
     # We run as root, where chmod does not stop writes: the rename is what a read-only folder refuses.
-    import tui.engine.fileio as fileio
+    import tui.engine.workspace.fileio as fileio
 
     real = os.replace
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fake_anthropic import Reply, tool_use
-from tui.engine import sandbox as sandbox_module
-from tui.engine.sandbox import Sandbox, SandboxStatus, probe
+from tui.engine.exec import sandbox as sandbox_module
+from tui.engine.exec.sandbox import Sandbox, SandboxStatus, probe
 
 needs_bwrap = pytest.mark.skipif(not probe().available, reason=f"bubblewrap cannot run here: {probe().reason}")
 

@@ -30,12 +30,12 @@ from tui.app.screens.pick import PickScreen
 from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, parse_slash
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
-from tui.engine.approval import Approver
-from tui.engine.events import Event
+from tui.engine.session.approval import Approver
+from tui.engine.session.events import Event
 
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
-    from tui.engine.session import Session
+    from tui.engine.session.session import Session
 
 DEFAULT_THEME = "stepwise-dark"
 
@@ -327,7 +327,7 @@ class StepwiseApp(App[int]):
         note = self.main.chat.add_note
         if name == "mode":
             if not argument:
-                from tui.engine.permissions import MODES
+                from tui.engine.permissions.engine import MODES
 
                 note(f"Mode: {session.mode}. Modes: {', '.join(MODES)} (Shift+Tab cycles)")
                 return
@@ -385,7 +385,7 @@ class StepwiseApp(App[int]):
         self._refresh_git()
 
     def _export(self, session: Session, fmt: str) -> None:
-        from tui.engine.session_log import read_session
+        from tui.engine.session.log import read_session
         from tui.replay.export import FORMATS
 
         if fmt not in FORMATS:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tui.engine.approval import Approval, ApprovalRequest
+from tui.engine.session.approval import Approval, ApprovalRequest
 
 
 @dataclass

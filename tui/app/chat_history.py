@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     EditApplied,
     Error,

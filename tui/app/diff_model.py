@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from tui.app.highlight import sanitize
 
 if TYPE_CHECKING:
-    from tui.engine.proposals import Proposal
+    from tui.engine.workspace.proposals import Proposal
 
 NO_NEWLINE_MARKER = "\\"
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")

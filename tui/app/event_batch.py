@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tui.engine.events import CommandOutput, Event, TextDelta, ThinkingDelta, ToolInputDelta
+from tui.engine.session.events import CommandOutput, Event, TextDelta, ThinkingDelta, ToolInputDelta
 
 FRAME_S = 1 / 60
 """How long deltas are held back: one frame."""

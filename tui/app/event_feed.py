@@ -13,7 +13,7 @@ from textual.widget import AwaitMount
 
 from tui.app.chat_history import PARTIAL_NOTE, event_note, fold_history
 from tui.app.widgets.chat import ChatView
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     CommandOutput,
     EditApplied,
@@ -60,7 +60,7 @@ class EventFeed:
         self.chat = chat
         self.show_diff = show_diff
 
-    def apply(self, event: Event) -> None:  # noqa: C901 - one branch per event type
+    def apply(self, event: Event) -> None:
         """Show one live event; events the panes do not show (checkpoints, status, ...) are ignored."""
         chat = self.chat
         if isinstance(event, TextDelta):

@@ -56,7 +56,7 @@ class _ChatMarkdown(Markdown):
 
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {**Markdown.elements, "heading_open": _Heading}
 
-    def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 - see the class docstring
+    def __init__(self, markup: str, code_theme: str) -> None:
         self.markup = markup
         self.parsed = _parser().parse(markup)
         self.code_theme = code_theme

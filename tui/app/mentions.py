@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 MAX_LISTED_FILES = 20_000
 MAX_ATTACHED_BYTES = 256 * 1024
 """A mentioned file larger than this is not attached (it would flood the context)."""
@@ -75,8 +74,8 @@ def read_attachments(text: str, root: Path) -> Attachments:
     `problems` and left as plain text.
     """
     # Imported when a prompt is sent: the engine's file modules are not needed for the first frame.
-    from tui.engine.fileio import FileRefused, read_text
-    from tui.engine.pathguard import PathError, relative_to_root, resolve_path
+    from tui.engine.permissions.pathguard import PathError, relative_to_root, resolve_path
+    from tui.engine.workspace.fileio import FileRefused, read_text
 
     result = Attachments()
     for raw in mentioned_paths(text):

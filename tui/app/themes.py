@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.home import bundled_dir, stepwise_home
+from tui.engine.config.home import bundled_dir, stepwise_home
 
 if TYPE_CHECKING:
     from textual.app import App

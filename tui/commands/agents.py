@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.engine.agents import AgentCatalog, discover_agents, project_root
-from tui.engine.settings import load_settings
+from tui.engine.agents.discovery import AgentCatalog, discover_agents, project_root
+from tui.engine.config.settings import load_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

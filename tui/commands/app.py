@@ -18,7 +18,7 @@ NO_KEY_NOTICE = (
 
 def run(args: argparse.Namespace) -> int:
     from tui.app.app import SessionChange, StepwiseApp
-    from tui.engine.settings import SettingsError, load_settings, save_user_setting
+    from tui.engine.config.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
     provider = make_provider(args)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     def open_session(approver, change: SessionChange | None):
         # The session module (20 ms of imports), the SDK and gitpython load here: in a thread, after the
         # first frame.
-        from tui.engine.session import Session
+        from tui.engine.session.session import Session
 
         options = session_options(args)
         if change is None:
@@ -58,14 +58,14 @@ def run(args: argparse.Namespace) -> int:
         return await asyncio.to_thread(open_session, approver, change)
 
     def list_agents() -> list[tuple[str, str]]:
-        from tui.engine.agents import discover_agents
+        from tui.engine.agents.discovery import discover_agents
 
         return [(a.name, f"{a.name}: {a.description}") for a in discover_agents(args.cwd).agents]
 
     def list_sessions() -> list[tuple[str, str]]:
         from tui.commands.sessions import summarize
-        from tui.engine.agents import project_root
-        from tui.engine.session_log import list_sessions as list_sessions_of
+        from tui.engine.agents.discovery import project_root
+        from tui.engine.session.log import list_sessions as list_sessions_of
 
         found = [summarize(path) for path, _ in list_sessions_of(project_root(args.cwd))]
         return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]

@@ -13,11 +13,11 @@ import json
 import sys
 from typing import Any
 
-from tui.engine.events import Error, Event, event_to_dict
+from tui.engine.session.events import Error, Event, event_to_dict
 
 
 def session_options(args: argparse.Namespace):
-    from tui.engine.session import SessionOptions
+    from tui.engine.session.session import SessionOptions
 
     return SessionOptions(
         cwd=args.cwd,
@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, prompt: str) -> int:
-    from tui.engine.approval import HeadlessApprover
-    from tui.engine.provider import ProviderError
-    from tui.engine.session import Session, SessionError
-    from tui.engine.session_log import SessionLogError
+    from tui.engine.model.provider import ProviderError
+    from tui.engine.session.approval import HeadlessApprover
+    from tui.engine.session.log import SessionLogError
+    from tui.engine.session.session import Session, SessionError
 
     try:
         session = Session.open(session_options(args), HeadlessApprover(), provider=make_provider(args))
@@ -102,7 +102,7 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.output_format == "text":
         if outcome.text:
-            from tui.engine.terminal import sanitize_terminal_text
+            from tui.engine.exec.terminal import sanitize_terminal_text
 
             # The model's text goes to a terminal: no escape sequence of its own may reach it.
             print(sanitize_terminal_text(outcome.text))

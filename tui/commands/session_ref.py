@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tui.engine.session_log import SessionLogError, SessionRecord, find_session, read_session
+from tui.engine.session.log import SessionLogError, SessionRecord, find_session, read_session
 
 
 def open_record(ref: str) -> SessionRecord | None:

@@ -9,9 +9,9 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tui.engine.events import AssistantMessage, EditApplied, UserMessage
-from tui.engine.agents import project_root
-from tui.engine.session_log import SessionLogError, list_sessions, read_session
+from tui.engine.agents.discovery import project_root
+from tui.engine.session.events import AssistantMessage, EditApplied, UserMessage
+from tui.engine.session.log import SessionLogError, list_sessions, read_session
 
 
 @dataclass

@@ -25,13 +25,13 @@ from textual.widgets import Static
 from tui.app.event_feed import EventFeed
 from tui.app.widgets.chat import ChatView
 from tui.app.widgets.diff_view import DiffView
-from tui.engine.events import AssistantMessage, Event, SessionHeader, UserMessage
-from tui.engine.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.session.events import AssistantMessage, Event, SessionHeader, UserMessage
 from tui.replay.timeline import LEGEND, Timeline
 
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
-    from tui.engine.session_log import SessionRecord
+    from tui.engine.session.log import SessionRecord
 
 DEFAULT_THEME = "stepwise-dark"
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, math.inf)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tui.app.chat_history import event_note
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
     EditApplied,
@@ -23,7 +23,7 @@ from tui.engine.events import (
     UserMessage,
     event_to_dict,
 )
-from tui.engine.session_log import SessionRecord
+from tui.engine.session.log import SessionRecord
 
 RESULT_LIMIT = 4000
 """Characters of a tool result kept in md/html (the JSON export keeps everything)."""

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui.engine.events import AssistantMessage, Event, Status, TextDelta, ThinkingDelta, ToolInputDelta
-from tui.engine.provider import ModelRequest, ModelResponse
+from tui.engine.model.provider import ModelRequest, ModelResponse
+from tui.engine.session.events import AssistantMessage, Event, Status, TextDelta, ThinkingDelta, ToolInputDelta
 
 CHUNK = 24
 """Characters per streamed delta."""
@@ -34,7 +34,7 @@ class RecordedProvider:
     @classmethod
     def from_session(cls, ref: str) -> RecordedProvider:
         """The assistant turns of a recorded session (id, id prefix or path)."""
-        from tui.engine.session_log import find_session, read_session
+        from tui.engine.session.log import find_session, read_session
 
         record = read_session(find_session(ref))
         return cls(

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.engine.events import EditApplied, Error, Event, PermissionDecision, ToolCall, UserMessage
+from tui.engine.session.events import EditApplied, Error, Event, PermissionDecision, ToolCall, UserMessage
 from tui.engine.tools.base import ToolKind
 from tui.engine.tools.names import TOOL_KINDS
 

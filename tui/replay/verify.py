@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
-from tui.engine.session_log import SessionRecord
+from tui.engine.session.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
+from tui.engine.session.log import SessionRecord
 from tui.replay.git_tree import TreeModel, blob_id, path_mode
 
 
@@ -175,7 +175,7 @@ class _Replay:
     """Re-does the steps of one session in a scratch tree."""
 
     def __init__(self, scratch: ScratchTree, ignored: set[str], rerun_commands: bool) -> None:
-        from tui.engine.terminal import TerminalManager
+        from tui.engine.exec.terminal import TerminalManager
         from tui.engine.tools.base import ToolContext
 
         self.scratch = scratch
@@ -193,7 +193,7 @@ class _Replay:
 
     def step(self, checkpoint: Checkpoint, tree: str) -> str | None:
         """Re-do the step that produced `checkpoint`; a message when it cannot be re-done faithfully."""
-        from tui.engine.approval import Approval
+        from tui.engine.session.approval import Approval
         from tui.engine.tools.base import ToolKind
         from tui.engine.tools.registry import resolve
 
@@ -224,7 +224,7 @@ class _Replay:
         return None
 
     def _apply(self, proposal, edit: EditApplied | None) -> str | None:
-        from tui.engine.proposals import apply_proposal
+        from tui.engine.workspace.proposals import apply_proposal
 
         if edit is None:
             return f"the recorded input proposes a change to {proposal.rel_path}, but no edit of it was applied"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tui.engine.approval import Approval
-from tui.engine.terminal import TerminalManager
+from tui.engine.exec.terminal import TerminalManager
+from tui.engine.session.approval import Approval
 from tui.engine.tools.base import Action, ToolContext, ToolOutput
 from tui.engine.tools.registry import resolve
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tui.engine.approval import Approval, ApprovalKind
+from tui.engine.session.approval import Approval, ApprovalKind
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.registry import TOOLS
 
@@ -44,7 +44,7 @@ async def test_write_alias_overwrites_keeping_crlf_and_mode(ws):
     assert not out.is_error
     assert path.read_bytes() == b"echo new\r\necho two\r\n"
     assert os.stat(path).st_mode & 0o777 == 0o755
-    assert "Edited run.sh (+2 -1 lines)." == out.content
+    assert out.content == "Edited run.sh (+2 -1 lines)."
 
 
 async def test_new_file_with_crlf_content_stays_crlf(ws):

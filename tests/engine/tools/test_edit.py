@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.engine.approval import Approval, ApprovalKind
+from tui.engine.session.approval import Approval, ApprovalKind
 from tui.engine.tools._edit import replace_text
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.registry import TOOLS
@@ -78,7 +78,7 @@ async def test_write_failure_is_a_precise_error(ws, monkeypatch):
     def disk_full(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("tui.engine.fileio.os.replace", disk_full)
+    monkeypatch.setattr("tui.engine.workspace.fileio.os.replace", disk_full)
     out = await _execute(ws, action, Approval.once())
     assert out.is_error
     assert out.content == "Edit failed: could not write a.txt: No space left on device. Nothing was written."

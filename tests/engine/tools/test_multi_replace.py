@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.registry import TOOLS
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tui.engine.fileio import MAX_FILE_BYTES
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.read_file import DEFAULT_LIMIT, MAX_LINE_CHARS
+from tui.engine.workspace.fileio import MAX_FILE_BYTES
 
 
 async def test_reads_whole_file_with_line_numbers(ws):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.registry import TOOLS
 

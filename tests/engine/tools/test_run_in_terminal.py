@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools.base import ToolInputError
 from tui.engine.tools.registry import TOOLS
 from tui.engine.tools.run_in_terminal import timeout_seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,7 +11,6 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
-
 
 _LANGUAGES = {"py": "python", "md": "markdown", "json": "json", "toml": "toml", "yaml": "yaml", "yml": "yaml"}
 
@@ -47,8 +47,9 @@ class EditorScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         editor = self.query_one("#editor-text", TextArea)
         language = _LANGUAGES.get(self.path.rsplit(".", 1)[-1].lower())
-        # Only languages whose tree-sitter grammar is installed can be highlighted.
-        if language in editor.available_languages:
+        # Textual lists its built-in languages whenever `tree_sitter` imports (stepwise's shell
+        # analysis brings it), but each needs its own grammar package to highlight.
+        if language in editor.available_languages and find_spec(f"tree_sitter_{language}") is not None:
             editor.language = language
         editor.focus()
 

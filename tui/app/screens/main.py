@@ -24,9 +24,9 @@ from tui.app.gc_tuning import freeze_long_lived
 from tui.app.widgets.changed_files import ChangedFiles
 from tui.app.widgets.chat import ChatView
 from tui.app.widgets.permission_pane import PermissionPane
-from tui.app.widgets.prompt_input import CompletionList, Completer, PromptInput
+from tui.app.widgets.prompt_input import Completer, CompletionList, PromptInput
 from tui.app.widgets.status_bar import StatusBar
-from tui.engine.events import (
+from tui.engine.session.events import (
     AssistantMessage,
     EditApplied,
     Event,
@@ -38,7 +38,7 @@ from tui.engine.events import (
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView
-    from tui.engine.session import Session
+    from tui.engine.session.session import Session
 
 
 class EngineEvent(Message):

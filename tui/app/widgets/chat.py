@@ -16,8 +16,8 @@ from textual.widgets import Collapsible, Static
 from tui.app.chat_history import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
-from tui.engine.events import ToolCall
-from tui.engine.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.session.events import ToolCall
 
 MAX_CHAT_WIDGETS = 200
 """Message widgets kept mounted; older ones become the "N earlier messages" line."""

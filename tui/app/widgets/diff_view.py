@@ -44,7 +44,7 @@ from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_s
 from tui.app.themes import DiffColors, ThemeSpec, default_pygments_style, theme_spec_of
 
 if TYPE_CHECKING:
-    from tui.engine.proposals import Proposal
+    from tui.engine.workspace.proposals import Proposal
 
 _NULL_STYLE = Style()
 

@@ -30,12 +30,12 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
-from tui.engine.approval import Approval, ApprovalKind, ApprovalRequest
-from tui.engine.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView
-    from tui.engine.proposals import Proposal
+    from tui.engine.workspace.proposals import Proposal
 
 FileChoice = set[int] | str
 """For one proposal: the selected hunk indexes, or the user's edited text."""

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.engine.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text
 
 ACTIVITY_LABELS = {
     "idle": "ready",

@@ -16,8 +16,8 @@ from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
 from tui.app.chat_history import ToolEntry
-from tui.engine.events import PermissionDecision, ToolCall, ToolResult
-from tui.engine.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
 
 MAX_OUTPUT_LINES = 2000
 """Lines of live command output kept in the widget (the log keeps everything)."""

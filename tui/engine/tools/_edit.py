@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.approval import Approval, ApprovalKind
-from tui.engine.fileio import MAX_FILE_BYTES, FileRefused, file_digest, read_text
-from tui.engine.pathguard import write_violation
-from tui.engine.proposals import AppliedEdit, Proposal, StaleProposal, WriteRefused, apply_proposal
+from tui.engine.permissions.pathguard import write_violation
+from tui.engine.session.approval import Approval, ApprovalKind
 from tui.engine.tools._files import display_path
 from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolOutput
+from tui.engine.workspace.fileio import MAX_FILE_BYTES, FileRefused, file_digest, read_text
+from tui.engine.workspace.proposals import AppliedEdit, Proposal, StaleProposal, WriteRefused, apply_proposal
 
 MAX_REPORTED_DIFF_CHARS = 8_000
 """A user-edited result is shown to the model as a diff cut to this size."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tui.engine.pathguard import PathError, relative_to_root, resolve_path
+from tui.engine.permissions.pathguard import PathError, relative_to_root, resolve_path
 from tui.engine.tools.base import ToolInputError
 
 GIT_TIMEOUT_S = 60.0

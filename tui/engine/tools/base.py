@@ -16,11 +16,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tui.engine.approval import Approval
-from tui.engine.proposals import AppliedEdit, Proposal
+from tui.engine.session.approval import Approval
+from tui.engine.workspace.proposals import AppliedEdit, Proposal
 
 if TYPE_CHECKING:
-    from tui.engine.terminal import TerminalManager
+    from tui.engine.exec.terminal import TerminalManager
 
 
 class ToolKind(StrEnum):

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools._files import display_path, glob_matches, list_files, normalize_glob, tool_path
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput

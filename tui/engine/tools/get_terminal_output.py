@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
-from tui.engine.terminal import UnknownTerminal
+from tui.engine.exec.terminal import UnknownTerminal
+from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 

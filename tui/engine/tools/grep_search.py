@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools._files import (
     display_path,
     expand_braces,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools._edit import FileState, apply_edits, load, replace_text
 from tui.engine.tools._files import tool_path
 from tui.engine.tools._schema import check_args, with_internal

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
-from tui.engine.fileio import FileRefused, read_text
+from tui.engine.session.approval import Approval
 from tui.engine.tools._files import display_path, tool_path
 from tui.engine.tools._schema import FILE_PATH, check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.workspace.fileio import FileRefused, read_text
 
 DEFAULT_LIMIT = 2000
 """Lines returned when the call names no end."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
+from tui.engine.session.approval import Approval
 from tui.engine.tools._edit import apply_edits, load, replace_text
 from tui.engine.tools._files import tool_path
 from tui.engine.tools._schema import FILE_PATH, check_args, with_internal

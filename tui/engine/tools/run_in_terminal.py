@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tui.engine.approval import Approval
-from tui.engine.terminal import DEFAULT_TIMEOUT_S, MAX_OUTPUT_CHARS, MAX_TIMEOUT_S, CommandResult
+from tui.engine.exec.terminal import DEFAULT_TIMEOUT_S, MAX_OUTPUT_CHARS, MAX_TIMEOUT_S, CommandResult
+from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 

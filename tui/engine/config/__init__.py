@@ -1,0 +1,6 @@
+"""Where stepwise keeps its files (STEPWISE_HOME) and the settings read from them."""
+
+__all__ = [
+    "home",
+    "settings",
+]

@@ -1,0 +1,247 @@
+"""Settings: `settings.yaml` of the user (`$STEPWISE_HOME`) and of the project (`.stepwise/`).
+
+The project file overrides the user file key by key; mappings (`model_aliases`,
+`prices`, `permissions`, ...) are merged one level deeper. A file that cannot be
+read or parsed, or a value of the wrong type, gives a warning naming the file and
+the key, and the defaults are used instead: settings never stop a session.
+
+Example::
+
+    model: opus
+    model_aliases: {opus: claude-opus-5-5}
+    prices:
+      claude-opus-5-5: {input: 5, output: 25}   # cache prices default to 1.25x / 0.1x input
+    theme: nord
+    sandbox: false
+    auto_commit: false
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.engine.config.home import stepwise_home
+from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
+from tui.engine.model.pricing import DEFAULT_PRICES, price_for
+from tui.engine.workspace.fileio import atomic_write
+
+SETTINGS_FILE = "settings.yaml"
+PROJECT_DIR = ".stepwise"
+
+
+class SettingsError(RuntimeError):
+    """A settings file cannot be updated; the message names the file."""
+
+
+@dataclass
+class Settings:
+    model: str = DEFAULT_SESSION_ALIAS
+    """The session model: an alias or a full id."""
+    model_aliases: dict[str, str] = field(default_factory=default_aliases)
+    prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    """USD per million tokens (`input`, `output`, `cache_write`, `cache_read`) by family or model id."""
+    theme: str | None = None
+    sandbox: bool = False
+    auto_commit: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The merged settings as read, unknown keys included (e.g. `permissions`)."""
+    sources: list[Path] = field(default_factory=list)
+    """The files that were read, lowest precedence first."""
+    warnings: list[str] = field(default_factory=list)
+
+    def price_for(self, model: str) -> Mapping[str, float] | None:
+        return price_for(model, self.prices)
+
+
+def user_settings_path() -> Path:
+    return stepwise_home() / SETTINGS_FILE
+
+
+def project_settings_path(root: Path) -> Path:
+    return root / PROJECT_DIR / SETTINGS_FILE
+
+
+def read_settings_file(path: Path) -> tuple[dict[str, Any], str | None]:
+    """(mapping, problem) of one settings file; a missing file is an empty mapping."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, f"cannot read settings file {path}: {exc}; using defaults for it"
+    # PyYAML (10-15 ms to import) is loaded only when there is a file to parse.
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return {}, f"settings file {path} is not valid YAML{line}: {problem}; using defaults for it"
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, f"settings file {path} must be a mapping of keys to values, not {type(data).__name__}; ignored"
+    return data, None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Reader:
+    """Typed access to the merged settings; a bad value warns with the file that set it."""
+
+    def __init__(self, layers: list[tuple[Path, dict[str, Any]]], warnings: list[str]) -> None:
+        self.layers = layers
+        self.warnings = warnings
+        self.raw: dict[str, Any] = {}
+        for _, data in layers:
+            self.raw = _merge(self.raw, data)
+
+    def origin(self, *keys: str) -> Path:
+        """The highest-precedence file that sets the (nested) key."""
+        for path, data in reversed(self.layers):
+            node: Any = data
+            for key in keys:
+                if not isinstance(node, dict) or key not in node:
+                    break
+                node = node[key]
+            else:
+                return path
+        return self.layers[-1][0]
+
+    def bad(self, message: str, *keys: str) -> None:
+        self.warnings.append(f"{self.origin(*keys)}: `{'.'.join(keys)}` {message}; using the default")
+
+    def string(self, key: str, default: str | None) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, (dict, list)) or not str(value).strip():
+            self.bad(f"must be a non-empty string, got {value!r}", key)
+            return default
+        return str(value).strip()
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.bad(f"must be true or false, got {value!r}", key)
+            return default
+        return value
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.raw.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.bad(f"must be a mapping, got {type(value).__name__}", key)
+            return {}
+        return value
+
+    def aliases(self) -> dict[str, str]:
+        aliases = default_aliases()
+        for name, target in self.mapping("model_aliases").items():
+            if not isinstance(target, str) or not target.strip():
+                self.bad(f"must be a model id string, got {target!r}", "model_aliases", str(name))
+                continue
+            aliases[str(name).strip().lower()] = target.strip()
+        return aliases
+
+    def prices(self) -> dict[str, dict[str, float]]:
+        prices = dict(DEFAULT_PRICES)
+        for name, entry in self.mapping("prices").items():
+            price = self._price(str(name), entry, prices.get(str(name)))
+            if price is not None:
+                prices[str(name)] = price
+        return prices
+
+    def _price(self, name: str, entry: Any, default: Mapping[str, float] | None) -> dict[str, float] | None:
+        keys = ("prices", name)
+        if not isinstance(entry, dict):
+            self.bad("must be a mapping with input/output/cache_write/cache_read", *keys)
+            return None
+        values: dict[str, float] = {}
+        for part, number in entry.items():
+            if part not in ("input", "output", "cache_write", "cache_read"):
+                self.bad(f"has unknown field {part!r}", *keys)
+                return None
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0:
+                self.bad(f"field {part!r} must be a non-negative number, got {number!r}", *keys)
+                return None
+            values[part] = float(number)
+        base = dict(default or {})
+        if "input" in values:
+            # Unless given, cache prices follow the input price with the API's usual ratios.
+            base.update(cache_write=values["input"] * 1.25, cache_read=values["input"] * 0.1)
+        price = {**base, **values}
+        if "input" not in price or "output" not in price:
+            self.bad("needs at least `input` and `output`", *keys)
+            return None
+        return price
+
+
+def load_settings(root: Path | None = None) -> Settings:
+    """Read the user settings and, with `root`, the project settings over them.
+
+    Args:
+        root: The workspace root; its `.stepwise/settings.yaml` overrides the user file.
+    """
+    warnings: list[str] = []
+    layers: list[tuple[Path, dict[str, Any]]] = []
+    paths = [user_settings_path()]
+    if root is not None:
+        paths.append(project_settings_path(root))
+    for path in paths:
+        data, problem = read_settings_file(path)
+        if problem:
+            warnings.append(problem)
+        layers.append((path, data))
+    reader = _Reader(layers, warnings)
+    return Settings(
+        model=reader.string("model", DEFAULT_SESSION_ALIAS) or DEFAULT_SESSION_ALIAS,
+        model_aliases=reader.aliases(),
+        prices=reader.prices(),
+        theme=reader.string("theme", None),
+        sandbox=reader.boolean("sandbox", False),
+        auto_commit=reader.boolean("auto_commit", False),
+        raw=reader.raw,
+        sources=[path for path, data in layers if data],
+        warnings=warnings,
+    )
+
+
+def save_user_setting(key: str, value: Any) -> Path:
+    """Set one top-level key in the user settings file, keeping every other key.
+
+    Returns:
+        The file written.
+
+    Raises:
+        SettingsError: the existing file is broken (it is left untouched) or cannot be written.
+    """
+    path = user_settings_path()
+    data, problem = read_settings_file(path)
+    if problem:
+        raise SettingsError(f"not saving {key!r}: {problem.split(';')[0]}; fix or remove the file first")
+    data[key] = value
+    import yaml
+
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot write settings file {path}: {exc}") from None
+    return path

@@ -1,0 +1,7 @@
+"""The model provider (the anthropic SDK), model aliases and prices."""
+
+__all__ = [
+    "aliases",
+    "pricing",
+    "provider",
+]

@@ -1,0 +1,155 @@
+"""Model names: the aliases `haiku`, `sonnet`, `opus`, `fable` and how a requested model resolves.
+
+The alias defaults are the newest id of each family listed by the installed
+anthropic SDK. Its `types/model.py` is read as text (importing `anthropic`
+costs about a second); when it cannot be found the hard-coded table is used.
+Settings (`model_aliases`) override any alias.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.engine.config.settings import Settings
+
+FAMILIES: tuple[str, ...] = ("haiku", "sonnet", "opus", "fable")
+"""The families that have an alias of the same name."""
+
+FALLBACK_ALIASES: dict[str, str] = {
+    "haiku": "claude-haiku-5-5",
+    "sonnet": "claude-sonnet-5-5",
+    "opus": "claude-opus-5-5",
+    "fable": "claude-fable-5-2",
+}
+"""Used when the SDK's model list cannot be read (the ids of anthropic 2.14)."""
+
+DEFAULT_SESSION_ALIAS = "sonnet"
+
+INHERIT = "inherit"
+
+# `claude-<family>-<n>[-<n>...]`; a trailing 8-digit component is a dated snapshot.
+_MODEL_ID = re.compile(r"^claude-(?P<family>[a-z]+)-(?P<version>\d+(?:-\d+)*)$")
+_QUOTED = re.compile(r'"(claude-[^"]+)"')
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    requested: str | None
+    """What the agent file (or the user) asked for, as written; None when absent."""
+    resolved: str
+    """The concrete model id to send to the API."""
+    warning: str | None = None
+    """Why the request was not honoured as written, when it was not."""
+
+
+def newest_by_family(model_ids: list[str]) -> dict[str, str]:
+    """The highest-versioned id per family, ignoring dated snapshots and non-numeric ids.
+
+    >>> newest_by_family(["claude-opus-4-8", "claude-opus-5", "claude-opus-4-5-20251101"])
+    {'opus': 'claude-opus-5'}
+    """
+    best: dict[str, tuple[tuple[int, ...], str]] = {}
+    for model_id in model_ids:
+        match = _MODEL_ID.match(model_id)
+        if not match:
+            continue
+        parts = match["version"].split("-")
+        if len(parts[-1]) == 8:
+            continue
+        version = tuple(int(p) for p in parts)
+        family = match["family"]
+        if family not in best or version > best[family][0]:
+            best[family] = (version, model_id)
+    return {family: model_id for family, (_, model_id) in best.items()}
+
+
+def sdk_model_file() -> Path | None:
+    """`anthropic/types/model.py` of the installed SDK, located without importing it."""
+    try:
+        spec = importlib.util.find_spec("anthropic")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "types" / "model.py"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def default_aliases() -> dict[str, str]:
+    """The alias table before settings: the SDK's newest id per family, else the fallback.
+
+    A fresh dict each call: callers overlay settings on it.
+    """
+    return dict(_sdk_aliases())
+
+
+@functools.cache
+def _sdk_aliases() -> dict[str, str]:
+    aliases = dict(FALLBACK_ALIASES)
+    path = sdk_model_file()
+    if path is None:
+        return aliases
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return aliases
+    newest = newest_by_family(_QUOTED.findall(text))
+    for family in FAMILIES:
+        if family in newest:
+            aliases[family] = newest[family]
+    return aliases
+
+
+def _lookup(name: str, aliases: Mapping[str, str]) -> str | None:
+    """The concrete id for an alias or a full id; None for anything else."""
+    key = name.strip()
+    lowered = key.lower()
+    if lowered in aliases:
+        return aliases[lowered]
+    if lowered.startswith("claude-"):
+        return key
+    return None
+
+
+def resolve_model(
+    requested: str | None,
+    session_model: str | None = None,
+    settings: Settings | None = None,
+) -> ResolvedModel:
+    """Resolve an agent's (or the user's) model request to a concrete id.
+
+    Args:
+        requested: An alias, a full `claude-...` id, `inherit`, or None (= inherit).
+            Copilot display names ("Claude Sonnet 4.5 (copilot)") and other values
+            fall back to the session model with a warning.
+        session_model: The session's model (alias or id); defaults to settings
+            `model`, else the sonnet alias.
+        settings: Supplies `model_aliases` and `model`; None uses the defaults.
+    """
+    aliases = settings.model_aliases if settings is not None else default_aliases()
+    session_name = session_model or (settings.model if settings is not None else None) or DEFAULT_SESSION_ALIAS
+    session_id = _lookup(session_name, aliases)
+    session_warning = None
+    if session_id is None:
+        session_id = aliases.get(DEFAULT_SESSION_ALIAS, FALLBACK_ALIASES[DEFAULT_SESSION_ALIAS])
+        session_warning = f"unknown session model {session_name!r}; using {session_id}"
+
+    if requested is None or not requested.strip() or requested.strip().lower() == INHERIT:
+        return ResolvedModel(requested, session_id, session_warning)
+    concrete = _lookup(requested, aliases)
+    if concrete is not None:
+        return ResolvedModel(requested, concrete)
+    warning = f"model {requested!r} is not a Claude model alias or id; using the session model {session_id}"
+    if session_warning:
+        warning = f"{session_warning}; {warning}"
+    return ResolvedModel(requested, session_id, warning)

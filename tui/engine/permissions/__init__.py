@@ -1,0 +1,9 @@
+"""The permission engine: modes, rules, shell analysis and the hard limits on paths."""
+
+__all__ = [
+    "engine",
+    "pathguard",
+    "rules",
+    "shell_split",
+    "wrappers",
+]

@@ -1,0 +1,468 @@
+"""Permission rules: parsing `Tool(pattern)`, matching calls, loading from settings, saving.
+
+A rule is `Tool` (every call of that tool) or `Tool(pattern)`, with a
+canonical tool name or a Claude Code alias. As in Claude Code, a rule naming
+any file-edit tool (`Edit`, `Write`, `MultiEdit`, `create_file`, ...) covers
+every edit tool, and a `Read`/`read_file` rule covers every read tool that
+takes paths. Patterns mean:
+
+- commands (`run_in_terminal`, `Bash`): the exact command, `prefix:*` for the
+  prefix followed by nothing or by more words (`npm test:*` matches
+  `npm test -x`, not `npm testing`), `*` for any text (`git * main`);
+- paths: gitignore-style globs relative to the workspace (`src/**`, `*.py`
+  at any depth, `/build` or `./build` anchored at the root, a directory
+  pattern also matches everything inside it), `//abs/path` for an absolute
+  path and `~/path` for one under the home folder.
+
+Rules come from `--allow`/`--deny` flags, the project's
+`.stepwise/settings.yaml`, the read-only `.claude/settings.local.json` and
+`.claude/settings.json`, and `$STEPWISE_HOME/settings.yaml`. A broken file or
+rule becomes a warning naming the file, never an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.engine.config.home import stepwise_home
+from tui.engine.permissions.pathguard import relative_to_root
+from tui.engine.permissions.shell_split import ShellCommand
+from tui.engine.permissions.wrappers import TooDeeplyWrapped, commands_run
+from tui.engine.tools.base import ToolKind
+from tui.engine.tools.names import TOOL_KINDS, canonical_name
+from tui.engine.workspace.fileio import atomic_write
+
+BEHAVIORS = ("allow", "ask", "deny")
+
+PROJECT_SETTINGS = Path(".stepwise") / "settings.yaml"
+"""The project settings file, relative to the workspace root; `save_rule` writes here."""
+
+CLAUDE_SETTINGS = (Path(".claude") / "settings.local.json", Path(".claude") / "settings.json")
+"""Claude Code's project settings, read but never written."""
+
+PATH_READ_TOOLS = frozenset({"read_file", "grep_search", "file_search", "list_dir"})
+"""Read tools that take paths: what a `Read(...)` rule covers."""
+
+EDIT_TOOLS = frozenset(name for name, kind in TOOL_KINDS.items() if kind is ToolKind.EDIT)
+
+_PATTERN_KINDS = {"run_in_terminal": "command", **dict.fromkeys(PATH_READ_TOOLS | EDIT_TOOLS, "path")}
+"""What a tool's rule pattern describes; tools missing here take bare rules only."""
+
+_CLAUDE_ONLY_TOOL = re.compile(
+    r"mcp__.*|WebFetch|WebSearch|Task|Agent|NotebookEdit|NotebookRead|TodoWrite|KillShell|KillBash"
+    r"|SlashCommand|Skill"
+)
+"""Claude Code tools stepwise does not have: their rules in `.claude/` files are skipped quietly."""
+
+_RULE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Rule:
+    behavior: str
+    """`allow`, `ask` or `deny`."""
+    tool: str
+    """The canonical tool the rule names (aliases mapped)."""
+    pattern: str | None
+    """The specifier inside the parentheses, or None for every call of the tool(s)."""
+    source: str
+    """Where it came from: a settings file path, `--allow`, `--deny` or `session`."""
+    text: str
+    """The rule as written, e.g. `Bash(npm test:*)`."""
+
+    @property
+    def tools(self) -> frozenset[str]:
+        """Every canonical tool the rule applies to."""
+        if self.tool in EDIT_TOOLS:
+            return EDIT_TOOLS
+        if self.tool == "read_file":
+            return PATH_READ_TOOLS
+        return frozenset({self.tool})
+
+    def describe(self) -> str:
+        """`Bash(git status) in .stepwise/settings.yaml`, for decision reasons."""
+        preposition = "in" if "/" in self.source or "\\" in self.source else "from"
+        return f"{self.text} {preposition} {self.source}"
+
+    def matches_command(self, command: ShellCommand) -> bool:
+        """Whether this rule's pattern matches one simple command (see module docstring)."""
+        if self.pattern is None:
+            return True
+        regex = _command_regex(self.pattern)
+        return any(regex.fullmatch(text) for text in (command.text, command.normalized))
+
+    def matches_run(self, command: ShellCommand) -> bool:
+        """Whether this rule's pattern matches what `command` runs: its program by name (`/bin/rm` is `rm`)
+        or a command it runs through a wrapper (`env rm`; see `tui.engine.permissions.wrappers`)."""
+        if self.pattern is None:
+            return True
+        regex = _command_regex(self.pattern)
+        try:
+            forms = commands_run(command.words)
+        except TooDeeplyWrapped:
+            return True  # unreadable: every deny and ask rule applies
+        return any(
+            regex.fullmatch(text) for words in forms for text in (" ".join(words), " ".join(shlex.quote(word) for word in words))
+        )
+
+    def matches_path(self, path: Path, root: Path) -> bool:
+        """Whether this rule's pattern matches a resolved absolute `path` (see module docstring)."""
+        if self.pattern is None:
+            return True
+        subject, regex = _path_regex(self.pattern)
+        if subject == "absolute":
+            return regex.fullmatch(path.as_posix()) is not None
+        rel = relative_to_root(root, path)
+        return rel is not None and regex.fullmatch(rel) is not None
+
+
+def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
+    """Parse `Tool` or `Tool(pattern)`.
+
+    Raises:
+        ValueError: the rule is malformed, names an unknown tool, or gives a
+            pattern to a tool that takes none; the message says which.
+    """
+    if behavior not in BEHAVIORS:
+        raise ValueError(f"unknown rule behavior {behavior!r}; use one of: {', '.join(BEHAVIORS)}")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the rule is empty; write Tool or Tool(pattern), e.g. Bash(npm test:*)")
+    match = _RULE.fullmatch(text)
+    if match is None:
+        if text.count("(") != text.count(")"):
+            raise ValueError(f"rule {text!r} has unbalanced parentheses; write Tool(pattern)")
+        raise ValueError(f"rule {text!r} is malformed; write Tool or Tool(pattern), e.g. Bash(npm test:*)")
+    name, pattern = match.group(1), match.group(2)
+    tool = canonical_name(name)
+    if tool is None:
+        raise ValueError(f"rule {text!r} names an unknown tool {name!r}")
+    if pattern is not None:
+        pattern = pattern.strip()
+        if not pattern:
+            raise ValueError(f"rule {text!r} has an empty pattern; write {name} to match every call")
+        if tool not in _PATTERN_KINDS:
+            raise ValueError(f"rule {text!r}: {name} takes no pattern; write {name}")
+        if "\n" in pattern:
+            raise ValueError(f"rule {text!r}: a pattern is one line")
+        try:
+            if _PATTERN_KINDS[tool] == "command":
+                _command_regex(pattern)
+            else:
+                _path_regex(pattern)
+        except re.error as exc:
+            raise ValueError(f"rule {text!r} has a bad pattern: {exc}") from None
+    return Rule(behavior=behavior, tool=tool, pattern=pattern, source=source, text=text.strip())
+
+
+Target = ShellCommand | Path | None
+"""What one rule check looks at: one simple command, one path, or nothing (a bare call)."""
+
+
+def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
+    """Whether `rule` matches a call of `tool` on `target`.
+
+    An allow rule with a pattern never vouches for an opaque command (one
+    whose meaning is only known when it runs); ask and deny rules still match
+    its text, and also what it runs: its program by name (`/bin/rm` is `rm`)
+    and the commands it runs through a wrapper (`env rm`, `timeout 5 rm`,
+    `xargs rm`, `find -exec rm`; see `tui.engine.permissions.wrappers`).
+    """
+    if tool not in rule.tools:
+        return False
+    if rule.pattern is None:
+        return True
+    if isinstance(target, ShellCommand):
+        if rule.behavior == "allow":
+            return not target.opaque and rule.matches_command(target)
+        return rule.matches_command(target) or rule.matches_run(target)
+    if isinstance(target, Path):
+        return rule.matches_path(target, root)
+    return False
+
+
+@dataclass
+class RuleSet:
+    allow: list[Rule] = field(default_factory=list)
+    ask: list[Rule] = field(default_factory=list)
+    deny: list[Rule] = field(default_factory=list)
+
+    def rules(self, behavior: str) -> list[Rule]:
+        if behavior not in BEHAVIORS:
+            raise ValueError(f"unknown rule behavior {behavior!r}; use one of: {', '.join(BEHAVIORS)}")
+        return getattr(self, behavior)
+
+    def add(self, rule: Rule) -> None:
+        """Append `rule` to its behavior's list (once)."""
+        rules = self.rules(rule.behavior)
+        if all(existing.text != rule.text for existing in rules):
+            rules.append(rule)
+
+    def match(self, behavior: str, tool: str, targets: Sequence[Target], root: Path) -> Rule | None:
+        """The first rule of the `behavior` list that matches any of `targets`."""
+        for rule in self.rules(behavior):
+            if any(rule_matches(rule, tool, target, root) for target in targets):
+                return rule
+        return None
+
+    def cover(self, behavior: str, tool: str, targets: Sequence[Target], root: Path) -> list[Rule | None]:
+        """For each target, the first rule of the `behavior` list matching it (None where none does)."""
+        return [
+            next((rule for rule in self.rules(behavior) if rule_matches(rule, tool, target, root)), None)
+            for target in targets
+        ]
+
+
+# -- patterns ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _command_regex(pattern: str) -> re.Pattern[str]:
+    """`npm test:*` -> prefix match on word boundary; `*` -> any text; `\\*` -> a star."""
+    pattern = " ".join(pattern.split())
+    prefix = pattern.endswith(":*")
+    if prefix:
+        pattern = pattern[:-2].rstrip()
+    parts: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            parts.append(re.escape(pattern[index + 1]))
+            index += 2
+            continue
+        parts.append(".*" if char == "*" else re.escape(char))
+        index += 1
+    body = "".join(parts)
+    return re.compile(f"{body}(?:\\s.*)?" if prefix else body, re.DOTALL)
+
+
+def _path_regex(pattern: str) -> tuple[str, re.Pattern[str]]:
+    """("absolute" | "relative", regex) for a gitignore-style path pattern."""
+    if pattern.startswith("//"):
+        return "absolute", _glob_regex(_resolve_literal_prefix("/" + pattern.lstrip("/")), floating=False)
+    if pattern == "~" or pattern.startswith("~/"):
+        home_glob = os.path.expanduser("~") + pattern[1:]
+        return "absolute", _glob_regex(_resolve_literal_prefix(home_glob), floating=False)
+    glob = pattern[2:] if pattern.startswith("./") else pattern
+    anchored = pattern.startswith("./") or glob.startswith("/") or "/" in glob.rstrip("/")
+    return "relative", _glob_regex(glob.lstrip("/"), floating=not anchored)
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob_regex(glob: str, floating: bool) -> re.Pattern[str]:
+    """Compile a glob; a `floating` one (no slash inside) matches at any depth."""
+    body = _glob_body(glob.rstrip("/") or "**")
+    if floating:
+        body = f"(?:.*/)?{body}"
+    # A matched folder covers everything inside it, as in .gitignore.
+    return re.compile(f"{body}(?:/.*)?", re.DOTALL)
+
+
+def _resolve_literal_prefix(glob: str) -> str:
+    """Resolve the glob-free leading folders of an absolute pattern (so /tmp links match)."""
+    parts = glob.split("/")
+    literal = 1
+    while literal < len(parts) and not re.search(r"[*?\[\\]", parts[literal]):
+        literal += 1
+    if literal <= 1:
+        return glob
+    head = Path("/".join(parts[:literal])).resolve(strict=False).as_posix()
+    return "/".join([head.rstrip("/") or "", *parts[literal:]]) if literal < len(parts) else head
+
+
+def _class_end(glob: str, index: int) -> int:
+    """The index of the `]` closing the character class opened at `index`, or -1."""
+    start = index + 1
+    if glob.startswith("!", start):
+        start += 1
+    if glob.startswith("]", start):
+        start += 1
+    return glob.find("]", start)
+
+
+def _glob_body(glob: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if glob.startswith("**", index):
+            at_segment_start = index == 0 or glob[index - 1] == "/"
+            after = index + 2
+            if at_segment_start and after == len(glob):
+                out.append(".*")
+                index = after
+                continue
+            if at_segment_start and glob.startswith("/", after):
+                out.append("(?:.*/)?")
+                index = after + 1
+                continue
+            out.append("[^/]*")
+            index = after
+        elif char == "*":
+            out.append("[^/]*")
+            index += 1
+        elif char == "?":
+            out.append("[^/]")
+            index += 1
+        elif char == "[" and (end := _class_end(glob, index)) > 0:
+            inner = glob[index + 1 : end]
+            if inner.startswith("!"):
+                inner = "^" + inner[1:]
+            out.append("[" + inner.replace("\\", "\\\\") + "]")
+            index = end + 1
+        elif char == "\\" and index + 1 < len(glob):
+            out.append(re.escape(glob[index + 1]))
+            index += 2
+        else:
+            out.append(re.escape(char))
+            index += 1
+    return "".join(out)
+
+
+# -- settings files ------------------------------------------------------------
+
+
+def load_rules(
+    workspace_root: Path, cli_allow: Iterable[str] = (), cli_deny: Iterable[str] = ()
+) -> tuple[RuleSet, list[str]]:
+    """All rules for a workspace, and a warning for every file or rule that could not be used.
+
+    Sources, in the order rules are tried within each list: `--allow`/`--deny`,
+    `.stepwise/settings.yaml`, `.claude/settings.local.json`,
+    `.claude/settings.json`, `$STEPWISE_HOME/settings.yaml`.
+    """
+    ruleset = RuleSet()
+    warnings: list[str] = []
+    for behavior, texts in (("allow", cli_allow), ("deny", cli_deny)):
+        for text in texts:
+            _add_parsed(ruleset, warnings, text, behavior, f"--{behavior}", quiet_claude_tools=False)
+    root = Path(workspace_root)
+    files: list[tuple[Path, str, bool]] = [(root / PROJECT_SETTINGS, str(PROJECT_SETTINGS), False)]
+    files += [(root / path, str(path), True) for path in CLAUDE_SETTINGS]
+    user_file = stepwise_home() / "settings.yaml"
+    files.append((user_file, str(user_file), False))
+    for path, label, is_claude in files:
+        permissions = _read_permissions(path, label, warnings, as_json=is_claude)
+        for behavior in BEHAVIORS:
+            for text in _rule_list(permissions, behavior, label, warnings):
+                _add_parsed(ruleset, warnings, text, behavior, label, quiet_claude_tools=is_claude)
+    return ruleset, warnings
+
+
+def _add_parsed(
+    ruleset: RuleSet, warnings: list[str], text: object, behavior: str, source: str, *, quiet_claude_tools: bool
+) -> None:
+    if not isinstance(text, str):
+        warnings.append(f"{source}: {behavior} rule {text!r} ignored: a rule is a string like Bash(npm test:*)")
+        return
+    try:
+        ruleset.add(parse_rule(text, behavior, source))
+    except ValueError as exc:
+        name = _RULE.fullmatch(text)
+        if quiet_claude_tools and name and _CLAUDE_ONLY_TOOL.fullmatch(name.group(1)):
+            return
+        warnings.append(f"{source}: {behavior} rule ignored: {exc}")
+
+
+def _read_permissions(path: Path, label: str, warnings: list[str], *, as_json: bool) -> dict | None:
+    """The `permissions` mapping of a settings file, None when absent or unusable (with a warning)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        warnings.append(f"{label}: cannot read it ({exc}); its permission rules are ignored")
+        return None
+    try:
+        data = json.loads(text) if as_json else _yaml_load(text)
+    except ValueError as exc:
+        kind = "JSON" if as_json else "YAML"
+        warnings.append(f"{label}: invalid {kind} ({_first_line(exc)}); its permission rules are ignored")
+        return None
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        warnings.append(f"{label}: expected a mapping at the top level; its permission rules are ignored")
+        return None
+    permissions = data.get("permissions")
+    if permissions is None:
+        return None
+    if not isinstance(permissions, dict):
+        warnings.append(f"{label}: `permissions` must be a mapping with allow/ask/deny lists; ignored")
+        return None
+    return permissions
+
+
+def _rule_list(permissions: dict | None, behavior: str, label: str, warnings: list[str]) -> list[object]:
+    if not permissions:
+        return []
+    value = permissions.get(behavior)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        warnings.append(f"{label}: `permissions.{behavior}` must be a list of rules; ignored")
+        return []
+    return value
+
+
+def _yaml_load(text: str) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def save_rule(workspace_root: Path, rule_text: str, behavior: str = "allow") -> Path:
+    """Add `rule_text` to the `behavior` list of the project's `.stepwise/settings.yaml`.
+
+    Other settings in the file are kept (YAML comments are not: the file is
+    rewritten from its data). Saving a rule already present changes nothing.
+
+    Returns:
+        The settings file's path.
+
+    Raises:
+        ValueError: the rule is malformed, or the file exists but is not a
+            valid settings mapping (it is left untouched).
+    """
+    import yaml
+
+    parse_rule(rule_text, behavior)
+    path = Path(workspace_root) / PROJECT_SETTINGS
+    data: object = {}
+    if path.exists():
+        try:
+            data = _yaml_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            problem = _first_line(exc)
+            raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, the file is unreadable: {problem}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, the file is not a mapping")
+    permissions = data.setdefault("permissions", {}) or {}
+    if not isinstance(permissions, dict):
+        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, `permissions` is not a mapping")
+    data["permissions"] = permissions
+    rules = permissions.get(behavior) or []
+    if not isinstance(rules, list):
+        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, `permissions.{behavior}` is not a list")
+    text = rule_text.strip()
+    if text in rules:
+        return path
+    permissions[behavior] = [*rules, text]
+    atomic_write(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
+    return path

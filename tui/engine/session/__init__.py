@@ -1,0 +1,10 @@
+"""One live session: its events, log, conversation, approvals and the agent loop."""
+
+__all__ = [
+    "approval",
+    "conversation",
+    "events",
+    "log",
+    "loop",
+    "session",
+]

@@ -1,0 +1,97 @@
+"""The approval interface between the agent loop and whoever answers its questions.
+
+For every call the permission engine marks "ask", the loop builds an
+`ApprovalRequest` holding everything a UI needs to show exactly what will
+happen, and awaits an `Approver`. The Textual app, headless print mode and
+replay each provide their own approver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from tui.engine.workspace.proposals import Proposal
+
+
+class ApprovalKind(StrEnum):
+    ONCE = "once"
+    """Approve this call only."""
+    SESSION = "session"
+    """Approve, and allow calls matching `Approval.rule` for the rest of the session."""
+    SAVE = "save"
+    """Approve, and save `Approval.rule` as an allow rule in the project settings."""
+    HUNKS = "hunks"
+    """Apply only `Approval.hunks` of the proposal (indexes into `Proposal.hunks`)."""
+    EDITED = "edited"
+    """Apply `Approval.text` as the file's new content instead of the proposal."""
+    DENY = "deny"
+    """Do not run; `Approval.message` (if any) goes to the model."""
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """What a tool call needs the user's approval for: the target, the reason it asks, the proposals."""
+
+    tool_use_id: str
+    tool: str
+    """Canonical tool name."""
+    kind: str
+    """Tool kind: `read`, `edit`, `execute`, `plan`."""
+    target: str
+    """The path(s) or the command, as shown to the user."""
+    input: dict[str, Any]
+    reason: str
+    """Why it asks: the mode or the rule."""
+    suggested_rule: str | None = None
+    """A "don't ask again" pattern, e.g. `run_in_terminal(npm test:*)`."""
+    explanation: str = ""
+    """The model's explanation of the call, when it gave one."""
+    cwd: str = ""
+    """The folder a command runs in."""
+    proposals: tuple[Proposal, ...] = ()
+    """File edits with their diffs and hunks (empty for commands)."""
+    plan: str = ""
+    """The plan text for `exit_plan_mode`."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's answer to an `ApprovalRequest`: once, for the session, saved, some hunks, edited, or denied."""
+
+    kind: ApprovalKind
+    rule: str | None = None
+    hunks: dict[int, list[int]] = field(default_factory=dict)
+    """For HUNKS: proposal index -> chosen hunk indexes."""
+    text: dict[int, str] = field(default_factory=dict)
+    """For EDITED: proposal index -> the user's new content."""
+    message: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.kind is not ApprovalKind.DENY
+
+    @classmethod
+    def once(cls) -> Approval:
+        return cls(ApprovalKind.ONCE)
+
+    @classmethod
+    def deny(cls, message: str | None = None) -> Approval:
+        return cls(ApprovalKind.DENY, message=message)
+
+
+class Approver(Protocol):
+    """Answers one approval request. May take as long as the user needs."""
+
+    async def __call__(self, request: ApprovalRequest) -> Approval: ...
+
+
+class HeadlessApprover:
+    """Never prompts: whatever would ask is denied and reported (print mode)."""
+
+    decided_by = "headless"
+
+    async def __call__(self, request: ApprovalRequest) -> Approval:
+        return Approval.deny(f"print mode never prompts; {request.reason}")

@@ -1,0 +1,356 @@
+"""The agent loop: model turn, then for each tool call decide, ask, execute, record.
+
+The loop is headless. It reports everything as events (`tui.engine.session.events`)
+to one `emit` callable, and asks the `Approver` whenever the permission engine
+says "ask". Every tool call gets exactly one tool result, also when it is
+denied, fails or is cancelled, so the conversation stays valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
+from tui.engine.permissions.engine import Decision, PermissionEngine
+from tui.engine.permissions.pathguard import PathError
+from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
+from tui.engine.session.conversation import Conversation, tool_result_block, user_content
+from tui.engine.session.events import (
+    AssistantMessage,
+    CommandOutput,
+    EditApplied,
+    Error,
+    Event,
+    PermissionDecision,
+    Status,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserMessage,
+)
+from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.tools.registry import UnknownTool, resolve
+
+
+class ModelProvider(Protocol):
+    """Anything that turns a request into a streamed response (the SDK, a recording)."""
+
+    async def stream(
+        self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event
+    ) -> ModelResponse: ...
+
+
+class StepRecorder(Protocol):
+    """Checkpoints the workspace; implemented by the session over git."""
+
+    def before_change(self) -> None: ...
+
+    def blob(self, data: bytes) -> str: ...
+
+    def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
+        """Record the step; `edited` are the files an edit wrote (empty for a command)."""
+
+
+@dataclass
+class LoopConfig:
+    model: str
+    system: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    max_turns: int = 50
+    max_tokens: int = 16000
+
+
+@dataclass
+class TurnOutcome:
+    reason: str
+    text: str = ""
+    turns: int = 0
+    denials: list[dict[str, Any]] = field(default_factory=list)
+
+
+CANCELLED = "The user interrupted this turn; the tool call did not run."
+
+
+class AgentLoop:
+    """Runs user turns against a model, tools, permissions and an approver."""
+
+    def __init__(
+        self,
+        *,
+        config: LoopConfig,
+        provider: ModelProvider,
+        permissions: PermissionEngine,
+        approver: Approver,
+        context: ToolContext,
+        recorder: StepRecorder,
+        emit: Callable[[Event], None],
+        conversation: Conversation | None = None,
+        save_rule: Callable[[str], None] | None = None,
+        on_mode_change: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self.permissions = permissions
+        self.approver = approver
+        self.context = context
+        self.recorder = recorder
+        self.emit = emit
+        self.conversation = conversation or Conversation()
+        self._save_rule = save_rule
+        self._on_mode_change = on_mode_change
+        self.cancel_event = asyncio.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self.context.cancel.set()
+
+    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnOutcome:
+        """One user turn: model and tools until the model ends its turn."""
+        self.cancel_event.clear()
+        self.context.cancel.clear()
+        self.emit(UserMessage(text=text, attachments=list(attachments or [])))
+        self.conversation.close_open_tool_calls()
+        self.conversation.add_user(user_content(text, attachments))
+        outcome = TurnOutcome(reason="end_turn")
+        try:
+            await self._turns(outcome)
+        except asyncio.CancelledError:
+            outcome.reason = "cancelled"
+            raise
+        except Exception:
+            outcome.reason = "error"
+            raise
+        finally:
+            self.emit(Status(state="idle"))
+            self.emit(TurnEnd(reason=outcome.reason, num_turns=outcome.turns))
+        return outcome
+
+    async def _turns(self, outcome: TurnOutcome) -> None:
+        while True:
+            if outcome.turns >= self.config.max_turns:
+                outcome.reason = "max_turns"
+                self.emit(Error(message=f"Stopped after {self.config.max_turns} model turns (maxTurns).", kind="max_turns"))
+                return
+            outcome.turns += 1
+            request = ModelRequest(
+                model=self.config.model,
+                system=self.config.system,
+                tools=self.config.tools,
+                messages=self.conversation.messages,
+                max_tokens=self.config.max_tokens,
+            )
+            self.emit(Status(state="streaming"))
+            try:
+                response = await self.provider.stream(request, self.emit, self.cancel_event)
+            except ProviderError as exc:
+                outcome.reason = "error"
+                self.emit(Error(message=str(exc), kind=exc.kind, fatal=True))
+                return
+            content = response.content
+            if response.partial:
+                # A cancelled stream keeps its text; half-streamed tool calls are dropped.
+                content = [b for b in content if b.get("type") != "tool_use"]
+            self.emit(
+                AssistantMessage(
+                    content=content,
+                    model=response.model,
+                    stop_reason=response.stop_reason,
+                    usage=response.usage,
+                    cost_usd=response.cost_usd,
+                    partial=response.partial,
+                )
+            )
+            self.conversation.add_assistant(content)
+            outcome.text = "".join(b.get("text", "") for b in content if b.get("type") == "text")
+            if response.partial:
+                outcome.reason = "cancelled"
+                return
+            calls = [b for b in content if b.get("type") == "tool_use"]
+            if not calls:
+                outcome.reason = response.stop_reason or "end_turn"
+                return
+            results = []
+            try:
+                for block in calls:
+                    if self.cancel_event.is_set():
+                        output = ToolOutput(CANCELLED, is_error=True)
+                        self.emit(ToolResult(tool_use_id=block["id"], content=output.content, is_error=True))
+                    else:
+                        output = await self._call_tool(block, outcome)
+                    results.append(tool_result_block(block["id"], output.content, output.is_error))
+            finally:
+                # Even when a step fails hard (the log cannot be written, the task is
+                # cancelled), every call keeps exactly one result, so the next
+                # request is valid and matches what a resume rebuilds.
+                self.conversation.add_user(results)
+                self.conversation.close_open_tool_calls()
+            if self.cancel_event.is_set():
+                outcome.reason = "cancelled"
+                return
+
+    async def _call_tool(self, block: dict[str, Any], outcome: TurnOutcome) -> ToolOutput:
+        tool_use_id, name = block["id"], block["name"]
+        raw_input = block.get("input")
+        started = time.monotonic()
+
+        def finish(output: ToolOutput) -> ToolOutput:
+            self.emit(
+                ToolResult(
+                    tool_use_id=tool_use_id,
+                    content=output.content,
+                    is_error=output.is_error,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                )
+            )
+            return output
+
+        try:
+            if not isinstance(raw_input, dict):
+                raise ToolInputError(f"the input of {name} must be a JSON object, got {type(raw_input).__name__}")
+            tool, args = resolve(name, raw_input)
+            self.context.tool_use_id = tool_use_id
+            action = tool.prepare(args, self.context)
+        except (UnknownTool, ToolInputError, PathError) as exc:
+            self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=name, input=_as_dict(raw_input)))
+            return finish(ToolOutput(f"Error: {exc}", is_error=True))
+        except Exception as exc:  # noqa: BLE001 - a tool bug must not end the session
+            self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=name, input=_as_dict(raw_input)))
+            return finish(ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True))
+        self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=action.tool, input=raw_input, target=action.target))
+
+        approval = await self._authorize(tool_use_id, action, outcome)
+        if not approval.approved:
+            return finish(ToolOutput(self._denial_text(action, approval), is_error=True))
+
+        changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE)
+        if changes_files:
+            try:
+                self.recorder.before_change()
+            except Exception as exc:  # noqa: BLE001 - without a base checkpoint the change could not be undone
+                return finish(
+                    ToolOutput(f"Error: not run: stepwise could not record a checkpoint to undo it by ({exc})", is_error=True)
+                )
+        self.emit(Status(state="running", detail=action.target))
+        self.context.on_output = self._output_listener(tool_use_id)
+        try:
+            output = await tool.execute(action, self.context, approval)
+        except Exception as exc:  # noqa: BLE001 - a tool bug must not kill the session
+            output = ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True)
+        finally:
+            self.context.on_output = None
+        finish(output)
+        if changes_files:
+            try:
+                self._record_step(tool_use_id, action, output)
+            except Exception as exc:  # noqa: BLE001 - the change landed; only its checkpoint is missing
+                self.emit(Error(message=f"the change was made, but its checkpoint could not be recorded: {exc}", kind="checkpoint"))
+        if action.kind is ToolKind.PLAN and not output.is_error:
+            self._leave_plan_mode()
+        return output
+
+    def _record_step(self, tool_use_id: str, action: Action, output: ToolOutput) -> None:
+        for edit in output.edits:
+            self.emit(
+                EditApplied(
+                    tool_use_id=tool_use_id,
+                    path=edit.proposal.rel_path,
+                    before_blob=self.recorder.blob(edit.before) if edit.before is not None else None,
+                    after_blob=self.recorder.blob(edit.after),
+                    hunks_total=len(edit.proposal.hunks),
+                    hunks_applied=list(edit.hunks_applied),
+                    edited_by_user=edit.edited_by_user,
+                    diff=edit.diff,
+                )
+            )
+        label = f"{action.tool}: {action.target}"[:200]
+        self.recorder.after_step(label, tool_use_id, edited=[e.proposal.rel_path for e in output.edits])
+
+    async def _authorize(self, tool_use_id: str, action: Action, outcome: TurnOutcome) -> Approval:
+        decision: Decision = self.permissions.decide(action)
+        mode = self.permissions.mode
+        if decision.behavior != "ask":
+            allowed = decision.behavior == "allow"
+            self.emit(
+                PermissionDecision(
+                    tool_use_id=tool_use_id,
+                    behavior=decision.behavior,
+                    decided_by=decision.decided_by,
+                    reason=decision.reason,
+                    rule=decision.rule,
+                    mode=mode,
+                )
+            )
+            if not allowed:
+                outcome.denials.append({"tool": action.tool, "input": action.input, "reason": decision.reason})
+                return Approval.deny(decision.reason)
+            return Approval.once()
+
+        request = ApprovalRequest(
+            tool_use_id=tool_use_id,
+            tool=action.tool,
+            kind=str(action.kind),
+            target=action.target,
+            input=action.input,
+            reason=decision.reason,
+            suggested_rule=decision.suggested_rule,
+            explanation=action.explanation,
+            cwd=str(action.cwd or self.context.root),
+            proposals=action.proposals,
+            plan=str(action.input.get("plan", "")) if action.kind is ToolKind.PLAN else "",
+        )
+        self.emit(Status(state="waiting", detail=action.target))
+        approval = await self.approver(request)
+        decided_by = getattr(self.approver, "decided_by", "user")
+        if approval.kind in (ApprovalKind.SESSION, ApprovalKind.SAVE) and approval.rule:
+            self._remember(approval)
+        self.emit(
+            PermissionDecision(
+                tool_use_id=tool_use_id,
+                behavior="allow" if approval.approved else "deny",
+                decided_by=decided_by,
+                reason=decision.reason if decided_by == "user" else (approval.message or decision.reason),
+                rule=approval.rule,
+                mode=mode,
+                choice=str(approval.kind),
+                message=approval.message,
+            )
+        )
+        if not approval.approved:
+            outcome.denials.append(
+                {"tool": action.tool, "input": action.input, "reason": approval.message or decision.reason}
+            )
+        return approval
+
+    def _remember(self, approval: Approval) -> None:
+        """Grant (and for SAVE, save) the approval's rule; a bad pattern is reported, the call still runs."""
+        try:
+            self.permissions.grant_session(approval.rule or "")
+            if approval.kind is ApprovalKind.SAVE and self._save_rule:
+                self._save_rule(approval.rule or "")
+        except (ValueError, OSError) as exc:
+            self.emit(Error(message=f"could not keep the rule {approval.rule!r}: {exc}", kind="rule"))
+
+    def _denial_text(self, action: Action, approval: Approval) -> str:
+        what = "command" if action.kind is ToolKind.EXECUTE else "call"
+        text = f"Permission denied: the {action.tool} {what} ({action.target}) was not run."
+        if approval.message:
+            text += f" The user says: {approval.message}"
+        return text
+
+    def _output_listener(self, tool_use_id: str) -> Callable[[str], None]:
+        return lambda text: self.emit(CommandOutput(tool_use_id=tool_use_id, text=text))
+
+    def _leave_plan_mode(self) -> None:
+        old = self.permissions.mode
+        if old == "plan":
+            self.permissions.mode = "default"
+            if self._on_mode_change:
+                self._on_mode_change(old, "default")
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {"value": value}

@@ -1,0 +1,432 @@
+"""One live session: agent, workspace, permissions, log and loop wired together.
+
+`Session` is what the app, print mode and replay drive. It records every event
+in the session log before handing it to listeners, keeps the step timeline
+(checkpoints, undo, rewind) and rebuilds itself from a log on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.engine.session.approval import Approver
+from tui.engine.session.conversation import Conversation
+from tui.engine.session.events import (
+    AssistantMessage,
+    Checkpoint,
+    EditApplied,
+    Error,
+    Event,
+    ModeChange,
+    Rewind,
+    SessionHeader,
+    TurnEnd,
+)
+from tui.engine.session.log import (
+    SessionLogError,
+    SessionRecord,
+    SessionWriter,
+    find_session,
+    list_sessions,
+    new_session_id,
+    read_session,
+    session_path,
+)
+from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, TurnOutcome
+from tui.engine.tools.base import ToolContext
+
+if TYPE_CHECKING:
+    from tui.engine.exec.sandbox import Sandbox
+    from tui.engine.workspace.checkpoints import RestoreResult
+
+USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+class SessionError(RuntimeError):
+    """A session cannot start or resume; the message says why and what to do."""
+
+
+@dataclass
+class SessionOptions:
+    cwd: Path
+    agent: str | None = None
+    """Agent name or path; None for the default agent."""
+    model: str | None = None
+    permission_mode: str | None = None
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    max_turns: int | None = None
+    auto_commit: bool = False
+    resume: str | None = None
+    """A session id, id prefix or path to resume."""
+    continue_latest: bool = False
+    sandbox: bool = False
+    """Run commands in the bubblewrap sandbox (also on when the `sandbox` setting is true)."""
+
+
+class Session:
+    """A running session. Create with `Session.open`."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Event], None]] = []
+        self._events: list[Event] = []
+        self._timeline: list[Checkpoint] = []
+        self._next_step = 0
+        self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
+        self.cost_usd = 0.0
+        self.busy = False
+        self.warnings: list[str] = []
+
+    # --- construction ---------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        options: SessionOptions,
+        approver: Approver,
+        provider: ModelProvider | None = None,
+    ) -> Session:
+        """Start a new session, or resume one (`options.resume` / `continue_latest`).
+
+        Raises:
+            SessionError: not in a git work tree, unknown agent, bad mode, no session to resume.
+        """
+        from tui.engine.agents.discovery import discover_agents
+        from tui.engine.config.settings import load_settings
+        from tui.engine.exec.terminal import TerminalManager
+        from tui.engine.model.aliases import resolve_model
+        from tui.engine.permissions.engine import PermissionEngine, canonical_mode
+        from tui.engine.permissions.rules import load_rules, save_rule
+        from tui.engine.tools.registry import schemas
+        from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
+
+        self = cls()
+        try:
+            self.workspace = Workspace.open(options.cwd)
+        except WorkspaceError as exc:
+            raise SessionError(str(exc)) from None
+        self.root = self.workspace.root
+        settings = load_settings(self.root)
+        self.warnings.extend(settings.warnings)
+
+        record = None
+        if options.resume or options.continue_latest:
+            record = self._load_record(options)
+        agent_ref = options.agent or (record.header.agent_source if record else None)
+        catalog = discover_agents(options.cwd, settings=settings)
+        try:
+            agent = catalog.find(agent_ref) if agent_ref else catalog.default()
+        except LookupError as exc:
+            raise SessionError(str(exc)) from None
+        self.agent = agent
+        self.agent_name = agent.name
+        self.warnings.extend(agent.warnings)
+
+        session_model = options.model or (record.header.model if record else None) or settings.model
+        resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings)
+        if resolved.warning:
+            self.warnings.append(resolved.warning)
+        self.model = resolved.resolved
+
+        try:
+            # A resumed session keeps its mode (its ModeChange events replay below); a flag overrides it.
+            requested_mode = options.permission_mode and canonical_mode(options.permission_mode)
+            mode = requested_mode or (record.header.permission_mode if record else agent.permission_mode)
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
+        rules, rule_warnings = load_rules(self.root, cli_allow=options.allow, cli_deny=options.deny)
+        self.warnings.extend(rule_warnings)
+        self.permissions = PermissionEngine(self.root, mode=mode, rules=rules)
+        self.auto_commit = options.auto_commit or settings.auto_commit
+        self.branch = self.workspace.branch
+
+        if provider is None:
+            from tui.engine.model.provider import AnthropicProvider
+
+            provider = AnthropicProvider(prices=settings.prices)
+        # exit_plan_mode is always offered (and refused outside plan mode), so that
+        # switching to plan mode mid-session leaves the model a way out.
+        tool_names = [*agent.resolved_tools, "exit_plan_mode"]
+        config = LoopConfig(
+            model=self.model,
+            system=self._system_blocks(),
+            tools=schemas(tool_names),
+            max_turns=options.max_turns or agent.max_turns or 50,
+        )
+        self.terminals = TerminalManager(sandbox=self._sandbox(options.sandbox or settings.sandbox))
+        conversation = Conversation()
+        if record:
+            self.id = record.header.session_id
+            self.path = record.path
+            self.warnings.extend(record.problems)
+            conversation = Conversation.from_events(record.events)
+            self._events = list(record.events)
+            for event in record.events:
+                self._replay_state(event)
+        else:
+            self.id = new_session_id()
+            self.path = session_path(self.id)
+        self._writer = SessionWriter(self.path)
+        if record is None:
+            self._record(
+                SessionHeader(
+                    session_id=self.id,
+                    agent=agent.name,
+                    agent_source=str(agent.source),
+                    model=self.model,
+                    permission_mode=mode,
+                    workspace=str(self.root),
+                    git_base=self.workspace.head_commit(),
+                    git_branch=self.branch,
+                )
+            )
+        self.loop = AgentLoop(
+            config=config,
+            provider=provider,
+            permissions=self.permissions,
+            approver=approver,
+            context=ToolContext(root=self.root, terminals=self.terminals),
+            recorder=self,
+            emit=self._record,
+            conversation=conversation,
+            save_rule=lambda rule: save_rule(self.root, rule),
+            on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
+        )
+        if record and requested_mode:
+            self.set_mode(requested_mode, by="flag")
+        return self
+
+    def _load_record(self, options: SessionOptions) -> SessionRecord:
+        try:
+            if options.resume:
+                path = find_session(options.resume)
+            else:
+                found = list_sessions(self.root)
+                if not found:
+                    raise SessionError(f"no earlier session in {self.root} to continue")
+                path = found[-1][0]
+            return read_session(path)
+        except SessionLogError as exc:
+            raise SessionError(str(exc)) from None
+
+    def _sandbox(self, wanted: bool) -> Sandbox | None:
+        """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
+        if not wanted:
+            return None
+        from tui.engine.exec.sandbox import Sandbox
+
+        sandbox = Sandbox(self.root)
+        status = sandbox.status()
+        if not status.available:
+            self.warnings.append(
+                f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
+            )
+        return sandbox
+
+    def _system_blocks(self) -> list[dict[str, Any]]:
+        from tui.engine.agents.memory import memory_sections
+        from tui.engine.agents.skills import skill_sections
+
+        parts = [self.agent.system_prompt.strip()]
+        parts.extend(skill_sections(self.agent, self.root, self.warnings))
+        parts.extend(memory_sections(self.root))
+        parts.append(
+            "## Environment\n"
+            f"- Workspace: {self.root}\n"
+            f"- Git branch: {self.workspace.branch or '(detached)'}\n"
+            f"- Date: {datetime.date.today().isoformat()}\n"
+            f"- Permission mode at start: {self.permissions.mode} (the user can change it; "
+            "a denied call's result says why)\n"
+            "- File edits and commands are shown to the user, who approves each one "
+            "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
+        )
+        return [{"type": "text", "text": "\n\n".join(p for p in parts if p)}]
+
+    # --- events ---------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def _record(self, event: Event) -> None:
+        if event.persistent:
+            self._events.append(event)
+            self._writer.write(event)
+            self._replay_state(event)
+        for listener in self._listeners:
+            listener(event)
+
+    def _replay_state(self, event: Event) -> None:
+        """Update totals and the step timeline from one (live or logged) event."""
+        if isinstance(event, AssistantMessage):
+            for key in USAGE_KEYS:
+                self.usage[key] += int(event.usage.get(key, 0) or 0)
+            self.cost_usd += event.cost_usd
+        elif isinstance(event, Checkpoint):
+            self._timeline.append(event)
+            self._next_step = event.step + 1
+        elif isinstance(event, Rewind):
+            self._timeline = [c for c in self._timeline if c.step <= event.to_step]
+            self._next_step = event.step + 1
+        elif isinstance(event, ModeChange):
+            self.permissions.mode = event.new
+
+    def history(self) -> list[Event]:
+        return list(self._events)
+
+    # --- the step recorder (called by the loop) -------------------------------
+
+    def before_change(self) -> None:
+        if not self._timeline:
+            commit = self.workspace.checkpoint(self.id, "session base")
+            self._record(Checkpoint(step=self._next_step, commit=commit, label="session base"))
+
+    def blob(self, data: bytes) -> str:
+        return self.workspace.hash_blob(data)
+
+    def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
+        previous = self._timeline[-1].commit
+        if edited:
+            # Always a step, even when the tree is unchanged (an edit of an ignored
+            # file), so that undo takes back exactly this edit.
+            commit = self.workspace.checkpoint(self.id, label)
+        else:
+            commit = self.workspace.checkpoint_if_changed(self.id, label, previous)
+            if commit is None:
+                return
+        self._record(Checkpoint(step=self._next_step, commit=commit, label=label, tool_use_id=tool_use_id))
+        if self.auto_commit:
+            paths = edited or [path for _, path in self.workspace.changed_files(previous, commit)]
+            try:
+                self.workspace.auto_commit(f"stepwise: {label}", paths)
+            except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
+                self._record(Error(message=f"auto-commit failed: {exc}", kind="git"))
+
+    # --- the public interface -------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return self.permissions.mode
+
+    def set_mode(self, mode: str, by: str = "user") -> None:
+        from tui.engine.permissions.engine import canonical_mode
+
+        new = canonical_mode(mode)
+        old = self.permissions.mode
+        if new != old:
+            self.permissions.mode = new
+            self._record(ModeChange(old=old, new=new, by=by))
+
+    def cycle_mode(self) -> str:
+        from tui.engine.permissions.engine import next_mode
+
+        self.set_mode(next_mode(self.permissions.mode))
+        return self.permissions.mode
+
+    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnEnd:
+        outcome = await self.run(text, attachments)
+        return TurnEnd(reason=outcome.reason, num_turns=outcome.turns)
+
+    async def run(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnOutcome:
+        """Run one user turn; the outcome carries the final text and the denials."""
+        if self.busy:
+            raise SessionError("a turn is already running")
+        self.busy = True
+        try:
+            return await self.loop.run_turn(text, attachments)
+        finally:
+            self.busy = False
+            self._writer.sync()
+
+    def cancel(self) -> None:
+        self.loop.cancel()
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return list(self._timeline)
+
+    async def undo(self) -> Rewind | None:
+        """Undo the last step: restore the checkpoint before it (commands' changes included)."""
+        if len(self._timeline) < 2:
+            return None
+        return await self._restore(self._timeline[-2], undo=True)
+
+    async def rewind(self, step: int) -> Rewind:
+        for checkpoint in self._timeline:
+            if checkpoint.step == step:
+                return await self._restore(checkpoint, undo=False)
+        raise SessionError(f"no checkpoint {step}; /rewind lists them")
+
+    async def _restore(self, target: Checkpoint, *, undo: bool) -> Rewind:
+        label = f"{'undo' if undo else 'rewind'} to step {target.step}"
+        saved, result, restored = await asyncio.to_thread(self._restore_files, target, label)
+        event = Rewind(
+            to_step=target.step,
+            step=self._next_step,
+            commit=result.commit,
+            undo=undo,
+            written=[*result.written, *restored],
+            deleted=list(result.deleted),
+            saved=saved,
+        )
+        self._record(event)
+        return event
+
+    def _restore_files(self, target: Checkpoint, label: str) -> tuple[str | None, RestoreResult, list[str]]:
+        """Restore `target`'s files; returns (the commit keeping the user's own changes, the result, ignored files restored).
+
+        Changes made by hand since the last step would be lost by the restore,
+        so they are first kept in a checkpoint of their own (not a step).
+        """
+        saved = self.workspace.checkpoint_if_changed(self.id, "your changes before " + label, self._timeline[-1].commit)
+        result = self.workspace.restore(target.commit, self.id, label)
+        # Ignored files are not in checkpoints: edits to them are undone from their before-blobs.
+        later_edits = self._edits_after(target)
+        restored = []
+        for path in sorted(self.workspace.ignored(later_edits)):
+            self.workspace.restore_blob(self.root / path, later_edits[path])
+            restored.append(path)
+        return saved, result, restored
+
+    def _edits_after(self, target: Checkpoint) -> dict[str, str | None]:
+        """Each file edited after `target`, with its content (blob) before the first such edit."""
+        position = next(i for i, e in enumerate(self._events) if e is target)
+        first_before: dict[str, str | None] = {}
+        for event in self._events[position + 1 :]:
+            if isinstance(event, EditApplied):
+                first_before.setdefault(event.path, event.before_blob)
+        return first_before
+
+    def is_dirty(self) -> bool:
+        """Whether the work tree has changes git would commit (for the status bar)."""
+        return self.workspace.is_dirty()
+
+    def base_commit(self) -> str | None:
+        return self._timeline[0].commit if self._timeline else None
+
+    def changed_files(self) -> list[tuple[str, str]]:
+        base = self.base_commit()
+        return self.workspace.changed_files(base) if base else []
+
+    def diff(self, path: str | None = None) -> str:
+        base = self.base_commit()
+        if not base:
+            return ""
+        return self.workspace.diff(base, None, [path] if path else None)
+
+    def warm_up(self) -> None:
+        """Load what the first model call needs (the SDK, its client) now; safe to call from a thread."""
+        warm_up = getattr(self.loop.provider, "warm_up", None)
+        if warm_up:
+            warm_up()
+
+    async def close(self) -> None:
+        await self.terminals.close()
+        aclose = getattr(self.loop.provider, "aclose", None)
+        if aclose:
+            await aclose()
+        self._writer.sync()
+        self._writer.close()
