@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,8 +41,11 @@ from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, TurnOu
 from tui.engine.tools.base import ToolContext
 
 if TYPE_CHECKING:
+    from tui.engine.agents.files import Agent
     from tui.engine.exec.sandbox import Sandbox
-    from tui.engine.workspace.checkpoints import RestoreResult
+    from tui.engine.exec.terminal import TerminalManager
+    from tui.engine.permissions.engine import PermissionEngine
+    from tui.engine.workspace.checkpoints import RestoreResult, Workspace
 
 USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
@@ -70,9 +73,28 @@ class SessionOptions:
 
 
 class Session:
-    """A running session. Create with `Session.open`."""
+    """A running session. `Session.open` builds its parts from options; the constructor wires them."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        path: Path,
+        workspace: Workspace,
+        agent: Agent,
+        model: str,
+        permissions: PermissionEngine,
+        terminals: TerminalManager,
+        provider: ModelProvider,
+        approver: Approver,
+        config: LoopConfig,
+        conversation: Conversation | None = None,
+        events: Sequence[Event] = (),
+        auto_commit: bool = False,
+        warnings: Sequence[str] = (),
+        save_rule: Callable[[str], None] | None = None,
+    ) -> None:
+        """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline."""
         self._listeners: list[Callable[[Event], None]] = []
         self._events: list[Event] = []
         self._timeline: list[Checkpoint] = []
@@ -80,7 +102,34 @@ class Session:
         self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
         self.cost_usd = 0.0
         self.busy = False
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(warnings)
+        self.id = session_id
+        self.path = path
+        self.workspace = workspace
+        self.root = workspace.root
+        self.branch = workspace.branch
+        self.agent = agent
+        self.agent_name = agent.name
+        self.model = model
+        self.permissions = permissions
+        self.terminals = terminals
+        self.auto_commit = auto_commit
+        self._events = list(events)
+        for event in self._events:
+            self._replay_state(event)
+        self._writer = SessionWriter(self.path)
+        self.loop = AgentLoop(
+            config=config,
+            provider=provider,
+            permissions=permissions,
+            approver=approver,
+            context=ToolContext(root=self.root, terminals=terminals),
+            recorder=self,
+            emit=self._record,
+            conversation=conversation,
+            save_rule=save_rule,
+            on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
+        )
 
     # --- construction ---------------------------------------------------------
 
@@ -101,37 +150,34 @@ class Session:
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.model.aliases import resolve_model
         from tui.engine.permissions.engine import PermissionEngine, canonical_mode
-        from tui.engine.permissions.rules import load_rules, save_rule
+        from tui.engine.permissions.rules import load_rules
         from tui.engine.tools.registry import schemas
         from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
 
-        self = cls()
         try:
-            self.workspace = Workspace.open(options.cwd)
+            workspace = Workspace.open(options.cwd)
         except WorkspaceError as exc:
             raise SessionError(str(exc)) from None
-        self.root = self.workspace.root
-        settings = load_settings(self.root)
-        self.warnings.extend(settings.warnings)
+        root = workspace.root
+        settings = load_settings(root)
+        warnings = list(settings.warnings)
 
         record = None
         if options.resume or options.continue_latest:
-            record = self._load_record(options)
+            record = _load_record(options, root)
         agent_ref = options.agent or (record.header.agent_source if record else None)
         catalog = discover_agents(options.cwd, settings=settings)
         try:
             agent = catalog.find(agent_ref) if agent_ref else catalog.default()
         except LookupError as exc:
             raise SessionError(str(exc)) from None
-        self.agent = agent
-        self.agent_name = agent.name
-        self.warnings.extend(agent.warnings)
+        warnings.extend(agent.warnings)
 
         session_model = options.model or (record.header.model if record else None) or settings.model
         resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings)
         if resolved.warning:
-            self.warnings.append(resolved.warning)
-        self.model = resolved.resolved
+            warnings.append(resolved.warning)
+        model = resolved.resolved
 
         try:
             # A resumed session keeps its mode (its ModeChange events replay below); a flag overrides it.
@@ -139,11 +185,9 @@ class Session:
             mode = requested_mode or (record.header.permission_mode if record else agent.permission_mode)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
-        rules, rule_warnings = load_rules(self.root, cli_allow=options.allow, cli_deny=options.deny)
-        self.warnings.extend(rule_warnings)
-        self.permissions = PermissionEngine(self.root, mode=mode, rules=rules)
-        self.auto_commit = options.auto_commit or settings.auto_commit
-        self.branch = self.workspace.branch
+        rules, rule_warnings = load_rules(root, cli_allow=options.allow, cli_deny=options.deny)
+        warnings.extend(rule_warnings)
+        permissions = PermissionEngine(root, mode=mode, rules=rules)
 
         if provider is None:
             from tui.engine.model.provider import AnthropicProvider
@@ -153,99 +197,51 @@ class Session:
         # switching to plan mode mid-session leaves the model a way out.
         tool_names = [*agent.resolved_tools, "exit_plan_mode"]
         config = LoopConfig(
-            model=self.model,
-            system=self._system_blocks(),
+            model=model,
+            system=_system_blocks(agent, workspace, permissions.mode, warnings),
             tools=schemas(tool_names),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
-        self.terminals = TerminalManager(sandbox=self._sandbox(options.sandbox or settings.sandbox))
-        conversation = Conversation()
+        terminals = TerminalManager(sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
         if record:
-            self.id = record.header.session_id
-            self.path = record.path
-            self.warnings.extend(record.problems)
-            conversation = Conversation.from_events(record.events)
-            self._events = list(record.events)
-            for event in record.events:
-                self._replay_state(event)
+            session_id, path = record.header.session_id, record.path
+            warnings.extend(record.problems)
         else:
-            self.id = new_session_id()
-            self.path = session_path(self.id)
-        self._writer = SessionWriter(self.path)
+            session_id = new_session_id()
+            path = session_path(session_id)
+        self = cls(
+            session_id=session_id,
+            path=path,
+            workspace=workspace,
+            agent=agent,
+            model=model,
+            permissions=permissions,
+            terminals=terminals,
+            provider=provider,
+            approver=approver,
+            config=config,
+            conversation=Conversation.from_events(record.events) if record else None,
+            events=record.events if record else (),
+            auto_commit=options.auto_commit or settings.auto_commit,
+            warnings=warnings,
+            save_rule=lambda rule: _save_rule(root, rule),
+        )
         if record is None:
             self._record(
                 SessionHeader(
-                    session_id=self.id,
+                    session_id=session_id,
                     agent=agent.name,
                     agent_source=str(agent.source),
-                    model=self.model,
+                    model=model,
                     permission_mode=mode,
-                    workspace=str(self.root),
-                    git_base=self.workspace.head_commit(),
+                    workspace=str(root),
+                    git_base=workspace.head_commit(),
                     git_branch=self.branch,
                 )
             )
-        self.loop = AgentLoop(
-            config=config,
-            provider=provider,
-            permissions=self.permissions,
-            approver=approver,
-            context=ToolContext(root=self.root, terminals=self.terminals),
-            recorder=self,
-            emit=self._record,
-            conversation=conversation,
-            save_rule=lambda rule: save_rule(self.root, rule),
-            on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
-        )
-        if record and requested_mode:
+        elif requested_mode:
             self.set_mode(requested_mode, by="flag")
         return self
-
-    def _load_record(self, options: SessionOptions) -> SessionRecord:
-        try:
-            if options.resume:
-                path = find_session(options.resume)
-            else:
-                found = list_sessions(self.root)
-                if not found:
-                    raise SessionError(f"no earlier session in {self.root} to continue")
-                path = found[-1][0]
-            return read_session(path)
-        except SessionLogError as exc:
-            raise SessionError(str(exc)) from None
-
-    def _sandbox(self, wanted: bool) -> Sandbox | None:
-        """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
-        if not wanted:
-            return None
-        from tui.engine.exec.sandbox import Sandbox
-
-        sandbox = Sandbox(self.root)
-        status = sandbox.status()
-        if not status.available:
-            self.warnings.append(
-                f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
-            )
-        return sandbox
-
-    def _system_blocks(self) -> list[dict[str, Any]]:
-        from tui.engine.agents.memory import memory_sections
-        from tui.engine.agents.skills import skill_sections
-
-        parts = [self.agent.system_prompt.strip()]
-        parts.extend(skill_sections(self.agent, self.root, self.warnings))
-        parts.extend(memory_sections(self.root))
-        parts.append(
-            "## Environment\n"
-            f"- Workspace: {self.root}\n"
-            f"- Git branch: {self.workspace.branch or '(detached)'}\n"
-            f"- Date: {datetime.date.today().isoformat()}\n"
-            f"- Permission mode at start: {self.permissions.mode} (the user can change it; "
-            "a denied call's result says why)\n"
-            "- File edits and commands are shown to the user, who approves each one "
-            "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
-        )
-        return [{"type": "text", "text": "\n\n".join(p for p in parts if p)}]
 
     # --- events ---------------------------------------------------------------
 
@@ -290,6 +286,7 @@ class Session:
 
     def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
         previous = self._timeline[-1].commit
+        commit: str | None
         if edited:
             # Always a step, even when the tree is unchanged (an edit of an ignored
             # file), so that undo takes back exactly this edit.
@@ -430,3 +427,59 @@ class Session:
             await aclose()
         self._writer.sync()
         self._writer.close()
+
+
+def _save_rule(root: Path, rule: str) -> None:
+    from tui.engine.permissions.rules import save_rule
+
+    save_rule(root, rule)
+
+
+def _load_record(options: SessionOptions, root: Path) -> SessionRecord:
+    try:
+        if options.resume:
+            path = find_session(options.resume)
+        else:
+            found = list_sessions(root)
+            if not found:
+                raise SessionError(f"no earlier session in {root} to continue")
+            path = found[-1][0]
+        return read_session(path)
+    except SessionLogError as exc:
+        raise SessionError(str(exc)) from None
+
+
+def _sandbox(root: Path, wanted: bool, warnings: list[str]) -> Sandbox | None:
+    """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
+    if not wanted:
+        return None
+    from tui.engine.exec.sandbox import Sandbox
+
+    sandbox = Sandbox(root)
+    status = sandbox.status()
+    if not status.available:
+        warnings.append(
+            f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
+        )
+    return sandbox
+
+
+def _system_blocks(agent: Agent, workspace: Workspace, mode: str, warnings: list[str]) -> list[dict[str, Any]]:
+    from tui.engine.agents.memory import memory_sections
+    from tui.engine.agents.skills import skill_sections
+
+    root = workspace.root
+    parts = [agent.system_prompt.strip()]
+    parts.extend(skill_sections(agent, root, warnings))
+    parts.extend(memory_sections(root))
+    parts.append(
+        "## Environment\n"
+        f"- Workspace: {root}\n"
+        f"- Git branch: {workspace.branch or '(detached)'}\n"
+        f"- Date: {datetime.date.today().isoformat()}\n"
+        f"- Permission mode at start: {mode} (the user can change it; "
+        "a denied call's result says why)\n"
+        "- File edits and commands are shown to the user, who approves each one "
+        "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
+    )
+    return [{"type": "text", "text": "\n\n".join(p for p in parts if p)}]
