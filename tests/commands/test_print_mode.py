@@ -125,3 +125,25 @@ def test_max_turns_must_be_positive(capsys):
         with pytest.raises(SystemExit):
             main(["-p", "go", "--max-turns", bad])
         assert "at least 1" in capsys.readouterr().err
+
+
+def test_parallel_calls_are_answered_in_one_message_one_result_per_id(capsys, git_repo, model_env):
+    calls = [
+        tool_use("read_file", {"filePath": "app.py"}),
+        tool_use("read_file", {"filePath": "missing.py"}),
+        tool_use("replace_string_in_file", EDIT),
+        tool_use("run_in_terminal", {"command": "touch ran.txt"}),
+    ]
+    model_env.script(text("Four at once."), *calls)
+    model_env.script(text("ok"))
+    code, result, _ = run_print(capsys, git_repo, "--permission-mode", "acceptEdits")
+    assert code == 0 and result["result"] == "ok"
+    messages = model_env.message_requests[1].body["messages"]
+    assert tool_pairing_problems(messages) == []
+    answer = messages[-1]
+    assert answer["role"] == "user"
+    results = [b for b in answer["content"] if b["type"] == "tool_result"]
+    assert [b["tool_use_id"] for b in results] == [c["id"] for c in calls]
+    assert [bool(b.get("is_error")) for b in results] == [False, True, False, True]
+    assert "hi " in (git_repo / "app.py").read_text() and not (git_repo / "ran.txt").exists()
+    assert [d["tool"] for d in result["permission_denials"]] == ["run_in_terminal"]

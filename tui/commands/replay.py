@@ -13,14 +13,14 @@ def run(args: argparse.Namespace) -> int:
     if record is None:
         return 2
     if args.verify:
-        return _verify(record, args.rerun_commands)
+        return _verify(record, args.rerun_commands, args.cwd)
     from tui.replay.app import ReplayApp
 
     ReplayApp(record, theme=args.theme).run()
     return 0
 
 
-def _verify(record, rerun_commands: bool) -> int:
+def _verify(record, rerun_commands: bool, repo) -> int:
     from tui.replay.verify import VerifyError, verify
 
     def report(result) -> None:
@@ -29,7 +29,7 @@ def _verify(record, rerun_commands: bool) -> int:
             print(result.detail)
 
     try:
-        results = verify(record, rerun_commands=rerun_commands, report=report)
+        results = verify(record, rerun_commands=rerun_commands, report=report, repo=repo)
     except VerifyError as exc:
         print(f"stepwise: cannot verify {record.header.session_id}: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,13 @@ from its recorded tool input and approval (the chosen hunks, or the user's
 edited text), command effects are taken from their checkpoints (or re-run with
 `--rerun-commands`), and after each step the scratch tree is compared with the
 recorded checkpoint. The first divergence is reported with its diff.
+
+Edits are re-applied through the live tools themselves (`tool.prepare`, then
+`tool.execute` with the `Approval` the log records), so verify checks the code
+that really writes files, not a second implementation of it. Recorded inputs
+name paths in the original workspace, often absolutely (Copilot's `filePath`):
+the recorded root, and its symlink-free form, are mapped onto the scratch tree
+first, so a log whose workspace moved or was cloned elsewhere still verifies.
 """
 
 from __future__ import annotations
@@ -19,10 +26,19 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.session.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
 from tui.engine.session.log import SessionRecord
 from tui.replay.git_tree import TreeModel, blob_id, path_mode
+
+if TYPE_CHECKING:
+    from tui.engine.session.approval import Approval
+    from tui.engine.tools.base import Action
+    from tui.engine.workspace.proposals import AppliedEdit
+
+PATH_FIELDS = frozenset({"filePath", "path"})
+"""Canonical tool arguments that name a path (also inside `replacements`)."""
 
 
 class VerifyError(RuntimeError):
@@ -51,7 +67,12 @@ class ScratchTree:
         self.model = TreeModel({})
 
     def git(self, *args: str, input: bytes | None = None) -> bytes:
-        env = {**os.environ, "GIT_INDEX_FILE": str(self._index), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
+        env = {
+            **os.environ,
+            "GIT_INDEX_FILE": str(self._index),
+            "GIT_DIR": str(self.git_dir),
+            "GIT_WORK_TREE": str(self.folder),
+        }
         done = subprocess.run(["git", *args], cwd=self.folder, env=env, input=input, capture_output=True)
         if done.returncode != 0:
             raise VerifyError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
@@ -81,7 +102,10 @@ class ScratchTree:
         env = {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
         done = subprocess.run(
             ["git", "check-ignore", "--no-index", "--stdin", "-z"],
-            cwd=self.folder, env=env, input="\0".join(paths).encode() + b"\0", capture_output=True,
+            cwd=self.folder,
+            env=env,
+            input="\0".join(paths).encode() + b"\0",
+            capture_output=True,
         )
         return {p for p in done.stdout.decode().split("\0") if p}
 
@@ -108,22 +132,20 @@ def verify(
     *,
     rerun_commands: bool = False,
     report: Callable[[StepResult], None] | None = None,
+    repo: Path | None = None,
 ) -> list[StepResult]:
     """Re-execute `record` and compare every checkpoint; stops at the first divergence.
+
+    The checkpoints are read from the recorded workspace's repository, or from
+    `repo` (where the command runs) when the workspace moved and `repo` has them.
 
     Raises:
         VerifyError: the session has no base checkpoint or its objects are missing.
     """
-    workspace = Path(record.header.workspace)
-    git_dir = Path(
-        subprocess.run(
-            ["git", "rev-parse", "--absolute-git-dir"], cwd=workspace, capture_output=True, text=True
-        ).stdout.strip()
-        or workspace / ".git"
-    )
     checkpoints = [e for e in record.events if isinstance(e, Checkpoint)]
     if not checkpoints:
         raise VerifyError("the session made no change, so there is nothing to verify")
+    git_dir = _git_dir_with(checkpoints[0].commit, [Path(record.header.workspace), *([repo] if repo else [])])
     results: list[StepResult] = []
 
     def emit(result: StepResult) -> None:
@@ -139,7 +161,9 @@ def verify(
         trees = scratch.trees_of(commits)
         scratch.lay_out(trees[checkpoints[0].commit])
         edited_paths = sorted({e.path for e in record.events if isinstance(e, EditApplied)})
-        replay = _Replay(scratch, scratch.ignored(edited_paths), rerun_commands)
+        replay = _Replay(
+            scratch, scratch.ignored(edited_paths), rerun_commands, recorded_roots(record.header.workspace)
+        )
         emit(StepResult(checkpoints[0].step, checkpoints[0].label, True))
         for event in record.events:
             if isinstance(event, ToolCall):
@@ -171,16 +195,97 @@ def verify(
     return results
 
 
-class _Replay:
-    """Re-does the steps of one session in a scratch tree."""
+def _git_dir_with(commit: str, workspaces: list[Path]) -> Path:
+    """The git folder of the first workspace whose repository holds `commit` (the recorded one first)."""
+    for workspace in workspaces:
+        if not workspace.is_dir():
+            continue
+        found = subprocess.run(
+            ["git", "rev-parse", "--absolute-git-dir"], cwd=workspace, capture_output=True, text=True
+        ).stdout.strip()
+        if (
+            found
+            and subprocess.run(
+                ["git", "--git-dir", found, "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True
+            ).returncode
+            == 0
+        ):
+            return Path(found)
+    places = " or ".join(str(w) for w in workspaces)
+    raise VerifyError(
+        f"the base checkpoint {commit[:12]} is in no repository at {places}; "
+        "run verify inside a clone that has the session's refs/stepwise/ refs"
+    )
 
-    def __init__(self, scratch: ScratchTree, ignored: set[str], rerun_commands: bool) -> None:
+
+def recorded_roots(workspace: str) -> tuple[str, ...]:
+    """The recorded workspace root as the model may have written it: as recorded and symlink-free."""
+    roots = {workspace.rstrip("/") or "/", os.path.realpath(workspace)}
+    # Longest first, so a root inside another (a symlink into the tree) maps by its own prefix.
+    return tuple(sorted(roots, key=len, reverse=True))
+
+
+def relocate(value: Any, roots: tuple[str, ...], scratch: Path, key: str = "") -> Any:
+    """`value` (canonical tool arguments) with paths under a recorded root moved onto `scratch`.
+
+    Only path arguments are mapped, so file content that mentions the old
+    root is re-applied unchanged; a command's text is mapped too, so a
+    re-run command never reaches into the original workspace.
+    """
+    if isinstance(value, dict):
+        return {k: relocate(v, roots, scratch, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relocate(v, roots, scratch, key) for v in value]
+    if isinstance(value, str) and key == "command":
+        for root in roots:
+            value = value.replace(root, str(scratch))
+        return value
+    if isinstance(value, str) and key in PATH_FIELDS and os.path.isabs(value):
+        # A path through a symlink into the workspace is mapped by where it leads.
+        for candidate in (value, os.path.realpath(value)):
+            for root in roots:
+                if candidate == root or candidate.startswith(root + "/"):
+                    return str(scratch) + candidate[len(root) :]
+    return value
+
+
+def recorded_approval(
+    action: Action, edits: dict[str, EditApplied], choice: str | None, read_blob: Callable[[str], str]
+) -> Approval | str:
+    """The `Approval` the user gave, rebuilt from the log; a message when the log cannot explain the step."""
+    from tui.engine.session.approval import Approval, ApprovalKind
+
+    hunks: dict[int, list[int]] = {}
+    texts: dict[int, str] = {}
+    for index, proposal in enumerate(action.proposals):
+        edit = edits.get(proposal.rel_path)
+        if edit is None:
+            if choice == str(ApprovalKind.HUNKS):
+                hunks[index] = []  # every hunk of this file was rejected
+                continue
+            return f"the recorded input proposes a change to {proposal.rel_path}, but no edit of it was applied"
+        if edit.edited_by_user:
+            texts[index] = read_blob(edit.after_blob)
+        elif len(edit.hunks_applied) < len(proposal.hunks):
+            hunks[index] = list(edit.hunks_applied)
+    if texts:
+        return Approval(ApprovalKind.EDITED, text=texts)
+    if hunks:
+        return Approval(ApprovalKind.HUNKS, hunks=hunks)
+    return Approval.once()
+
+
+class _Replay:
+    """Re-does the steps of one session in a scratch tree, through the live tools."""
+
+    def __init__(self, scratch: ScratchTree, ignored: set[str], rerun_commands: bool, roots: tuple[str, ...]) -> None:
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.tools.base import ToolContext
 
         self.scratch = scratch
         self.ignored = ignored
         self.rerun_commands = rerun_commands
+        self.roots = roots
         self.calls: dict[str, ToolCall] = {}
         self.decisions: dict[str, PermissionDecision] = {}
         self.edits: dict[str, list[EditApplied]] = {}
@@ -204,6 +309,7 @@ class _Replay:
         if decision is not None and decision.behavior != "allow":
             return f"the log records a change by a call that was denied ({decision.reason})"
         tool, args = resolve(call.name, call.input)
+        args = relocate(args, self.roots, self.context.root)
         if tool.kind is ToolKind.EXECUTE:
             if not self.rerun_commands:
                 self.scratch.lay_out(tree)
@@ -217,33 +323,33 @@ class _Replay:
         except Exception as exc:  # noqa: BLE001 - a recorded input that no longer prepares is a divergence
             return f"the recorded {call.tool} input no longer applies: {exc}"
         recorded = {e.path: e for e in self.edits.get(call.tool_use_id, [])}
-        for proposal in action.proposals:
-            problem = self._apply(proposal, recorded.get(proposal.rel_path))
+        approval = recorded_approval(action, recorded, decision.choice if decision else None, self._blob_text)
+        if isinstance(approval, str):
+            return approval
+        output = self._loop.run_until_complete(tool.execute(action, self.context, approval))
+        landed = {edit.proposal.rel_path: edit for edit in output.edits}
+        for path, edit in recorded.items():
+            problem = self._compare(path, edit, landed.get(path), output.content)
             if problem:
                 return problem
         return None
 
-    def _apply(self, proposal, edit: EditApplied | None) -> str | None:
-        from tui.engine.workspace.proposals import apply_proposal
+    def _blob_text(self, blob: str) -> str:
+        return self.scratch.git("cat-file", "blob", blob).decode("utf-8")
 
-        if edit is None:
-            return f"the recorded input proposes a change to {proposal.rel_path}, but no edit of it was applied"
-        if edit.edited_by_user:
-            text = self.scratch.git("cat-file", "blob", edit.after_blob).decode("utf-8")
-            applied = apply_proposal(proposal, self.context.root, text=text)
-        else:
-            applied = apply_proposal(proposal, self.context.root, hunks=edit.hunks_applied)
+    def _compare(self, path: str, edit: EditApplied, applied: AppliedEdit | None, said: str) -> str | None:
+        """Whether the re-applied edit of `path` wrote the recorded file; the tree model follows it."""
+        if applied is None:
+            return f"the recorded edit of {path} did not land when re-applied: {said}"
         after = blob_id(applied.after)
         if after != edit.after_blob:
             landed = applied.text.splitlines(keepends=True)
             wanted = self.scratch.git("cat-file", "blob", edit.after_blob).decode("utf-8", "replace")
             diff = "".join(
-                difflib.unified_diff(
-                    wanted.splitlines(keepends=True), landed, f"recorded/{edit.path}", f"replayed/{edit.path}"
-                )
+                difflib.unified_diff(wanted.splitlines(keepends=True), landed, f"recorded/{path}", f"replayed/{path}")
             )
-            return f"re-applying the edit of {edit.path} gives a different file:\n{diff}"
-        if edit.path not in self.ignored:
-            mode = self.scratch.model.mode_of(edit.path) or path_mode(proposal.path)
-            self.scratch.model.set(edit.path, mode, after)
+            return f"re-applying the edit of {path} gives a different file:\n{diff}"
+        if path not in self.ignored:
+            mode = self.scratch.model.mode_of(path) or path_mode(applied.proposal.path)
+            self.scratch.model.set(path, mode, after)
         return None
