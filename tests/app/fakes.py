@@ -450,7 +450,7 @@ class FakeSession:
 
     def diff(self, path: str | None = None) -> str:
         parts: list[str] = []
-        for status, rel in self.changed_files():
+        for _status, rel in self.changed_files():
             if path is not None and rel != path:
                 continue
             original = self._originals[rel]

@@ -40,7 +40,7 @@ async def test_up_and_down_walk_the_history(tmp_path: Path) -> None:
         for text in ("first", "second"):
             app.main.prompt.insert(text)
             await pilot.press("enter")
-            await until(pilot, lambda: not sessions[0].busy and sessions[0].prompts[-1][0] == text, "the turn")
+            await until(pilot, lambda text=text: not sessions[0].busy and sessions[0].prompts[-1][0] == text, "the turn")
         await pilot.press("d", "r", "a", "f", "t")
         await pilot.press("up")
         assert app.main.prompt.text == "second"
@@ -177,7 +177,7 @@ async def test_rewind_picks_a_checkpoint(tmp_path: Path) -> None:
         app.main.prompt.insert("go")
         await pilot.press("enter")
         for count in (1, 2):
-            await until(pilot, lambda: len(session.asked) == count and app.main.permission.display, "the pane")
+            await until(pilot, lambda count=count: len(session.asked) == count and app.main.permission.display, "the pane")
             await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         app.main.prompt.insert("/rewind")

@@ -72,7 +72,7 @@ def test_broken_theme_file_is_skipped_with_a_warning(home: Path, content: str, p
     assert "x" not in themes
     assert len(warnings) == 1
     assert str(broken) in warnings[0] and problem in warnings[0] and "skipped" in warnings[0]
-    with pytest.raises(ThemeError, match="broken.yaml"):
+    with pytest.raises(ThemeError, match=r"broken\.yaml"):
         load_theme_file(broken)
 
 

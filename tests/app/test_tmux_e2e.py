@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end
 
 @pytest.fixture
 def terminal_env(stepwise_home, tmp_path):
-    env = {
+    return {
         "STEPWISE_HOME": os.environ["STEPWISE_HOME"],
         "HOME": os.environ["HOME"],
         "TERM": "xterm-256color",
@@ -22,7 +22,6 @@ def terminal_env(stepwise_home, tmp_path):
         "PYTHONPATH": str(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
         "TMPDIR": str(tmp_path),
     }
-    return env
 
 
 def test_approve_an_edit_and_deny_a_command_in_a_real_terminal(git_repo, fake_anthropic, terminal_env):

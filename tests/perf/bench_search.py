@@ -44,11 +44,11 @@ async def _measure(root: Path) -> list[Figure]:
     figures = []
     for query, what in QUERIES:
 
-        def plain() -> int:
+        def plain(query: str = query) -> int:
             done = subprocess.run(["git", "grep", "-n", "-i", "-F", "-e", query], cwd=root, capture_output=True)
             return done.stdout.count(b"\n")
 
-        async def tool() -> str:
+        async def tool(query: str = query) -> str:
             tool, args = resolve("grep_search", {"query": query, "maxResults": 200})
             output = await tool.execute(tool.prepare(args, context), context, Approval.once())
             return output.content

@@ -106,10 +106,10 @@ def render_table(figures: list[Figure]) -> str:
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
         rows.append((f.bench, f.name, fmt(f.value, f.unit), base, ratio, f.target.describe(f.unit), f.verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     notes = [f"  [{f.bench} / {f.name}] {f.note}" for f in figures if f.note]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + (["", *notes] if notes else []))
 
 
 # --- timing ----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_the_demo_workspace_is_a_clean_repository_with_passing_tests(demo_repo):
 
 def test_approving_every_step_leaves_the_sample_tests_passing(demo_repo):
     approver = ApproveAll()
-    session, outcome, events = run_demo(demo_repo, approver)
+    _session, outcome, events = run_demo(demo_repo, approver)
     assert outcome.reason == "end_turn"
     assert "backend-complete" in outcome.text
     kinds = [r.tool for r in approver.requests]
@@ -62,7 +62,7 @@ def test_approving_every_step_leaves_the_sample_tests_passing(demo_repo):
 
 
 def test_denying_everything_leaves_the_sample_untouched(demo_repo):
-    session, outcome, events = run_demo(demo_repo, HeadlessApprover())
+    _session, outcome, _events = run_demo(demo_repo, HeadlessApprover())
     assert len(outcome.denials) == 4
     status = subprocess.run(["git", "status", "--porcelain"], cwd=demo_repo, capture_output=True, text=True)
     assert status.stdout == ""

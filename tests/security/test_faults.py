@@ -123,7 +123,7 @@ async def test_a_full_disk_for_the_log_is_a_clear_error_and_corrupts_nothing(gua
     options = SessionOptions(cwd=guarded.root, permission_mode="acceptEdits")
     session = Session.open(options, None, provider=AnthropicProvider())
     _fail_log_writes(monkeypatch, when)
-    with pytest.raises(SessionLogError, match="could not write to the session log .*: No space left on device"):
+    with pytest.raises(SessionLogError, match=r"could not write to the session log .*: No space left on device"):
         await session.run("go")
     await session.close()
     monkeypatch.undo()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -59,7 +59,7 @@ Lister = Callable[[], list[tuple[str, str]]]
 class StepwiseApp(App[int]):
     """The stepwise terminal app."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = [Path(__file__).with_name("app.tcss")]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [Path(__file__).with_name("app.tcss")]
     TITLE = "stepwise"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("shift+tab", "cycle_mode", "cycle mode", priority=True),

@@ -336,7 +336,7 @@ def _with_partners(lines: list[DiffLine]) -> tuple[DiffLine, ...]:
     for olds, news in change_blocks(lines):
         removed = [i for i in olds if lines[i].sign == "-"]
         added = [i for i in news if lines[i].sign == "+"]
-        for old, new in zip(removed, added):
+        for old, new in zip(removed, added, strict=False):
             partners[old], partners[new] = new, old
     return tuple(
         DiffLine(line.sign, line.text, line.old_no, line.new_no, partners[i]) if i in partners else line

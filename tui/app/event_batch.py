@@ -13,6 +13,7 @@ Pure data, no Textual.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from tui.engine.session.events import CommandOutput, Event, TextDelta, ThinkingDelta, ToolInputDelta
 
@@ -35,6 +36,14 @@ def _stream_of(event: Event) -> tuple[object, ...]:
         getattr(event, "index", None),
         getattr(event, "tool_use_id", None),
     )
+
+
+def _merged(event: Event, pieces: list[str]) -> Event:
+    """`event` carrying the joined text of its stream's pieces."""
+    if len(pieces) == 1:
+        return event
+    joined: dict[str, Any] = {_TEXT_FIELD[type(event)]: "".join(pieces)}
+    return dataclasses.replace(event, **joined)
 
 
 class EventBatch:
@@ -63,9 +72,6 @@ class EventBatch:
 
     def take(self) -> list[Event]:
         """The queued deltas, each run of one stream merged into its first event; the queue is emptied."""
-        merged = [
-            event if len(pieces) == 1 else dataclasses.replace(event, **{_TEXT_FIELD[type(event)]: "".join(pieces)})
-            for event, pieces in zip(self._events, self._pieces, strict=True)
-        ]
+        merged = [_merged(event, pieces) for event, pieces in zip(self._events, self._pieces, strict=True)]
         self._events, self._pieces = [], []
         return merged

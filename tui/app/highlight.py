@@ -141,7 +141,7 @@ def highlight_lines(lines: Sequence[str], path: str, style_name: str) -> list[St
     Returns:
         One `StyledLine` per input line; plain fragments when no lexer fits.
     """
-    plain = [((line, _NULL_STYLE),) if line else () for line in lines]
+    plain: list[StyledLine] = [((line, _NULL_STYLE),) if line else () for line in lines]
     alias = lexer_alias_for(path)
     if alias is None or not lines:
         return plain
@@ -174,10 +174,10 @@ def highlight_hunk(lines: Sequence[tuple[str, str]], path: str, style_name: str)
     old_rows = [i for i, (sign, _) in enumerate(lines) if sign in " -"]
     new_rows = [i for i, (sign, _) in enumerate(lines) if sign in " +"]
     result: list[StyledLine | None] = [None] * len(lines)
-    for row, styled in zip(old_rows, highlight_lines([lines[i][1] for i in old_rows], path, style_name)):
+    for row, styled in zip(old_rows, highlight_lines([lines[i][1] for i in old_rows], path, style_name), strict=True):
         result[row] = styled
     # Context lines take the new side's colouring; both sides agree on them anyway.
-    for row, styled in zip(new_rows, highlight_lines([lines[i][1] for i in new_rows], path, style_name)):
+    for row, styled in zip(new_rows, highlight_lines([lines[i][1] for i in new_rows], path, style_name), strict=True):
         result[row] = styled
     return result
 

@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from tui.engine.config.home import bundled_dir, stepwise_home
 
@@ -24,18 +24,24 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.theme import Theme
 
-THEME_COLOR_KEYS = (
-    "primary",
-    "secondary",
-    "accent",
-    "background",
-    "surface",
-    "panel",
-    "foreground",
-    "success",
-    "warning",
-    "error",
-)
+
+
+class ThemeColors(TypedDict, total=False):
+    """The Textual theme colours a theme file sets (`primary` is required when parsing)."""
+
+    primary: str
+    secondary: str
+    accent: str
+    background: str
+    surface: str
+    panel: str
+    foreground: str
+    success: str
+    warning: str
+    error: str
+
+
+THEME_COLOR_KEYS: tuple[str, ...] = tuple(ThemeColors.__annotations__)
 _OTHER_KEYS = frozenset({"name", "dark", "variables", "pygments_style", "diff"})
 
 
@@ -85,7 +91,7 @@ class ThemeSpec:
 
     name: str
     dark: bool
-    colors: dict[str, str]
+    colors: ThemeColors
     """Textual theme colours by field name (`primary`, `background`, ...)."""
     pygments_style: str
     diff: DiffColors
@@ -267,7 +273,7 @@ def _spec_from_json(data: dict[str, Any], path: Path) -> ThemeSpec:
     return ThemeSpec(
         name=data["name"],
         dark=data["dark"],
-        colors={key: _checked(path, key, value) for key, value in colors.items()},
+        colors=cast(ThemeColors, {key: _checked(path, key, value) for key, value in colors.items()}),
         pygments_style=str(data["pygments_style"]),
         diff=DiffColors(**{f.name: _checked(path, f"diff.{f.name}", data["diff"][f.name]) for f in fields(DiffColors)}),
         variables={str(key): str(value) for key, value in data["variables"].items()},
@@ -308,7 +314,10 @@ def _theme_from_mapping(data: dict[Any, Any], path: Path, warnings: list[str]) -
         raise ThemeError(f"{path}: 'dark' must be true or false, got {dark!r}")
     if "primary" not in data:
         raise ThemeError(f"{path}: 'primary' colour is required")
-    colors = {key: _color(path, key, data[key]) for key in THEME_COLOR_KEYS if data.get(key) is not None}
+    # The keys are THEME_COLOR_KEYS and every value a checked colour: the TypedDict's shape.
+    colors = cast(
+        ThemeColors, {key: _color(path, key, data[key]) for key in THEME_COLOR_KEYS if data.get(key) is not None}
+    )
 
     variables = data.get("variables") or {}
     if not isinstance(variables, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 
@@ -71,10 +72,9 @@ def run(args: argparse.Namespace) -> int:
         return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]
 
     def persist_theme(name: str) -> None:
-        try:
+        # A broken settings file is reported at start; the theme still switches.
+        with contextlib.suppress(SettingsError):
             save_user_setting("theme", name)
-        except SettingsError:
-            pass  # a broken settings file is reported at start; the theme still switches
 
     app = StepwiseApp(
         session_factory,

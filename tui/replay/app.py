@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
@@ -68,7 +68,7 @@ def speed_label(speed: float) -> str:
 class ReplayApp(App[None]):
     """Replays one recorded session; nothing is sent to a model or written to disk."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = [
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
         Path(__file__).parent.parent / "app" / "app.tcss",
         Path(__file__).with_name("replay.tcss"),
     ]

@@ -58,8 +58,8 @@ class RecordedProvider:
         self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event
     ) -> ModelResponse:
         if self._next >= len(self._responses):
-            content = [{"type": "text", "text": END_OF_RECORDING}]
-            return ModelResponse(content=content, stop_reason="end_turn", usage={}, model=request.model)
+            ending = [{"type": "text", "text": END_OF_RECORDING}]
+            return ModelResponse(content=ending, stop_reason="end_turn", usage={}, model=request.model)
         recorded = self._responses[self._next]
         self._next += 1
         emit(Status(state="streaming"))

@@ -138,8 +138,5 @@ class Timeline(Widget):
             return
         width = self.size.width
         in_column = [m.index for m in self.marks if event_column(m.index, self.count, width) == event.x]
-        if in_column:
-            index = in_column[-1]
-        else:
-            index = round(event.x * (self.count - 1) / max(width - 1, 1))
+        index = in_column[-1] if in_column else round(event.x * (self.count - 1) / max(width - 1, 1))
         self.post_message(self.Jump(min(max(index, 0), self.count - 1) + 1))

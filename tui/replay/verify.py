@@ -66,7 +66,7 @@ class ScratchTree:
         self._index = folder.parent / "verify-index"
         self.model = TreeModel({})
 
-    def git(self, *args: str, input: bytes | None = None) -> bytes:
+    def git(self, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002 - subprocess.run's name
         env = {
             **os.environ,
             "GIT_INDEX_FILE": str(self._index),

@@ -119,7 +119,7 @@ def test_find_by_name_path_and_errors(repo, homes, tmp_path):
     assert catalog.find(str(outside)).name == "loose-agent"
     bundled = bundled_dir("agents") / "backend-dev.md"
     assert catalog.find(str(bundled)) is catalog.get("backend-dev")
-    with pytest.raises(LookupError, match="no agent named 'nobody'.*general"):
+    with pytest.raises(LookupError, match=r"no agent named 'nobody'.*general"):
         catalog.find("nobody")
     with pytest.raises(LookupError, match="no frontmatter"):
         catalog.find(str(tmp_path / "plain.md"))

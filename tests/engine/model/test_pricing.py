@@ -16,7 +16,7 @@ USAGE = {
 
 
 @pytest.mark.parametrize(
-    "model, expected",
+    ("model", "expected"),
     [
         ("claude-haiku-5-5", 1 + 5 + 1.25 + 0.1),
         ("claude-sonnet-5-5", 3 + 15 + 3.75 + 0.3),

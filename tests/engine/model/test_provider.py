@@ -318,7 +318,7 @@ async def test_non_retryable_mid_stream_error(fake_anthropic: FakeAnthropic) -> 
 
 
 @pytest.mark.parametrize(
-    "status, kind, words",
+    ("status", "kind", "words"),
     [
         (400, "bad_request", "prompt is too long"),
         (401, "auth", "ANTHROPIC_API_KEY"),

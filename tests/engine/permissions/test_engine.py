@@ -94,10 +94,9 @@ def test_canonical_mode(name: str, mode: str) -> None:
 
 @pytest.mark.parametrize("name", ["auto", "", "yolo", None, 3])
 def test_canonical_mode_rejects_unknown(name: object) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="unknown permission mode") as info:
         canonical_mode(name)  # type: ignore[arg-type]
     message = str(info.value)
-    assert "unknown permission mode" in message
     assert all(mode in message for mode in MODES) and "manual" in message
 
 
@@ -688,9 +687,11 @@ def test_session_grant_never_vouches_for_opaque_commands(root: Path) -> None:
     assert outcome(permissions.decide(run("PATH=. git status"))) == "ask/mode"
 
 
-@pytest.mark.parametrize("rule", ["Bash(x", "Nope", ""])
-def test_malformed_session_grant_raises(root: Path, rule: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("rule", "problem"), [("Bash(x", "unbalanced parentheses"), ("Nope", "unknown tool"), ("", "the rule is empty")]
+)
+def test_malformed_session_grant_raises(root: Path, rule: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         engine(root).grant_session(rule)
 
 

@@ -440,8 +440,11 @@ def test_save_rule_refuses_to_clobber_a_broken_file(root: Path, content: str, me
     assert path.read_text() == content
 
 
-@pytest.mark.parametrize(("rule", "behavior"), [("Bash(ls", "allow"), ("Nope", "allow"), ("Bash", "perhaps")])
-def test_save_rule_validates_first(root: Path, rule: str, behavior: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("rule", "behavior", "problem"),
+    [("Bash(ls", "allow", "unbalanced parentheses"), ("Nope", "allow", "unknown tool"), ("Bash", "perhaps", "unknown rule behavior")],
+)
+def test_save_rule_validates_first(root: Path, rule: str, behavior: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         save_rule(root, rule, behavior)
     assert not (root / ".stepwise").exists()

@@ -45,7 +45,7 @@ def test_unknown_fields_from_a_newer_version_are_dropped():
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    ("data", "message"),
     [({"type": "nope"}, "unknown event type"), ({"type": "tool_result"}, "bad tool_result event"), ({}, "unknown")],
 )
 def test_bad_events_raise_value_error(data, message):

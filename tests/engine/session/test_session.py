@@ -43,7 +43,7 @@ async def test_a_denial_message_reaches_the_model(git_repo, model_env):
     result = last_results(model_env)[0]
     assert result["is_error"] is True and "use a constant instead" in result["content"]
     assert "hello" in (git_repo / "app.py").read_text()
-    decision = [e for e in session.history() if isinstance(e, PermissionDecision)][0]
+    decision = next(e for e in session.history() if isinstance(e, PermissionDecision))
     assert (decision.decided_by, decision.choice, decision.message) == ("user", "deny", "use a constant instead")
 
 

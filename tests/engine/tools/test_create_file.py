@@ -27,7 +27,7 @@ def test_prepare_has_no_side_effects_and_a_proposal(ws):
 
 def test_existing_file_is_refused(ws):
     ws.write("a.txt", "old\n")
-    with pytest.raises(ToolInputError, match="a.txt already exists; use replace_string_in_file to edit it"):
+    with pytest.raises(ToolInputError, match=r"a\.txt already exists; use replace_string_in_file to edit it"):
         ws.prepare("create_file", {"filePath": "a.txt", "content": "new\n"})
 
 

@@ -56,7 +56,7 @@ def test_identical_strings_fail(ws):
 
 
 def test_missing_file_fails_with_create_hint(ws):
-    with pytest.raises(ToolInputError, match="nope.py does not exist.*create_file"):
+    with pytest.raises(ToolInputError, match=r"nope\.py does not exist.*create_file"):
         ws.prepare("replace_string_in_file", {"filePath": "nope.py", "oldString": "a", "newString": "b"})
 
 

@@ -355,7 +355,7 @@ def test_blob_errors_are_precise(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="outside the workspace"):
         ws.restore_blob(tmp_path / "elsewhere.txt", None)
     (repo / "folder.log").mkdir()
-    with pytest.raises(WorkspaceError, match="cannot restore folder.log"):
+    with pytest.raises(WorkspaceError, match=r"cannot restore folder\.log"):
         ws.restore_blob(Path("folder.log"), ws.hash_blob(b"data"))
 
 

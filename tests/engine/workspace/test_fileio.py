@@ -87,7 +87,7 @@ def test_atomic_write_failure_keeps_old_file_and_cleans_up(tmp_path, monkeypatch
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("tui.engine.workspace.fileio.os.replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         atomic_write(path, b"new")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f.txt"]
 

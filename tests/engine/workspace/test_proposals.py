@@ -100,7 +100,7 @@ def test_apply_new_file_creates_parents(tmp_path):
 def test_stale_when_changed_created_or_deleted(tmp_path):
     changed = _proposal(tmp_path, "f.txt", b"x\n", "y\n")
     (tmp_path / "f.txt").write_text("other\n")
-    with pytest.raises(StaleProposal, match="f.txt changed on disk"):
+    with pytest.raises(StaleProposal, match=r"f\.txt changed on disk"):
         apply_proposal(changed, tmp_path)
     created = _proposal(tmp_path, "g.txt", None, "y\n")
     (tmp_path / "g.txt").write_text("meanwhile\n")
@@ -119,7 +119,7 @@ def test_hard_limits(tmp_path, tmp_path_factory):
     outside = tmp_path_factory.mktemp("out") / "x.txt"
     with pytest.raises(WriteRefused, match="outside the workspace"):
         apply_proposal(Proposal.build(outside, str(outside), None, "x"), root)
-    with pytest.raises(WriteRefused, match="inside .git/"):
+    with pytest.raises(WriteRefused, match=r"inside \.git/"):
         apply_proposal(Proposal.build(root / ".git" / "config", ".git/config", None, "x"), root)
     target = root / "linked.txt"
     target.write_text("x\n")

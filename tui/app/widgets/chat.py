@@ -202,9 +202,13 @@ class ChatView(VerticalScroll):
     def _prune(self, limit: int = MAX_CHAT_WIDGETS) -> None:
         """Unmount the oldest messages beyond `limit`; those that can be rebuilt wait in `_older`."""
         # Blocks still streaming stay mounted: their deltas keep arriving.
-        streaming = {*self._text_blocks.values(), *self._thinking_blocks.values(), self._earlier}
+        streaming = {*self._text_blocks.values(), *self._thinking_blocks.values()}
         # A removed widget stays a child until the removal is processed; it reports itself hidden.
-        messages = [child for child in self.children if child not in streaming and child.display]
+        messages = [
+            child
+            for child in self.children
+            if isinstance(child, ChatMessage) and child not in streaming and child.display
+        ]
         excess = len(messages) - limit
         if excess <= 0:
             return

@@ -13,6 +13,7 @@ the scrollable rows are drawn below it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -120,7 +121,7 @@ def _split_fragments(fragments: StyledLine, spans: Sequence[Span], style: Style,
     for text, fragment_style in fragments:
         start, end = position, position + len(text)
         cuts = sorted({start, end, *(edge for span in spans for edge in span if start < edge < end)})
-        for cut_start, cut_end in zip(cuts, cuts[1:]):
+        for cut_start, cut_end in itertools.pairwise(cuts):
             emphasised = any(s <= cut_start and cut_end <= e for s, e in spans)
             segments.append(
                 Segment(
@@ -567,7 +568,9 @@ class DiffView(ScrollView, can_focus=True):
         if line.sign == NO_NEWLINE_MARKER:
             return [Segment(line.text, style + Style(italic=True, dim=True))]
         styled = self._styled.get(hunk.index)
-        fragments = styled[index] if styled is not None and styled[index] is not None else ((line.text, _NULL_STYLE),)
+        fragments = styled[index] if styled is not None else None
+        if fragments is None:
+            fragments = ((line.text, _NULL_STYLE),)
         spans: Sequence[Span] = ()
         emphasis = _NULL_STYLE
         if line.partner is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
@@ -191,7 +192,7 @@ class PromptInput(TextArea):
         if query is None:
             self.completions.hide()
             return
-        if self.completions.parent is None:
+        if self.completions.parent is None and isinstance(self.parent, Widget):
             self.parent.mount(self.completions, before=self)
         self.completions.show(self.completer(query))
 

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.content import Content
+from textual.content import Content, ContentText
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
@@ -49,6 +49,9 @@ def decision_text(event: PermissionDecision) -> str:
 class ToolCallView(Collapsible):
     """A tool call: `tool target · status · duration`, expandable to its input and output."""
 
+    # Textual annotates Collapsible.title as str, yet hands it to a label that takes any
+    # ContentText; Content keeps a target's brackets from being read as markup.
+    title: reactive[ContentText] = reactive(Content(""))  # type: ignore[assignment]
     status: reactive[str] = reactive("requested")
     """What happened so far: `requested`, `waiting for approval`, `approved by ...`, `running`, `done`, `failed`, ..."""
 

@@ -351,8 +351,8 @@ def load_rules(
     for path, label, is_claude in files:
         permissions = _read_permissions(path, label, warnings, as_json=is_claude)
         for behavior in BEHAVIORS:
-            for text in _rule_list(permissions, behavior, label, warnings):
-                _add_parsed(ruleset, warnings, text, behavior, label, quiet_claude_tools=is_claude)
+            for entry in _rule_list(permissions, behavior, label, warnings):
+                _add_parsed(ruleset, warnings, entry, behavior, label, quiet_claude_tools=is_claude)
     return ruleset, warnings
 
 

@@ -248,8 +248,12 @@ class _Parser:
         for assignment in assignments:
             name = re.split(r"[\[+=]", assignment.value, maxsplit=1)[0]
             match = _ASSIGNMENT.match(assignment.value)
-            safe = match is not None and not assignment.expanded and _SAFE_VARIABLE.fullmatch(name)
-            if not (safe and _SAFE_VALUE.fullmatch(assignment.value[match.end() :])):
+            if (
+                match is None
+                or assignment.expanded
+                or not _SAFE_VARIABLE.fullmatch(name)
+                or not _SAFE_VALUE.fullmatch(assignment.value[match.end() :])
+            ):
                 return f"it sets {name}, which can change what runs"
         if builder.words and builder.words[0].expanded:
             return f"its command name {builder.words[0].raw} is computed when it runs"

@@ -83,8 +83,7 @@ class Conversation:
                 conversation.add_user(user_content(event.text, event.attachments))
             elif isinstance(event, AssistantMessage):
                 conversation.add_assistant(event.content)
-            elif isinstance(event, ToolResult):
-                if event.tool_use_id in conversation.pending_tool_ids():
-                    conversation.add_user([tool_result_block(event.tool_use_id, event.content, event.is_error)])
+            elif isinstance(event, ToolResult) and event.tool_use_id in conversation.pending_tool_ids():
+                conversation.add_user([tool_result_block(event.tool_use_id, event.content, event.is_error)])
         conversation.close_open_tool_calls()
         return conversation

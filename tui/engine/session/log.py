@@ -9,6 +9,7 @@ reports, then skips, a corrupt line anywhere else.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -71,20 +72,17 @@ class SessionWriter:
             if written != len(line):
                 raise OSError(28, "short write")
         except OSError as exc:
-            try:
+            # The reader drops a torn last line anyway.
+            with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, start)
-            except OSError:
-                pass  # the reader drops a torn last line anyway
             raise SessionLogError(
                 f"could not write to the session log {self.path}: {exc.strerror or exc}"
             ) from exc
 
     def sync(self) -> None:
         """Push written events to stable storage (called at turn ends, not per event)."""
-        try:
+        with contextlib.suppress(OSError):
             os.fsync(self._fd)
-        except OSError:
-            pass
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -127,10 +125,8 @@ def read_session(path: Path) -> SessionRecord:
     if torn.strip():
         # A torn last line is what a crash mid-write leaves; a complete one
         # only lacks its newline, so keep it if it parses.
-        try:
+        with contextlib.suppress(ValueError, TypeError):
             events.append(event_from_dict(json.loads(torn)))
-        except (ValueError, TypeError):
-            pass
     if not events or not isinstance(events[0], SessionHeader):
         raise SessionLogError(f"{path} is not a stepwise session (no session header)")
     header = events.pop(0)

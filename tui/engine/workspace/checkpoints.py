@@ -251,9 +251,8 @@ class Workspace:
             raise WorkspaceError(f"{path} is outside the workspace {self.root} or inside .git/")
         data = None if blob is None else self.read_blob(blob)
         try:
-            if data is None or target.is_symlink():
-                if target.is_symlink() or target.is_file():
-                    target.unlink()
+            if (data is None or target.is_symlink()) and (target.is_symlink() or target.is_file()):
+                target.unlink()
             if data is not None:
                 mode = target.stat().st_mode & 0o7777 if target.is_file() else None
                 atomic_write(target, data, mode=mode)
@@ -351,8 +350,10 @@ class Workspace:
         """(exit status, stdout bytes, stderr text) of `git <args>` at the workspace root."""
         command = [self._repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args]
         # gitpython's stdin must be a real file.
-        with tempfile.TemporaryFile() if stdin is not None else contextlib.nullcontext() as stream:
-            if stream is not None:
+        with contextlib.ExitStack() as stack:
+            stream = None
+            if stdin is not None:
+                stream = stack.enter_context(tempfile.TemporaryFile())
                 stream.write(stdin)
                 stream.seek(0)
             try:
@@ -461,7 +462,8 @@ class Workspace:
         out = self._git("diff-tree", "-r", "-z", "--no-renames", a, b)
         fields = out.split("\0")
         changes = []
-        for meta, path in zip(fields[0::2], fields[1::2]):
+        # The output ends in a NUL, so the last (empty) field has no partner.
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
             old_mode, new_mode, _, _, status = meta.lstrip(":").split(" ")
             changes.append(_Change(status=status[0], path=path, old_mode=old_mode, new_mode=new_mode))
         return changes

@@ -7,6 +7,7 @@ the same folder, fsync, rename) and keep the file's mode.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -109,10 +110,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
