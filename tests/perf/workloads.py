@@ -10,6 +10,11 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.model.aliases import default_aliases
+
+MODEL = default_aliases()["sonnet"]
+"""A model the installed SDK lists, so a resume has no unknown-model warning."""
+
 WORDS = ["the", "agent", "proposes", "an", "edit", "and", "the", "user", "approves", "each", "hunk", "before", "it", "reaches", "disk", "while", "checkpoints", "keep", "every", "step", "so", "undo", "and", "replay", "stay", "exact", "across", "long", "sessions", "of", "work"]
 
 
@@ -150,7 +155,7 @@ async def _record(
         SessionHeader(
             session_id=session_id,
             agent="general",
-            model="claude-sonnet-4-5",
+            model=MODEL,
             permission_mode="acceptEdits",
             workspace=str(root.resolve()),
             git_base=workspace.head_commit(),
@@ -177,11 +182,11 @@ async def _record(
         elif turn % read_every == 0:
             name, args = "read_file", {"filePath": f"src/m{turn % files}.py", "startLine": 1, "endLine": 40}
         else:
-            write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model="claude-sonnet-4-5", stop_reason="end_turn", usage=usage))
+            write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model=MODEL, stop_reason="end_turn", usage=usage))
             write(TurnEnd(reason="end_turn", num_turns=1))
             continue
         block = {"type": "tool_use", "id": tool_id, "name": name, "input": args}
-        write(AssistantMessage(content=[intro, block], model="claude-sonnet-4-5", stop_reason="tool_use", usage=usage))
+        write(AssistantMessage(content=[intro, block], model=MODEL, stop_reason="tool_use", usage=usage))
         tool, canonical = resolve(name, args)
         action = tool.prepare(canonical, context)
         write(ToolCall(tool_use_id=tool_id, name=name, tool=action.tool, input=args, target=action.target))
@@ -204,7 +209,7 @@ async def _record(
             step += 1
             label = f"{action.tool}: {action.target}"
             write(Checkpoint(step=step, commit=workspace.checkpoint(session_id, label), label=label, tool_use_id=tool_id))
-        write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model="claude-sonnet-4-5", stop_reason="end_turn", usage=usage))
+        write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model=MODEL, stop_reason="end_turn", usage=usage))
         write(TurnEnd(reason="end_turn", num_turns=2))
     await context.terminals.close()
     writer.close()

@@ -344,6 +344,8 @@ class StepwiseApp(App[int]):
                 f"cache write {usage.get('cache_creation_input_tokens', 0):,} "
                 f"({cache_share(usage):.0%} of prompt tokens from the cache). Cost: ${session.cost_usd:.4f}"
             )
+        elif name == "memory":
+            note(session.memory.describe())
         elif name == "diff":
             self.main.show_diff("Session diff", session.diff())
         elif name == "undo":

@@ -28,6 +28,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("resume", "", "pick an earlier session to resume"),
     SlashCommand("export", "[md|html|json]", "export this session's transcript to a file"),
     SlashCommand("cost", "", "tokens used, cache hits and cost"),
+    SlashCommand("memory", "", "the memory and instruction files in context, and where each came from"),
     SlashCommand("theme", "[name]", "show or switch the colour theme"),
     SlashCommand("quit", "", "leave stepwise"),
 )

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from tui.engine.agents.files import (
+    COPILOT_TOOLS,
     AgentFileError,
     canonical_permission_mode,
     load_agent_file,
@@ -10,7 +11,8 @@ from tui.engine.agents.files import (
     split_tool_entries,
     tools_for_entry,
 )
-from tui.engine.tools.names import ALL_TOOLS
+from tui.engine.model.aliases import display_name_id, first_claude_model, resolve_model
+from tui.engine.tools.names import ALL_TOOLS, TOOL_KINDS
 
 EDIT_TOOLS = ("create_file", "replace_string_in_file", "multi_replace_string_in_file")
 
@@ -260,3 +262,90 @@ def test_unreadable_bytes_and_folders_are_errors_not_crashes(tmp_path):
         load_agent_file(tmp_path / "folder.md")
     with pytest.raises(AgentFileError, match="cannot be read"):
         load_agent_file(tmp_path / "missing.md")
+
+
+# --- Copilot names, display names and layouts seen in public files ---------------
+
+
+COPILOT_EXPECTED = {
+    "edit": {"create_file", "replace_string_in_file", "multi_replace_string_in_file"},
+    "editFiles": {"create_file", "replace_string_in_file", "multi_replace_string_in_file"},
+    "createFile": {"create_file"},
+    "read": {"read_file"},
+    "readFile": {"read_file"},
+    "search": {"grep_search", "file_search", "list_dir"},
+    "codebase": {"grep_search", "file_search"},
+    "findTestFiles": {"grep_search", "file_search"},
+    "usages": {"grep_search", "file_search"},
+    "textSearch": {"grep_search"},
+    "fileSearch": {"file_search"},
+    "listDirectory": {"list_dir"},
+    "runCommands": {"run_in_terminal", "get_terminal_output"},
+    "runInTerminal": {"run_in_terminal", "get_terminal_output"},
+    "runTests": {"run_in_terminal", "get_terminal_output"},
+    "execute": {"run_in_terminal", "get_terminal_output"},
+    "terminal": {"run_in_terminal", "get_terminal_output"},
+    "getTerminalOutput": {"get_terminal_output"},
+    "terminalLastCommand": {"get_terminal_output"},
+    "terminalSelection": {"get_terminal_output"},
+    "fetch": {"web_fetch"},
+    "todos": {"manage_todo_list"},
+    "todo": {"manage_todo_list"},
+    "agent": {"run_subagent"},
+    "runSubagent": {"run_subagent"},
+}
+
+
+def test_every_copilot_entry_has_an_expectation():
+    assert {name.lower() for name in COPILOT_EXPECTED} == set(COPILOT_TOOLS)
+
+
+@pytest.mark.parametrize(("entry", "expected"), sorted(COPILOT_EXPECTED.items()))
+def test_copilot_tool_name_maps_to_the_tools_it_means(entry, expected):
+    available = {name for name in expected if name in TOOL_KINDS}
+    for written in (entry, f"vscode/{entry}", entry.lower()):
+        tools, pattern = tools_for_entry(written)
+        assert set(tools) == available and pattern is None
+
+
+def test_quoted_entries_with_spaces_stay_whole():
+    assert split_tool_entries(["Microsoft Docs", "search"]) == ["Microsoft Docs", "search"]
+    assert split_tool_entries("'Microsoft Docs', search, Bash(git log:*)") == ["Microsoft Docs", "search", "Bash(git log:*)"]
+
+
+def test_an_agent_left_with_no_tools_is_warned_about(tmp_path):
+    agent = parse_agent("---\nname: a\ndescription: d\ntools: ['Microsoft Docs']\n---\nbody\n", tmp_path / "a.md")
+    assert agent.resolved_tools == ()
+    assert any("no tools left" in warning for warning in agent.warnings)
+
+
+def test_uniformly_indented_frontmatter_is_read(tmp_path):
+    text = "    ---\n    name: indented\n    description: pasted from a code block\n    tools: Read\n    ---\nBody\n"
+    agent = parse_agent(text, tmp_path / "a.md")
+    assert (agent.name, agent.description, agent.resolved_tools) == ("indented", "pasted from a code block", ("read_file",))
+
+
+@pytest.mark.parametrize(
+    ("written", "model_id"),
+    [
+        ("Claude Sonnet 4.5", "claude-sonnet-4-5"),
+        ("Claude Opus 4.7", "claude-opus-4-7"),
+        ("Claude Haiku 4.5 (copilot)", "claude-haiku-4-5"),
+        ("GPT-4.1", None),
+    ],
+)
+def test_display_names_become_ids(written, model_id):
+    assert display_name_id(written) == model_id
+
+
+def test_a_known_display_name_resolves_to_its_id_and_an_unknown_one_to_its_family():
+    assert resolve_model("Claude Opus 4.7 (copilot)").resolved == "claude-opus-4-7"
+    unknown = resolve_model("Claude Opus 9.9")
+    assert unknown.resolved == resolve_model("opus").resolved
+    assert unknown.warning and "claude-opus-9-9" in unknown.warning
+
+
+def test_a_model_list_takes_its_first_claude_entry():
+    assert first_claude_model(["GPT-4.1", "Claude Sonnet 4.5 (copilot)", "opus"]) == "Claude Sonnet 4.5 (copilot)"
+    assert first_claude_model(["GPT-4.1"]) == "GPT-4.1"
+    assert first_claude_model("  sonnet ") == "sonnet"

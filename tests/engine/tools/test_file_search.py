@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui.engine.tools._files import glob_matches, normalize_glob
 from tui.engine.tools.base import ToolInputError
+from tui.engine.workspace.globs import glob_matches, normalize_glob
 
 
 def _tree(ws) -> None:

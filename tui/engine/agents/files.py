@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from tui.engine.model.aliases import first_claude_model
 from tui.engine.tools.names import ALIASES, ALL_TOOLS, TOOL_KINDS, canonical_name
 
 MAX_AGENT_FILE_BYTES = 1_000_000
@@ -30,6 +31,7 @@ _MODE_BY_LOWER = {mode.lower(): mode for mode in PERMISSION_MODES} | {"manual": 
 
 _EDIT_TOOLS = ("create_file", "replace_string_in_file", "multi_replace_string_in_file")
 _RUN_TOOLS = ("run_in_terminal", "get_terminal_output")
+_SEARCH_TOOLS = ("grep_search", "file_search")
 
 COPILOT_TOOLS: dict[str, tuple[str, ...]] = {
     "edit": _EDIT_TOOLS,
@@ -37,18 +39,29 @@ COPILOT_TOOLS: dict[str, tuple[str, ...]] = {
     "createfile": ("create_file",),
     "read": ("read_file",),
     "readfile": ("read_file",),
-    "search": ("grep_search", "file_search", "list_dir"),
-    "codebase": ("grep_search", "file_search"),
+    "search": (*_SEARCH_TOOLS, "list_dir"),
+    "codebase": _SEARCH_TOOLS,
+    "findtestfiles": _SEARCH_TOOLS,
+    "usages": _SEARCH_TOOLS,
     "textsearch": ("grep_search",),
     "filesearch": ("file_search",),
     "listdirectory": ("list_dir",),
     "runcommands": _RUN_TOOLS,
     "runinterminal": _RUN_TOOLS,
+    "runtests": _RUN_TOOLS,
     "execute": _RUN_TOOLS,
     "terminal": _RUN_TOOLS,
     "getterminaloutput": ("get_terminal_output",),
+    "terminallastcommand": ("get_terminal_output",),
+    "terminalselection": ("get_terminal_output",),
+    "fetch": ("web_fetch",),
+    "todos": ("manage_todo_list",),
+    "todo": ("manage_todo_list",),
+    "agent": ("run_subagent",),
+    "runsubagent": ("run_subagent",),
 }
-"""Copilot tool names and tool sets (lower-cased) that map onto stepwise tools."""
+"""Copilot tool names and tool sets (lower-cased, also as the leaf of `ns/leaf`) and the stepwise
+tools they mean. A tool stepwise does not have (yet) is left out, so the entry warns as unknown."""
 
 _LOWER_NAMES: dict[str, str] = {name.lower(): name for name in TOOL_KINDS} | {
     alias.lower(): name for alias, name in ALIASES.items()
@@ -87,8 +100,8 @@ _OTHER_KNOWN_KEYS = frozenset(
 """Other top-level keys that split the frontmatter when it is read field by field."""
 
 _KEY_LINE = re.compile(r"^(?P<key>[A-Za-z][\w-]*)[ \t]*:(?:[ \t]+|$)(?P<rest>.*)$")
-_FENCE = re.compile(r"^---[ \t]*$")
-_CLOSING_FENCE = re.compile(r"^-{3,}[ \t]*$")
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)---[ \t]*$")
+_CLOSING_FENCE = re.compile(r"^[ \t]*-{3,}[ \t]*$")
 _TOOL_ENTRY = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<pattern>.*)\)$")
 
 
@@ -139,11 +152,15 @@ def split_frontmatter(text: str) -> tuple[str, str] | None:
     start = 0
     while start < len(lines) and not lines[start].strip():
         start += 1
-    if start == len(lines) or not _FENCE.match(lines[start]):
+    opening = _FENCE.match(lines[start]) if start < len(lines) else None
+    if opening is None:
         return None
+    # A frontmatter indented as a whole (pasted from a code block) is read without its indent.
+    indent = opening["indent"]
     for index in range(start + 1, len(lines)):
         if _CLOSING_FENCE.match(lines[index]):
-            return "\n".join(lines[start + 1 : index]), "\n".join(lines[index + 1 :])
+            frontmatter = [line.removeprefix(indent) for line in lines[start + 1 : index]]
+            return "\n".join(frontmatter), "\n".join(lines[index + 1 :])
     raise AgentFileError(f"the frontmatter opened by `---` on line {start + 1} is never closed by a `---` line")
 
 
@@ -224,34 +241,40 @@ def split_tool_entries(value: Any) -> list[str]:
     """
     if value is None:
         return []
-    items = value if isinstance(value, list) else [value]
-    entries: list[str] = []
-    for item in items:
-        if item is None:
-            continue
-        text = str(item).strip()
-        if not isinstance(value, list) and text.startswith("[") and text.endswith("]"):
-            text = text[1:-1]
-        entries.extend(_split_outside_parens(text))
-    return entries
+    if isinstance(value, list):
+        # A YAML list item is one entry, spaces and all ('Microsoft Docs'); only commas split it.
+        return [entry for item in value if item is not None for entry in _split_outside_parens(str(item), spaces=False)]
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return _split_outside_parens(text, spaces=True)
 
 
-def _split_outside_parens(text: str) -> list[str]:
+def _split_outside_parens(text: str, *, spaces: bool) -> list[str]:
+    """Split at commas (and whitespace when `spaces`) outside parentheses and quotes."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
+    quote: str | None = None
     for char in text:
-        if char == "(":
+        if quote:
+            if char == quote:
+                quote = None
+            current.append(char)
+            continue
+        if char in "\"'" and depth == 0:
+            quote = char
+        elif char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        if depth == 0 and (char == "," or char.isspace()):
+        if depth == 0 and (char == "," or (spaces and char.isspace())):
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
     parts.append("".join(current))
-    return [part.strip().strip("\"'") for part in parts if part.strip().strip("\"'")]
+    return [part.strip().strip("\"'").strip() for part in parts if part.strip().strip("\"'").strip()]
 
 
 def tools_for_entry(entry: str) -> tuple[tuple[str, ...], str | None]:
@@ -277,7 +300,7 @@ def tools_for_entry(entry: str) -> tuple[tuple[str, ...], str | None]:
         candidates.append(namespace if leaf == "*" else leaf)
     for candidate in candidates:
         if candidate in COPILOT_TOOLS:
-            return COPILOT_TOOLS[candidate], pattern
+            return tuple(name for name in COPILOT_TOOLS[candidate] if name in TOOL_KINDS), pattern
         if candidate in _LOWER_NAMES:
             return (_LOWER_NAMES[candidate],), pattern
     return (), pattern
@@ -394,6 +417,8 @@ def agent_from_frontmatter(data: dict[str, Any], body: str, source: Path) -> Age
     resolved, allow_rules, deny_rules, unknown = resolve_tools(tools, disallowed)
     if unknown:
         warnings.append(f"tools not available in stepwise, ignored: {', '.join(unknown)}")
+    if tools is not None and not resolved:
+        warnings.append("no tools left: the agent can only talk (list tools stepwise has, or leave `tools` out for all)")
 
     mode, mode_warning = canonical_permission_mode(fields.get("permission_mode"))
     if mode_warning:
@@ -406,7 +431,7 @@ def agent_from_frontmatter(data: dict[str, Any], body: str, source: Path) -> Age
         source=source,
         tools=tools,
         disallowed_tools=disallowed,
-        model=_string(fields.get("model")),
+        model=first_claude_model(fields.get("model")),
         permission_mode=mode,
         skills=_string_list(fields.get("skills")),
         max_turns=_max_turns(fields.get("max_turns"), warnings),

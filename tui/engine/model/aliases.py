@@ -37,6 +37,8 @@ INHERIT = "inherit"
 # `claude-<family>-<n>[-<n>...]`; a trailing 8-digit component is a dated snapshot.
 _MODEL_ID = re.compile(r"^claude-(?P<family>[a-z]+)-(?P<version>\d+(?:-\d+)*)$")
 _QUOTED = re.compile(r'"(claude-[^"]+)"')
+# Copilot and Claude's apps write display names: "Claude Sonnet 4.5", "Claude Opus 4.7 (copilot)".
+_DISPLAY_NAME = re.compile(r"^claude\s+(?P<family>[a-z]+)\s+(?P<version>\d+(?:\.\d+)*)\s*(?:\(.*\))?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,38 @@ def sdk_model_file() -> Path | None:
     return None
 
 
+@functools.cache
+def sdk_model_ids() -> frozenset[str]:
+    """Every model id the installed SDK lists (empty when its model list cannot be read)."""
+    path = sdk_model_file()
+    if path is None:
+        return frozenset()
+    try:
+        return frozenset(_QUOTED.findall(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+
+
+def display_name_id(name: str) -> str | None:
+    """`Claude Sonnet 4.5 (copilot)` -> `claude-sonnet-4-5`; None when it is no Claude display name."""
+    match = _DISPLAY_NAME.match(name.strip())
+    if not match:
+        return None
+    return f"claude-{match['family'].lower()}-{match['version'].replace('.', '-')}"
+
+
+def first_claude_model(value: object) -> str | None:
+    """An agent's `model` as written: a string, or the first Claude entry of a Copilot model list."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        entries = [str(item).strip() for item in value if item is not None and str(item).strip()]
+        claude = [entry for entry in entries if entry.lower().startswith("claude") or entry.lower() in FAMILIES]
+        return (claude or entries or [None])[0]
+    text = str(value).strip()
+    return text or None
+
+
 def default_aliases() -> dict[str, str]:
     """The alias table before settings: the SDK's newest id per family, else the fallback.
 
@@ -110,15 +144,30 @@ def _sdk_aliases() -> dict[str, str]:
     return aliases
 
 
-def _lookup(name: str, aliases: Mapping[str, str]) -> str | None:
-    """The concrete id for an alias or a full id; None for anything else."""
+def _lookup(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(concrete id, warning) for an alias, a full id or a Claude display name; (None, None) for anything else.
+
+    A display name becomes its id when the installed SDK lists that id, else its family's
+    alias; an id the SDK does not list is used as written, with a warning.
+    """
     key = name.strip()
     lowered = key.lower()
     if lowered in aliases:
-        return aliases[lowered]
+        return aliases[lowered], None
+    known = sdk_model_ids()
     if lowered.startswith("claude-"):
-        return key
-    return None
+        if known and key not in known and key not in aliases.values():
+            return key, f"model {key!r} is not in the installed SDK's model list; sending it as written"
+        return key, None
+    model_id = display_name_id(key)
+    if model_id is None:
+        return None, None
+    if model_id in known or model_id in aliases.values():
+        return model_id, None
+    family = model_id.split("-")[1]
+    if family in aliases:
+        return aliases[family], f"model {key!r} ({model_id}) is not in the installed SDK's model list; using {family} ({aliases[family]})"
+    return None, None
 
 
 def resolve_model(
@@ -129,26 +178,25 @@ def resolve_model(
     """Resolve an agent's (or the user's) model request to a concrete id.
 
     Args:
-        requested: An alias, a full `claude-...` id, `inherit`, or None (= inherit).
-            Copilot display names ("Claude Sonnet 4.5 (copilot)") and other values
-            fall back to the session model with a warning.
+        requested: An alias, a full `claude-...` id, a Claude display name ("Claude Sonnet
+            4.5 (copilot)"), `inherit`, or None (= inherit). Other values fall back to the
+            session model with a warning.
         session_model: The session's model (alias or id); defaults to settings
             `model`, else the sonnet alias.
         settings: Supplies `model_aliases` and `model`; None uses the defaults.
     """
     aliases = settings.model_aliases if settings is not None else default_aliases()
     session_name = session_model or (settings.model if settings is not None else None) or DEFAULT_SESSION_ALIAS
-    session_id = _lookup(session_name, aliases)
-    session_warning = None
+    session_id, session_warning = _lookup(session_name, aliases)
     if session_id is None:
         session_id = aliases.get(DEFAULT_SESSION_ALIAS, FALLBACK_ALIASES[DEFAULT_SESSION_ALIAS])
         session_warning = f"unknown session model {session_name!r}; using {session_id}"
 
     if requested is None or not requested.strip() or requested.strip().lower() == INHERIT:
         return ResolvedModel(requested, session_id, session_warning)
-    concrete = _lookup(requested, aliases)
+    concrete, warning = _lookup(requested, aliases)
     if concrete is not None:
-        return ResolvedModel(requested, concrete)
+        return ResolvedModel(requested, concrete, warning)
     warning = f"model {requested!r} is not a Claude model alias or id; using the session model {session_id}"
     if session_warning:
         warning = f"{session_warning}; {warning}"

@@ -154,6 +154,16 @@ class Checkpoint(Event):
 
 
 @dataclass(kw_only=True)
+class ContextAttached(Event):
+    """Memory or instruction files attached to a tool result: the agent reached a file they apply to."""
+
+    type: ClassVar[str] = "context_attached"
+    tool_use_id: str
+    paths: list[str]
+    """As shown: workspace-relative, or `~/...`."""
+
+
+@dataclass(kw_only=True)
 class Retry(Event):
     """A model request failed in a way worth retrying; the next attempt starts after `wait_s`."""
 

@@ -91,6 +91,7 @@ class AgentLoop:
         conversation: Conversation | None = None,
         save_rule: Callable[[str], None] | None = None,
         on_mode_change: Callable[[str, str], None] | None = None,
+        attach_context: Callable[[str, Action], str] | None = None,
     ) -> None:
         self.config = config
         self.provider = provider
@@ -102,6 +103,7 @@ class AgentLoop:
         self.conversation = conversation or Conversation()
         self._save_rule = save_rule
         self._on_mode_change = on_mode_change
+        self._attach_context = attach_context
         self.cancel_event = asyncio.Event()
 
     def cancel(self) -> None:
@@ -242,6 +244,10 @@ class AgentLoop:
             output = ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True)
         finally:
             self.context.on_output = None
+        if self._attach_context is not None and not output.is_error and action.kind in (ToolKind.READ, ToolKind.EDIT):
+            # Instructions that apply to the file just reached travel with its result, so a
+            # resume (which rebuilds results from the log) sends exactly the same context.
+            output.content += self._attach_context(tool_use_id, action)
         finish(output)
         if changes_files:
             try:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.agents.memory import Memory, display_path, reminder
 from tui.engine.session.approval import Approver
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
+    ContextAttached,
     EditApplied,
     Error,
     Event,
@@ -38,7 +40,7 @@ from tui.engine.session.log import (
     session_path,
 )
 from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, TurnOutcome
-from tui.engine.tools.base import ToolContext
+from tui.engine.tools.base import Action, ToolContext
 
 if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
@@ -93,6 +95,7 @@ class Session:
         auto_commit: bool = False,
         warnings: Sequence[str] = (),
         save_rule: Callable[[str], None] | None = None,
+        memory: Memory | None = None,
     ) -> None:
         """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline."""
         self._listeners: list[Callable[[Event], None]] = []
@@ -114,6 +117,7 @@ class Session:
         self.permissions = permissions
         self.terminals = terminals
         self.auto_commit = auto_commit
+        self.memory = memory or Memory(root=self.root, cwd=self.root)
         self._events = list(events)
         for event in self._events:
             self._replay_state(event)
@@ -129,6 +133,7 @@ class Session:
             conversation=conversation,
             save_rule=save_rule,
             on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
+            attach_context=self._attach_context,
         )
 
     # --- construction ---------------------------------------------------------
@@ -146,6 +151,7 @@ class Session:
             SessionError: not in a git work tree, unknown agent, bad mode, no session to resume.
         """
         from tui.engine.agents.discovery import discover_agents
+        from tui.engine.agents.memory import load_memory
         from tui.engine.config.settings import load_settings
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.model.aliases import resolve_model
@@ -196,9 +202,11 @@ class Session:
         # exit_plan_mode is always offered (and refused outside plan mode), so that
         # switching to plan mode mid-session leaves the model a way out.
         tool_names = [*agent.resolved_tools, "exit_plan_mode"]
+        memory = load_memory(root, options.cwd)
+        warnings.extend(memory.warnings)
         config = LoopConfig(
             model=model,
-            system=_system_blocks(agent, workspace, permissions.mode, warnings),
+            system=_system_blocks(agent, workspace, permissions.mode, memory, warnings),
             tools=schemas(tool_names),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
@@ -225,6 +233,7 @@ class Session:
             auto_commit=options.auto_commit or settings.auto_commit,
             warnings=warnings,
             save_rule=lambda rule: _save_rule(root, rule),
+            memory=memory,
         )
         if record is None:
             self._record(
@@ -270,6 +279,8 @@ class Session:
             self._next_step = event.step + 1
         elif isinstance(event, ModeChange):
             self.permissions.mode = event.new
+        elif isinstance(event, ContextAttached):
+            self.memory.mark_attached(event.paths)
 
     def history(self) -> list[Event]:
         return list(self._events)
@@ -283,6 +294,14 @@ class Session:
 
     def blob(self, data: bytes) -> str:
         return self.workspace.hash_blob(data)
+
+    def _attach_context(self, tool_use_id: str, action: Action) -> str:
+        """Memory and instructions for the files a read or an edit reached, the first time (see `Memory`)."""
+        attached = self.memory.attach_for(action.paths)
+        if not attached:
+            return ""
+        self._record(ContextAttached(tool_use_id=tool_use_id, paths=[display_path(m.path, self.root) for m in attached]))
+        return reminder(attached, self.root)
 
     def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
         previous = self._timeline[-1].commit
@@ -464,14 +483,15 @@ def _sandbox(root: Path, wanted: bool, warnings: list[str]) -> Sandbox | None:
     return sandbox
 
 
-def _system_blocks(agent: Agent, workspace: Workspace, mode: str, warnings: list[str]) -> list[dict[str, Any]]:
-    from tui.engine.agents.memory import memory_sections
+def _system_blocks(
+    agent: Agent, workspace: Workspace, mode: str, memory: Memory, warnings: list[str]
+) -> list[dict[str, Any]]:
     from tui.engine.agents.skills import skill_sections
 
     root = workspace.root
     parts = [agent.system_prompt.strip()]
     parts.extend(skill_sections(agent, root, warnings))
-    parts.extend(memory_sections(root))
+    parts.extend(memory.sections())
     parts.append(
         "## Environment\n"
         f"- Workspace: {root}\n"

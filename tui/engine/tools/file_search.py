@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tui.engine.session.approval import Approval
-from tui.engine.tools._files import display_path, glob_matches, list_files, normalize_glob, tool_path
+from tui.engine.tools._files import display_path, list_files, tool_path
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.workspace.globs import glob_matches, normalize_glob
 
 DEFAULT_RESULTS = 100
 MAX_RESULTS = 1000

@@ -22,17 +22,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tui.engine.session.approval import Approval
-from tui.engine.tools._files import (
-    display_path,
-    expand_braces,
-    glob_matches,
-    in_git_work_tree,
-    normalize_glob,
-    tool_path,
-    walk_files,
-)
+from tui.engine.tools._files import display_path, in_git_work_tree, tool_path, walk_files
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.workspace.globs import expand_braces, glob_matches, normalize_glob
 
 DEFAULT_RESULTS = 20
 MAX_RESULTS = 200

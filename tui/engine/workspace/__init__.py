@@ -3,5 +3,6 @@
 __all__ = [
     "checkpoints",
     "fileio",
+    "globs",
     "proposals",
 ]
