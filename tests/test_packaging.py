@@ -30,16 +30,18 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def test_no_engine_module_imports_textual():
+def test_no_engine_or_presentation_module_imports_textual():
     offenders = [
         str(path.relative_to(ROOT))
-        for path in (ROOT / "tui" / "engine").rglob("*.py")
+        for package in ("engine", "presentation")
+        for path in (ROOT / "tui" / package).rglob("*.py")
         if any(name == "textual" or name.startswith("textual.") for name in _imports(path))
     ]
     assert offenders == []
 
 
 HEADLESS_OUTSIDE_ENGINE = (
+    "tui.presentation.transcript",
     "tui.replay.recorded_provider",
     "tui.replay.demo",
     "tui.replay.verify",
@@ -50,7 +52,7 @@ HEADLESS_OUTSIDE_ENGINE = (
     "tui.commands.sessions",
     "tui.commands.agents",
 )
-"""Print mode, replay --verify, export and the demo's recording run without the app (only
+"""What events show, print mode, replay --verify, export and the demo's recording run without the app (only
 `tui/replay/app.py` and `timeline.py`, the replay screen, are Textual)."""
 
 

@@ -18,7 +18,6 @@ from textual.widget import Widget
 from tests.app.fakes import Pause, Say, Think, make_app, until
 from tui.app import markdown_render
 from tui.app.app import StepwiseApp
-from tui.app.chat_history import TextEntry
 from tui.app.widgets import streaming_markdown
 from tui.app.widgets.chat import (
     HISTORY_CHARS,
@@ -31,6 +30,7 @@ from tui.app.widgets.chat import (
 )
 from tui.app.widgets.streaming_markdown import PART_CHARS
 from tui.engine.session.events import ToolCall, ToolResult
+from tui.presentation.transcript import TextEntry, ToolEntry
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
@@ -379,7 +379,8 @@ async def test_a_command_line_opening_for_its_output_keeps_the_chat_following() 
         for n in range(30):
             chat.add_note(f"earlier {n}")
         call = ToolCall(tool_use_id="c1", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest")
-        line = chat.add_tool_call(call)
+        chat.add_entry(ToolEntry(call))
+        line = chat.tool("c1")
         await pilot.pause()
         line.command_output("".join(f"test {n} passed\n" for n in range(30)))  # opens the line, taller than the chat
         await pilot.pause()

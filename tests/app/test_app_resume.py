@@ -11,12 +11,11 @@ from tests.app.fakes import until
 from tests.perf.harness import init_repo
 from tests.perf.workloads import record_session
 from tui.app.app import StepwiseApp
-from tui.app.chat_history import TextEntry, UserEntry, fold_history
-from tui.app.event_feed import applied_title
 from tui.app.widgets.chat import MAX_CHAT_WIDGETS, OLDER_CHUNK, ChatNote, StreamingMarkdown, UserMessageView
 from tui.engine.session.events import AssistantMessage, EditApplied, ToolCall, ToolResult
 from tui.engine.session.log import read_session
 from tui.engine.session.session import Session, SessionOptions
+from tui.presentation.transcript import TextEntry, ToolEntry, UserEntry, applied_title, fold_history
 
 TURNS = 300
 
@@ -119,7 +118,8 @@ async def test_pruning_after_resume_keeps_the_history_loadable(long_session: tup
         assert [n.text for n in chat.query(ChatNote)][-10:] == [f"note {i}" for i in range(10)]
         # Live messages are rebuilt too: a pruned tool call comes back, with its result, when scrolled to.
         call = ToolCall(tool_use_id="live-1", name="Read", tool="read_file", input={"filePath": "a.py"}, target="a.py")
-        chat.add_tool_call(call).result(ToolResult(tool_use_id="live-1", content="x = 1\n", duration_ms=1200))
+        chat.add_entry(ToolEntry(call))
+        chat.tool("live-1").result(ToolResult(tool_use_id="live-1", content="x = 1\n", duration_ms=1200))
         for i in range(MAX_CHAT_WIDGETS):
             chat.add_note(f"later {i}")
         await pilot.pause()

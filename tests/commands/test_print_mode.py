@@ -147,3 +147,16 @@ def test_parallel_calls_are_answered_in_one_message_one_result_per_id(capsys, gi
     assert [bool(b.get("is_error")) for b in results] == [False, True, False, True]
     assert "hi " in (git_repo / "app.py").read_text() and not (git_repo / "ran.txt").exists()
     assert [d["tool"] for d in result["permission_denials"]] == ["run_in_terminal"]
+
+
+def test_text_output_names_each_denied_call_in_the_transcript_wording(capsys, git_repo, model_env):
+    model_env.script(tool_use("run_in_terminal", {"command": "touch ran.txt \x1b]0;title\x07"}))
+    model_env.script(text("I could not run it."))
+    code = main(["-p", "go", "--cwd", str(git_repo), "--output-format", "text"])
+    out = capsys.readouterr()
+    assert code == 0
+    assert out.out.strip() == "I could not run it."
+    (line,) = [line for line in out.err.splitlines() if "touch" in line]
+    assert line.startswith("stepwise: run_in_terminal touch ran.txt")
+    assert ": Denied: print mode never prompts; " in line
+    assert "\x1b" not in line and "\x07" not in line

@@ -41,9 +41,9 @@ def test_markdown_has_messages_decisions_and_diffs(recorded_session, capsys):
     assert md.startswith("# stepwise session")
     assert "## You\n\ngo" in md
     assert "All done." in md
-    assert "Allowed by rule `run_in_terminal(echo:*), Bash(rm README.md)`" in md or "Allowed by rule" in md
+    assert "Approved by rule run_in_terminal(echo:*), Bash(rm README.md)" in md or "Approved by rule" in md
     assert "-    return 'hello ' + name\n+    return 'hi ' + name" in md
-    assert "1 of 1 hunks applied" in md
+    assert "1 of 1 hunk applied" in md
 
 
 def test_html_is_one_well_formed_self_contained_page(recorded_session, capsys):

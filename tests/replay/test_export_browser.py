@@ -24,7 +24,7 @@ def test_chromium_renders_the_transcript(recorded_session, capsys, tmp_path):
     common = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", dom, flags=re.S)))
-    for expected in ("stepwise session", "You", "go", "All done.", "Edit applied: big.py", "LINE TWO", "Allowed by"):
+    for expected in ("stepwise session", "You", "go", "All done.", "Applied: big.py", "LINE TWO", "Approved by"):
         assert expected in text
     subprocess.run([*common, "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, cwd=tmp_path)

@@ -9,9 +9,8 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.app.fakes import until
-from tui.app.event_feed import applied_title
 from tui.app.widgets.chat import ChatNote
-from tui.app.widgets.tool_call import ToolCallView, decision_text
+from tui.app.widgets.tool_call import ToolCallView
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
@@ -26,6 +25,7 @@ from tui.engine.session.events import (
     UserMessage,
 )
 from tui.engine.session.log import SessionRecord, SessionWriter, read_session
+from tui.presentation.transcript import applied_title, decision_text
 from tui.replay.app import MAX_GAP_S, SPEEDS, ReplayApp, playback_delay, turn_starts
 from tui.replay.timeline import MARK_GLYPHS, event_column, timeline_marks
 

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from tui.engine.session.events import Error, Event, event_to_dict
+from tui.presentation.transcript import ToolEntry, Transcript, call_title, decision_detail
 
 
 def session_options(args: argparse.Namespace):
@@ -68,10 +69,13 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         print(f"stepwise: warning: {warning}", file=sys.stderr)
 
     errors: list[str] = []
+    transcript = Transcript()
+    calls: list[ToolEntry] = []
 
     def listen(event: Event) -> None:
         if isinstance(event, Error):
             errors.append(event.message)
+        calls.extend(entry for entry in transcript.add(event) if isinstance(entry, ToolEntry))
         if args.output_format == "stream-json" and event.persistent:
             print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
 
@@ -101,13 +105,15 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
             summary["errors"] = errors
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.output_format == "text":
-        if outcome.text:
-            from tui.engine.exec.terminal import sanitize_terminal_text
+        from tui.engine.exec.terminal import sanitize_terminal_text
 
-            # The model's text goes to a terminal: no escape sequence of its own may reach it.
+        # The model's text and its calls go to a terminal: no escape sequence of theirs may reach it.
+        if outcome.text:
             print(sanitize_terminal_text(outcome.text))
-        for denial in outcome.denials:
-            print(f"stepwise: denied {denial['tool']}: {denial['reason']}", file=sys.stderr)
+        for call in calls:
+            if call.decision is not None and call.decision.behavior == "deny":
+                line = f"{call_title(call.call)}: {decision_detail(call.decision)}"
+                print(f"stepwise: {sanitize_terminal_text(line)}", file=sys.stderr)
     if is_error:
         for message in errors or [f"the run ended with {outcome.reason}"]:
             print(f"stepwise: {message}", file=sys.stderr)

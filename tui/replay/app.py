@@ -184,7 +184,7 @@ class ReplayApp(App[None]):
         """
         target = min(max(position, 0), len(self.events))
         if target < self.position:
-            self.chat.clear_messages()
+            self.feed.clear()
             self.show_diff(NO_DIFF_TITLE, "", "")
             self.position = 0
         for event in self.events[self.position : target]:

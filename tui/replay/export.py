@@ -12,18 +12,23 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tui.app.chat_history import event_note
-from tui.engine.session.events import (
-    AssistantMessage,
-    Checkpoint,
-    EditApplied,
-    PermissionDecision,
-    ToolCall,
-    ToolResult,
-    UserMessage,
-    event_to_dict,
-)
+from tui.engine.session.events import event_to_dict
 from tui.engine.session.log import SessionRecord
+from tui.presentation.transcript import (
+    CheckpointEntry,
+    EditEntry,
+    NoteEntry,
+    TextEntry,
+    ThinkingEntry,
+    ToolEntry,
+    UserEntry,
+    call_title,
+    checkpoint_text,
+    decision_detail,
+    edit_outcome,
+    edit_title,
+    fold,
+)
 
 RESULT_LIMIT = 4000
 """Characters of a tool result kept in md/html (the JSON export keeps everything)."""
@@ -48,64 +53,33 @@ def _clip(text: str) -> str:
 
 
 def entries(record: SessionRecord) -> Iterator[Entry]:
-    """The transcript of a session, in order."""
-    calls: dict[str, ToolCall] = {}
-    decisions: dict[str, PermissionDecision] = {}
-    for event in record.events:
-        if isinstance(event, UserMessage):
-            attached = "".join(f"\n\n(attached `{a['path']}`)" for a in event.attachments)
-            yield Entry("user", "You", event.text + attached)
-        elif isinstance(event, AssistantMessage):
-            for block in event.content:
-                if block.get("type") == "text" and block.get("text"):
-                    yield Entry("assistant", "Agent", block["text"])
-                elif block.get("type") == "thinking" and block.get("thinking"):
-                    yield Entry("thinking", "Thinking", block["thinking"])
-        elif isinstance(event, ToolCall):
-            calls[event.tool_use_id] = event
-        elif isinstance(event, PermissionDecision):
-            decisions[event.tool_use_id] = event
-        elif isinstance(event, ToolResult):
-            call = calls.get(event.tool_use_id)
-            decision = decisions.get(event.tool_use_id)
-            title = f"{call.tool if call else 'tool'}: {call.target if call and call.target else ''}".rstrip(": ")
+    """The transcript of a session, in order (the chat's entries, with edits and checkpoints in place)."""
+    for entry in fold(record.events):
+        if isinstance(entry, UserEntry):
+            attached = "".join(f"\n\n(attached `{a['path']}`)" for a in entry.attachments)
+            yield Entry("user", "You", entry.text + attached)
+        elif isinstance(entry, TextEntry):
+            yield Entry("assistant", "Agent", entry.text)
+        elif isinstance(entry, ThinkingEntry):
+            yield Entry("thinking", "Thinking", entry.text)
+        elif isinstance(entry, ToolEntry):
+            result = entry.result
             yield Entry(
                 "tool",
-                title,
-                text=_decision_text(decision),
-                code=_clip(event.content),
+                call_title(entry.call),
+                text=decision_detail(entry.decision),
+                code=_clip(result.content) if result is not None else "",
                 code_lang="text",
-                status="failed" if event.is_error else "done",
+                status="" if result is None else "failed" if result.is_error else "done",
             )
-        elif isinstance(event, EditApplied):
-            how = (
-                "edited by the user before applying"
-                if event.edited_by_user
-                else f"{len(event.hunks_applied)} of {event.hunks_total} hunks applied"
-            )
-            yield Entry("edit", f"Edit applied: {event.path}", how, code=event.diff, code_lang="diff")
-        elif isinstance(event, Checkpoint):
-            yield Entry("note", text=f"Checkpoint {event.step}: {event.label} (`{event.commit[:10]}`)")
-        elif (note := event_note(event)) is not None:
+        elif isinstance(entry, EditEntry):
+            edit = entry.edit
+            yield Entry("edit", edit_title(edit), edit_outcome(edit), code=edit.diff, code_lang="diff")
+        elif isinstance(entry, CheckpointEntry):
+            yield Entry("note", text=checkpoint_text(entry.checkpoint))
+        elif isinstance(entry, NoteEntry):
             # The same wording as the chat shows (rewinds, mode changes, retries, errors, odd turn ends).
-            yield Entry("note", text=note.text, status="failed" if note.kind == "error" else "")
-
-def _decision_text(decision: PermissionDecision | None) -> str:
-    if decision is None:
-        return "Not run: the call was invalid."
-    verb = "Allowed" if decision.behavior == "allow" else "Denied"
-    by = {
-        "user": "by the user" + (f" ({decision.choice})" if decision.choice else ""),
-        "rule": f"by rule `{decision.rule}`" if decision.rule else "by a rule",
-        "mode": f"by mode {decision.mode}",
-        "hard_limit": "by a hard limit",
-        "session": "by a session grant",
-        "headless": "in print mode (never prompts)",
-    }.get(decision.decided_by, f"by {decision.decided_by}")
-    text = f"{verb} {by}: {decision.reason}"
-    if decision.message:
-        text += f" Message to the agent: {decision.message}"
-    return text
+            yield Entry("note", text=entry.text, status="failed" if entry.kind == "error" else "")
 
 
 def _started(record: SessionRecord) -> str:

@@ -13,11 +13,10 @@ from textual.content import Content
 from textual.widget import AwaitMount
 from textual.widgets import Collapsible, Static
 
-from tui.app.chat_history import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
 from tui.engine.exec.terminal import sanitize_terminal_text
-from tui.engine.session.events import ToolCall
+from tui.presentation.transcript import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 
 MAX_CHAT_WIDGETS = 200
 """Message widgets kept mounted; older ones become the "N earlier messages" line."""
@@ -111,10 +110,11 @@ class ChatView(VerticalScroll):
         self._add(note)
         return note
 
-    def add_user(self, text: str, attachments: list[dict[str, str]] | None = None) -> None:
-        """Show a user message; it also ends the previous assistant message."""
-        self.end_assistant()
-        self._add(UserMessageView(text, attachments))
+    def add_entry(self, entry: ChatEntry) -> None:
+        """Show a new message at the end; a user message or a tool call also ends the assistant's message."""
+        if isinstance(entry, UserEntry | ToolEntry):
+            self.end_assistant()
+        self._add(self._entry_widget(entry))
 
     def text_delta(self, index: int, text: str) -> None:
         """Stream assistant text of content block `index`."""
@@ -173,14 +173,6 @@ class ChatView(VerticalScroll):
         return list(self.query(StreamingMarkdown))
 
     # --- tool calls -------------------------------------------------------------
-
-    def add_tool_call(self, call: ToolCall) -> ToolCallView:
-        """Show a tool call line (its status follows the permission and result events)."""
-        self.end_assistant()
-        view = ToolCallView(call)
-        self._tools[call.tool_use_id] = view
-        self._add(view)
-        return view
 
     def tool(self, tool_use_id: str) -> ToolCallView | None:
         """The line of a tool call, if it is still mounted."""

@@ -15,35 +15,13 @@ from textual.content import Content, ContentText
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
-from tui.app.chat_history import ToolEntry
 from tui.engine.exec.terminal import sanitize_terminal_text
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
+from tui.presentation.transcript import ToolEntry, call_title, decision_text
 
 MAX_OUTPUT_LINES = 2000
 """Lines of live command output kept in the widget (the log keeps everything)."""
 MAX_INPUT_CHARS = 4000
-
-
-def decision_text(event: PermissionDecision) -> str:
-    """Who allowed or denied a call, in a few words (e.g. `approved by rule Bash(ls:*)`)."""
-    verb = "approved" if event.behavior == "allow" else "denied"
-    if event.decided_by == "user":
-        how = {"once": "", "session": " for this session", "save": " and saved", "hunks": " (some hunks)"}
-        suffix = how.get(event.choice or "", f" ({event.choice})" if event.choice and event.choice != "deny" else "")
-        text = f"{verb} by you{suffix}"
-    elif event.decided_by == "rule":
-        text = f"{verb} by rule {event.rule}" if event.rule else f"{verb} by a rule"
-    elif event.decided_by == "mode":
-        text = f"{verb} by mode {event.mode}"
-    elif event.decided_by == "session":
-        text = f"{verb} by session rule {event.rule}" if event.rule else f"{verb} for this session"
-    elif event.decided_by == "hard_limit":
-        text = f"{verb}: {event.reason}"
-    else:
-        text = f"{verb} ({event.decided_by})"
-    if event.behavior != "allow" and event.message and event.decided_by == "user":
-        text += f": {event.message}"
-    return text
 
 
 class ToolCallView(Collapsible):
@@ -65,7 +43,7 @@ class ToolCallView(Collapsible):
         """
         self.entry = ToolEntry(call)
         """The call and what became of it so far: enough to build the line again once it is pruned."""
-        self.target = sanitize_terminal_text(call.target)
+        self.heading = sanitize_terminal_text(call_title(call))
         shown_input = json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
         if len(shown_input) > MAX_INPUT_CHARS:
             shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
@@ -95,7 +73,7 @@ class ToolCallView(Collapsible):
         return self._contents
 
     def _title_text(self) -> Content:
-        parts = [f"{self.tool} {self.target}".strip()]
+        parts = [self.heading]
         if self.decision and self.status != self.decision:
             parts.append(self.decision)
         parts.append(self.status)
@@ -107,6 +85,11 @@ class ToolCallView(Collapsible):
     def tool_use_id(self) -> str:
         """The call's id (later events refer to it)."""
         return self.entry.call.tool_use_id
+
+    @property
+    def target(self) -> str:
+        """What the call acts on (a path, a command), safe to show."""
+        return sanitize_terminal_text(self.entry.call.target)
 
     @property
     def tool(self) -> str:

@@ -1,0 +1,296 @@
+"""What each event of a session shows: entries, and the wording of decisions, edits and notes.
+
+One fold for every view. `Transcript.add` turns one event into the entries it
+adds (a tool call's later decision and result fill in the entry its call
+added); the live chat feeds it event by event, a resumed chat, export and print
+mode fold a whole log at once. The views only draw: the chat and the replay
+mount widgets, export writes Markdown or HTML, print mode writes lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tui.engine.session.events import (
+    AssistantMessage,
+    Checkpoint,
+    EditApplied,
+    Error,
+    Event,
+    ModeChange,
+    PermissionDecision,
+    Retry,
+    Rewind,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserMessage,
+)
+
+PARTIAL_NOTE = "(interrupted: the reply above is partial)"
+NOT_DECIDED = "Not run: the call was invalid."
+"""A call that never reached a permission decision (unknown tool, bad input)."""
+USER_CHOICES = {"once": "", "session": " for this session", "save": " and saved", "hunks": " (some hunks)"}
+"""How the user approved, after `approved by you`; other choices are shown in parentheses."""
+SELF_EXPLAINED = ("hard_limit", "headless")
+"""Deciders named by their reason rather than by who (`denied: hard limit: outside the workspace`)."""
+
+
+@dataclass
+class NoteEntry:
+    """A one-line note (`kind` is `info`, `notice`, `warning` or `error`)."""
+
+    text: str
+    kind: str = "info"
+
+
+@dataclass
+class UserEntry:
+    """A user message and the files its `@path` mentions attached."""
+
+    text: str
+    attachments: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TextEntry:
+    """One text block of an assistant message (Markdown)."""
+
+    text: str
+
+
+@dataclass
+class ThinkingEntry:
+    """One thinking block of an assistant message."""
+
+    text: str
+
+
+@dataclass
+class ToolEntry:
+    """A tool call with what became of it: its permission decision and its result."""
+
+    call: ToolCall
+    decision: PermissionDecision | None = None
+    result: ToolResult | None = None
+
+
+@dataclass
+class EditEntry:
+    """An edit that reached the disk (the chat shows it in the diff pane, not as a message)."""
+
+    edit: EditApplied
+
+
+@dataclass
+class CheckpointEntry:
+    """A step recorded as a checkpoint (transcripts list it; the chat does not)."""
+
+    checkpoint: Checkpoint
+
+
+ChatEntry = NoteEntry | UserEntry | TextEntry | ThinkingEntry | ToolEntry
+"""The entries the chat shows as messages."""
+Entry = ChatEntry | EditEntry | CheckpointEntry
+
+
+# --- wording ------------------------------------------------------------------
+
+
+def _decision_phrase(event: PermissionDecision) -> str:
+    """Who allowed or denied, without the why: `approved by rule Bash(ls:*)`, `denied by you`."""
+    verb = "approved" if event.behavior == "allow" else "denied"
+    by = event.decided_by
+    if by == "user":
+        choice = event.choice or ""
+        return f"{verb} by you" + USER_CHOICES.get(choice, f" ({choice})" if choice and choice != "deny" else "")
+    if by == "rule":
+        return f"{verb} by rule {event.rule}" if event.rule else f"{verb} by a rule"
+    if by == "mode":
+        return f"{verb} by mode {event.mode}"
+    if by == "session":
+        return f"{verb} by session rule {event.rule}" if event.rule else f"{verb} for this session"
+    if by in SELF_EXPLAINED:
+        return verb
+    return f"{verb} ({by})"
+
+
+def decision_text(event: PermissionDecision) -> str:
+    """A decision in a few words, for a tool call's line (e.g. `approved by rule Bash(ls:*)`).
+
+    A hard limit and print mode say why; the user's denial carries their message.
+    """
+    text = _decision_phrase(event)
+    if event.decided_by in SELF_EXPLAINED:
+        text += f": {event.reason}"
+    if event.behavior != "allow" and event.message and event.decided_by == "user":
+        text += f": {event.message}"
+    return text
+
+
+def decision_detail(event: PermissionDecision | None) -> str:
+    """A decision as a sentence with its reason and the message to the agent, for transcripts.
+
+    Args:
+        event: The call's decision, None when the call never reached one.
+    """
+    if event is None:
+        return NOT_DECIDED
+    phrase = _decision_phrase(event)
+    text = phrase[:1].upper() + phrase[1:]
+    if event.reason:
+        text += f": {event.reason}"
+    if event.message and event.message != event.reason:
+        text += f" Message to the agent: {event.message}"
+    return text
+
+
+def call_title(call: ToolCall) -> str:
+    """A tool call as a heading: the canonical tool and its target (`run_in_terminal pytest -q`)."""
+    return f"{call.tool} {call.target}".strip()
+
+
+def edit_title(event: EditApplied) -> str:
+    """An applied edit's heading: `Applied: app.py`."""
+    return f"Applied: {event.path}"
+
+
+def edit_outcome(event: EditApplied) -> str:
+    """What of the proposal landed: `1 of 2 hunks applied`, `edited by the user before applying`, or nothing."""
+    if event.edited_by_user:
+        return "edited by the user before applying"
+    if event.hunks_total:
+        noun = "hunk" if event.hunks_total == 1 else "hunks"
+        return f"{len(event.hunks_applied)} of {event.hunks_total} {noun} applied"
+    return ""
+
+
+def applied_title(event: EditApplied) -> str:
+    """An applied edit in one line, for the diff pane's title: `Applied: app.py · 1 of 1 hunk applied`."""
+    return " · ".join(part for part in (edit_title(event), edit_outcome(event)) if part)
+
+
+def checkpoint_text(event: Checkpoint) -> str:
+    """A checkpoint as a transcript note: `Checkpoint 2: replace_string_in_file: app.py (`1a2b3c4d5e`)`."""
+    return f"Checkpoint {event.step}: {event.label} (`{event.commit[:10]}`)"
+
+
+def event_note(event: Event) -> NoteEntry | None:
+    """The note an event shows by itself, if it shows one.
+
+    Covers rewinds, mode changes, retries, errors and turns that ended for a
+    reason other than the model finishing or the user cancelling.
+    """
+    if isinstance(event, Rewind):
+        what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
+        files = len(event.written) + len(event.deleted)
+        kept = (
+            f" Your own changes since the last step were kept in checkpoint {event.saved[:12]}"
+            f" (git checkout {event.saved[:12]} -- PATH brings a file back)."
+            if event.saved
+            else ""
+        )
+        return NoteEntry(f"{what}: {files} file(s) restored.{kept}", "info")
+    if isinstance(event, ModeChange):
+        return NoteEntry(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
+    if isinstance(event, Retry):
+        status = f" ({event.status})" if event.status else ""
+        return NoteEntry(
+            f"Retrying{status} in {event.wait_s:.1f} s, attempt {event.attempt}: {event.reason}", "warning"
+        )
+    if isinstance(event, Error):
+        return NoteEntry(f"Error ({event.kind}): {event.message}", "error")
+    if isinstance(event, TurnEnd) and event.reason not in ("end_turn", "cancelled"):
+        return NoteEntry(f"Turn ended: {event.reason}", "warning")
+    return None
+
+
+# --- folding ------------------------------------------------------------------
+
+
+def _assistant_entries(event: AssistantMessage) -> list[Entry]:
+    """What a complete model response shows: its text and thinking blocks, and a note when it is partial."""
+    shown: list[Entry] = []
+    for block in event.content:
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
+            shown.append(TextEntry(str(block["text"])))
+        elif kind == "thinking" and block.get("thinking"):
+            shown.append(ThinkingEntry(str(block["thinking"])))
+    if event.partial:
+        shown.append(NoteEntry(PARTIAL_NOTE, "warning"))
+    return shown
+
+
+class Transcript:
+    """Folds a session's events, one at a time, into the entries they show."""
+
+    def __init__(self) -> None:
+        """An empty transcript: feed it events with `add`."""
+        self._open: dict[str, ToolEntry] = {}
+        """Calls still waiting for their result; a call's story ends with it."""
+
+    def add(self, event: Event) -> list[Entry]:
+        """The entries `event` adds at the end (none for a decision or result: they fill in their call's entry).
+
+        Events that show nothing (statuses, deltas, usage, a decision or
+        result for a call never shown) add nothing.
+        """
+        if isinstance(event, UserMessage):
+            return [UserEntry(event.text, list(event.attachments or []))]
+        if isinstance(event, AssistantMessage):
+            return _assistant_entries(event)
+        if isinstance(event, ToolCall):
+            entry = ToolEntry(event)
+            self._open[event.tool_use_id] = entry
+            return [entry]
+        if isinstance(event, PermissionDecision):
+            if (open_call := self._open.get(event.tool_use_id)) is not None:
+                open_call.decision = event
+            return []
+        if isinstance(event, ToolResult):
+            if (open_call := self._open.pop(event.tool_use_id, None)) is not None:
+                open_call.result = event
+            return []
+        if isinstance(event, EditApplied):
+            return [EditEntry(event)]
+        if isinstance(event, Checkpoint):
+            return [CheckpointEntry(event)]
+        note = event_note(event)
+        return [note] if note is not None else []
+
+
+def fold(events: Iterable[Event]) -> list[Entry]:
+    """Every entry a session's events show, oldest first (tool calls complete with their outcome)."""
+    transcript = Transcript()
+    return [entry for event in events for entry in transcript.add(event)]
+
+
+@dataclass
+class ChatHistory:
+    """A session's history as the chat shows it.
+
+    Attributes:
+        entries: The messages, oldest first.
+        last_edit: The last applied edit (the diff pane shows it), if any.
+    """
+
+    entries: list[ChatEntry] = field(default_factory=list)
+    last_edit: EditApplied | None = None
+
+
+def fold_history(events: Iterable[Event]) -> ChatHistory:
+    """Fold logged events into what the chat shows (one pass, no widgets).
+
+    Args:
+        events: A session's persistent events in log order (deltas and statuses,
+            which are never logged, are ignored if present).
+    """
+    history = ChatHistory()
+    for entry in fold(events):
+        if isinstance(entry, EditEntry):
+            history.last_edit = entry.edit
+        elif not isinstance(entry, CheckpointEntry):
+            history.entries.append(entry)
+    return history
