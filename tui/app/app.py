@@ -24,10 +24,10 @@ from textual.timer import Timer
 from tui.app.approver import AppApprover, PendingApproval
 from tui.app.event_batch import FRAME_S, EventBatch
 from tui.app.gc_tuning import first_frame_drawn
-from tui.app.mentions import list_files, match_files, read_attachments
+from tui.app.mentions import list_files, match_files
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
-from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, parse_slash
+from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, is_builtin, parse_slash
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
 from tui.engine.session.approval import Approver
@@ -35,6 +35,7 @@ from tui.engine.session.events import Event
 
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
+    from tui.engine.agents.commands import CustomCommand
     from tui.engine.session.session import Session
 
 DEFAULT_THEME = "stepwise-dark"
@@ -220,13 +221,23 @@ class StepwiseApp(App[int]):
         yield from super().get_system_commands(screen)
         for name in self.theme_specs:
             yield SystemCommand(f"Theme: {name}", f"Switch to the {name} theme", lambda n=name: self._apply_theme(n))
+        for command in self._custom_commands():
+            yield SystemCommand(f"/{command.name}", command.help, lambda c=command: self.main.prompt.load_text(f"/{c.name} "))
+
+    def _custom_commands(self) -> list[CustomCommand]:
+        if self.session is None:
+            return []
+        return [c for c in self.session.commands.commands.values() if not is_builtin(c.name)]
 
     # --- completion -----------------------------------------------------------------
 
     def complete(self, query: CompletionQuery) -> list[Completion]:
         """Candidates for the word being typed in the prompt."""
         if query.kind == "slash":
-            return [Completion(f"/{c.name}", c.help) for c in complete_slash(query.query)]
+            builtin = [Completion(f"/{c.name}", c.help) for c in complete_slash(query.query)]
+            needle = query.query.lower()
+            custom = [Completion(f"/{c.name}", c.help) for c in self._custom_commands() if c.name.lower().startswith(needle)]
+            return builtin + custom
         if self.session is None:
             return []
         if self._files is None:
@@ -237,6 +248,10 @@ class StepwiseApp(App[int]):
 
     def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
         text = message.text
+        name, _, arguments = text.strip().removeprefix("/").partition(" ")
+        if text.strip().startswith("/") and any(c.name == name for c in self._custom_commands()):
+            self._run_command(name, arguments)
+            return
         try:
             call = parse_slash(text)
         except UnknownCommand as exc:
@@ -256,10 +271,29 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note("A turn is running: wait for it, or press Esc to interrupt.", "warning")
             self.main.prompt.load_text(text)
             return
+        from tui.engine.session.attachments import read_attachments
+
         attachments = read_attachments(text, session.root)
         for problem in attachments.problems:
             self.main.chat.add_note(problem, "warning")
         self._run_turn(text, attachments.files)
+
+    @work(group="turn")
+    async def _run_command(self, name: str, arguments: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        if session.busy:
+            self.main.chat.add_note("A turn is running: wait for it, or press Esc to interrupt.", "warning")
+            return
+        from tui.engine.session.session import SessionError
+
+        try:
+            await session.run_command(name, arguments)
+        except SessionError as exc:
+            self.main.chat.add_note(str(exc), "warning")
+        self._files = None
+        self._refresh_git()
 
     @work(group="turn")
     async def _run_turn(self, text: str, attachments: list[dict[str, str]]) -> None:
@@ -307,7 +341,7 @@ class StepwiseApp(App[int]):
         name, argument = call.command.name, call.argument
         note = self.main.chat.add_note
         if name == "help":
-            note(help_text())
+            note(help_text(self._custom_commands()))
         elif name == "quit":
             self.exit(0)
         elif name == "clear":

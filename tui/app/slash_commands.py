@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.engine.agents.commands import CustomCommand
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,17 @@ def complete_slash(prefix: str) -> list[SlashCommand]:
     return starts + contains
 
 
-def help_text() -> str:
-    """The `/help` text (plain)."""
+def is_builtin(name: str) -> bool:
+    return name.lower() in _BY_NAME
+
+
+def help_text(custom: Sequence[CustomCommand] = ()) -> str:
+    """The `/help` text (plain), with the workspace's and the user's own commands."""
     lines = ["Commands:"]
     lines += [f"  /{c.name} {c.usage}".rstrip().ljust(26) + c.help for c in SLASH_COMMANDS]
+    if custom:
+        lines.append("Your commands (.claude/commands, .github/prompts, ~/.claude/commands):")
+        lines += [f"  /{c.name} {c.argument_hint}".rstrip().ljust(26) + c.help for c in custom]
     lines += [
         "Keys:",
         "  Enter send · Shift+Enter or Ctrl+J new line · Up/Down history · @path attach a file",

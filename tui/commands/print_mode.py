@@ -80,8 +80,15 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
             print(json.dumps(event_to_dict(event), ensure_ascii=False), flush=True)
 
     session.subscribe(listen)
+    name, _, arguments = prompt.strip()[1:].partition(" ")
     try:
-        outcome = await session.run(prompt)
+        if prompt.strip().startswith("/") and session.commands.find(name) is not None:
+            outcome = await session.run_command(name, arguments)
+        else:
+            outcome = await session.run(prompt)
+    except SessionError as exc:
+        print(f"stepwise: {exc}", file=sys.stderr)
+        return 2
     except SessionLogError as exc:
         # A full disk or a lost log: say so plainly; the log holds only whole events.
         print(f"stepwise: {exc}", file=sys.stderr)

@@ -37,7 +37,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 _POSITIONAL = re.compile(r"\$([1-9])")
 _INPUT = re.compile(r"\$\{input:(?P<name>[\w-]+)(?::(?P<placeholder>[^}]*))?\}")
 _SHELL_LINE = re.compile(r"^!`(?P<command>[^`]+)`\s*$", re.MULTILINE)
-_FILE_REF = re.compile(r"(?<![\w@`/])@(?P<path>[\w.\-/]+[\w\-/])")
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ class Expansion:
 
     command: CustomCommand
     prompt: str
-    files: tuple[str, ...] = ()
-    """`@file` references, to attach like the prompt's own mentions."""
+    """`@file` references in it are attached like the prompt's own mentions."""
     shell_commands: tuple[str, ...] = ()
     """`` !`command` `` lines, in order: run (with approval) and their output goes into the prompt."""
     missing_inputs: tuple[str, ...] = ()
@@ -192,8 +190,7 @@ def expand(command: CustomCommand, arguments: str, inputs: dict[str, str] | None
     if not uses_arguments and not command.inputs and arguments.strip():
         body = f"{body}\n\n{arguments.strip()}"
     shell = tuple(match["command"].strip() for match in _SHELL_LINE.finditer(body))
-    files = tuple(dict.fromkeys(match["path"] for match in _FILE_REF.finditer(_SHELL_LINE.sub("", body))))
-    return Expansion(command, body, files, shell, missing)
+    return Expansion(command, body, shell, missing)
 
 
 def with_command_output(expansion: Expansion, outputs: list[str]) -> str:

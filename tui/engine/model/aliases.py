@@ -114,7 +114,8 @@ def first_claude_model(value: object) -> str | None:
     if isinstance(value, list):
         entries = [str(item).strip() for item in value if item is not None and str(item).strip()]
         claude = [entry for entry in entries if entry.lower().startswith("claude") or entry.lower() in FAMILIES]
-        return (claude or entries or [None])[0]
+        chosen = claude or entries
+        return chosen[0] if chosen else None
     text = str(value).strip()
     return text or None
 

@@ -2,6 +2,7 @@
 
 __all__ = [
     "approval",
+    "attachments",
     "conversation",
     "events",
     "log",

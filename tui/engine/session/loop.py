@@ -194,6 +194,15 @@ class AgentLoop:
                 outcome.reason = "cancelled"
                 return
 
+    async def run_user_command(self, tool_use_id: str, command: str) -> ToolOutput:
+        """A command the user's prompt asked for (a custom command's `` !`cmd` `` line).
+
+        It is decided, approved, run and checkpointed like the model's own commands; its
+        result goes into the user's message, not the conversation as a tool result.
+        """
+        block = {"id": tool_use_id, "name": "run_in_terminal", "input": {"command": command}}
+        return await self._call_tool(block, TurnOutcome(reason="end_turn"))
+
     async def _call_tool(self, block: dict[str, Any], outcome: TurnOutcome) -> ToolOutput:
         tool_use_id, name = block["id"], block["name"]
         raw_input = block.get("input")

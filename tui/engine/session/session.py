@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, TurnOu
 from tui.engine.tools.base import Action, ToolContext
 
 if TYPE_CHECKING:
+    from tui.engine.agents.commands import CommandCatalog
     from tui.engine.agents.files import Agent
     from tui.engine.exec.sandbox import Sandbox
     from tui.engine.exec.terminal import TerminalManager
@@ -357,6 +359,61 @@ class Session:
         finally:
             self.busy = False
             self._writer.sync()
+
+    @functools.cached_property
+    def commands(self) -> CommandCatalog:
+        """The custom slash commands and prompt files this workspace and the user have."""
+        from tui.engine.agents.commands import discover_commands
+
+        return discover_commands(self.root)
+
+    async def run_command(self, name: str, arguments: str = "") -> TurnOutcome:
+        """Run the custom command `/name arguments` as one user turn.
+
+        Its `` !`cmd` `` lines run first, each through the permission engine like any command
+        (its `allowed-tools` are granted for this turn only, never past a deny rule or a hard
+        limit), and their output is put in the prompt; its `@file` references are attached.
+
+        Raises:
+            SessionError: no such command, inputs it needs are missing, or a turn is running.
+        """
+        from tui.engine.agents.commands import expand, with_command_output
+        from tui.engine.permissions.rules import parse_rule
+        from tui.engine.session.attachments import read_attachments
+
+        command = self.commands.find(name)
+        if command is None:
+            raise SessionError(f"unknown command /{name}")
+        expansion = expand(command, arguments)
+        if expansion.missing_inputs:
+            wanted = " ".join(f"<{input_name}>" for input_name in expansion.missing_inputs)
+            raise SessionError(f"/{name} needs {wanted}: give them as arguments (/{name} {wanted})")
+        if self.busy:
+            raise SessionError("a turn is already running")
+        granted = []
+        for entry in command.allowed_tools:
+            try:
+                rule = parse_rule(entry, "allow", f"/{name}")
+            except ValueError as exc:
+                self.warnings.append(f"/{name}: allowed-tools entry {entry!r} ignored: {exc}")
+                continue
+            if rule not in self.permissions.session.allow:
+                self.permissions.session.add(rule)
+                granted.append(rule)
+        try:
+            self.busy = True
+            outputs = []
+            for index, shell_command in enumerate(expansion.shell_commands):
+                output = await self.loop.run_user_command(f"prompt_{self.id}_{len(self._events)}_{index}", shell_command)
+                outputs.append(output.content)
+            prompt = with_command_output(expansion, outputs)
+            self.busy = False
+            attachments = read_attachments(prompt, self.root)
+            self.warnings.extend(attachments.problems)
+            return await self.run(prompt, attachments.files)
+        finally:
+            self.busy = False
+            self.permissions.session.allow = [rule for rule in self.permissions.session.allow if rule not in granted]
 
     def cancel(self) -> None:
         self.loop.cancel()

@@ -1,0 +1,38 @@
+"""Custom slash commands in the app: completed, listed by /help, and run as one turn."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.app.fakes import until
+from tests.support.fake_anthropic import text
+from tui.app.app import StepwiseApp
+from tui.app.widgets.chat import ChatNote
+from tui.app.widgets.prompt_input import CompletionQuery
+from tui.engine.session.session import Session, SessionOptions
+
+
+def app_for(repo) -> StepwiseApp:
+    async def factory(approver):
+        return await asyncio.to_thread(Session.open, SessionOptions(cwd=repo), approver)
+
+    return StepwiseApp(factory)
+
+
+async def test_a_custom_command_completes_shows_in_help_and_runs(git_repo, model_env):
+    commands = git_repo / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "review.md").write_text("---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS carefully\n")
+    model_env.script(text("Reviewed."))
+    app = app_for(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        assert "/review" in [c.value for c in app.complete(CompletionQuery("slash", "rev"))]
+        app.main.prompt.load_text("/help")
+        await pilot.press("enter")
+        await until(pilot, lambda: any("/review <file>" in note.text for note in app.main.chat.query(ChatNote)), "/help listing the command")
+        app.main.prompt.load_text("/review app.py")
+        await pilot.press("enter")
+        await until(pilot, lambda: model_env.message_requests, "the request")
+    content = model_env.message_requests[0].body["messages"][0]["content"]
+    assert "Review app.py carefully" in "".join(block.get("text", "") for block in content)
