@@ -25,7 +25,7 @@ git checkpoint you can undo, and every session is recorded so it can be
 resumed, replayed, verified and exported.
 
   stepwise                     open the app in this git workspace
-  stepwise "PROMPT"            open the app and send PROMPT
+  stepwise "PROMPT"            open the app and send PROMPT (`stepwise -- WORD` for a one-word prompt)
   stepwise -p "PROMPT"         headless print mode (never prompts)
   stepwise --demo              scripted demo: no API key, no network
   stepwise agents [--json]     list the agents stepwise can find
@@ -62,9 +62,17 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--deny", action="append", default=[], metavar="RULE", help="deny rule, e.g. 'Edit(.env)'")
     parser.add_argument("--max-turns", type=_positive_int, metavar="N", help="stop after N model turns per prompt")
-    parser.add_argument("-c", "--continue", dest="continue_latest", action="store_true", help="continue the latest session of this workspace")
+    parser.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_latest",
+        action="store_true",
+        help="continue the latest session of this workspace",
+    )
     parser.add_argument("-r", "--resume", metavar="ID", help="resume a session by id, id prefix or path")
-    parser.add_argument("--auto-commit", action="store_true", help="also commit each approved step on the current branch")
+    parser.add_argument(
+        "--auto-commit", action="store_true", help="also commit each approved step on the current branch"
+    )
     parser.add_argument(
         "--sandbox", action="store_true", help="run commands in a bubblewrap sandbox: workspace writable, no network"
     )
@@ -76,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stepwise", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("prompt", nargs="?", help="a first prompt to send")
-    parser.add_argument("-p", "--print", dest="print_mode", action="store_true", help="headless: run PROMPT, print the result, exit")
+    parser.add_argument(
+        "-p", "--print", dest="print_mode", action="store_true", help="headless: run PROMPT, print the result, exit"
+    )
     parser.add_argument(
         "--output-format",
         choices=("text", "json", "stream-json"),
@@ -84,11 +94,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="print mode output: the final text, one JSON object, or the session events as JSON lines",
     )
     _session_flags(parser)
-    parser.add_argument("--theme", metavar="NAME", help="app theme (stepwise-dark, stepwise-light, stepwise-high-contrast, or yours)")
-    parser.add_argument("--demo", action="store_true", help="run the scripted demo in a temporary sample project (no key, no network)")
+    parser.add_argument(
+        "--theme", metavar="NAME", help="app theme (stepwise-dark, stepwise-light, stepwise-high-contrast, or yours)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="run the scripted demo in a temporary sample project (no key, no network)"
+    )
     parser.add_argument("--replay-model", metavar="SESSION", help="take the model's turns from a recorded session")
     parser.add_argument("--version", action="version", version=f"stepwise {__version__}")
     return parser
+
+
+def mistyped_subcommand(args_list: list[str], prompt: str | None) -> str | None:
+    """Why a lone one-word prompt looks like a mistyped sub-command (`sesions`), or None.
+
+    Sent as a prompt it would open the app and cost a model call; a prompt put
+    after `--` is always a prompt.
+    """
+    if prompt is None or "--" in args_list or len(prompt.split()) != 1:
+        return None
+    import difflib
+
+    word = prompt.strip()
+    close = difflib.get_close_matches(word.lower(), SUBCOMMANDS, n=1, cutoff=0.75)
+    if not close:
+        return None
+    return (
+        f"unknown command {word!r}; did you mean {close[0]!r}? "
+        f"To send a prompt, quote it or put it after --: stepwise -- {word}"
+    )
 
 
 def build_subparser(name: str) -> argparse.ArgumentParser:
@@ -105,8 +139,14 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
     elif name == "replay":
         parser.description = "Step through a recorded session (Right/Left step, [ ] jump by turn, space plays)."
         parser.add_argument("session", help="session id, id prefix or path")
-        parser.add_argument("--verify", action="store_true", help="re-execute in a scratch copy and compare every checkpoint")
-        parser.add_argument("--rerun-commands", action="store_true", help="with --verify: re-run commands instead of taking their effects from checkpoints")
+        parser.add_argument(
+            "--verify", action="store_true", help="re-execute in a scratch copy and compare every checkpoint"
+        )
+        parser.add_argument(
+            "--rerun-commands",
+            action="store_true",
+            help="with --verify: re-run commands instead of taking their effects from checkpoints",
+        )
         parser.add_argument("--theme", metavar="NAME")
     elif name == "export":
         parser.description = "Export a session transcript with diffs and every decision."
@@ -127,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return module.run(args)
 
     args = build_parser().parse_args(args_list)
+    if (problem := mistyped_subcommand(args_list, args.prompt)) is not None:
+        print(f"stepwise: {problem}", file=sys.stderr)
+        return 2
     args.cwd = (args.cwd or Path.cwd()).resolve()
     if args.print_mode:
         from tui.commands import print_mode

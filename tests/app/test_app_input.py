@@ -316,25 +316,6 @@ async def test_resume_and_agent_without_callbacks_explain_themselves(tmp_path: P
         await until(pilot, lambda: len([n for n in notes(app) if "not available here" in n]) == 2, "the notes")
 
 
-async def test_export_writes_the_transcript(tmp_path: Path, monkeypatch) -> None:
-    import tui.engine.session.log as session_log
-    import tui.replay.export as export
-
-    monkeypatch.setattr(session_log, "read_session", lambda path: f"record of {path.name}")
-    monkeypatch.setitem(export.FORMATS, "md", lambda record: f"# {record}\n")
-    app, _ = make_app(tmp_path, [])
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        app.main.prompt.insert("/export md")
-        await pilot.press("enter")
-        target = tmp_path / "stepwise-fake-session.md"
-        await until(pilot, target.exists, "the export")
-        assert target.read_text() == "# record of session.jsonl\n"
-        app.main.prompt.insert("/export pdf")
-        await pilot.press("enter")
-        await until(pilot, lambda: any(n.startswith("Export formats:") for n in notes(app)), "the warning")
-
-
 async def test_unknown_start_theme_falls_back_with_a_warning(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path, [], theme="no-such-theme")
     async with app.run_test(size=(120, 40)) as pilot:

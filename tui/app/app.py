@@ -31,7 +31,7 @@ from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, he
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
 from tui.engine.session.approval import Approver
-from tui.engine.session.events import Event
+from tui.engine.session.events import Event, UserMessage
 
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
@@ -79,6 +79,8 @@ class StepwiseApp(App[int]):
         reopen: Reopen | None = None,
         list_agents: Lister | None = None,
         list_sessions: Lister | None = None,
+        check_model: Callable[[str], str | None] | None = None,
+        locked: str | None = None,
     ) -> None:
         """Create the app (nothing heavy happens before the first frame).
 
@@ -91,6 +93,9 @@ class StepwiseApp(App[int]):
             reopen: Starts a replacement session for `/agent`, `/model` and `/resume`.
             list_agents: The agents `/agent` offers.
             list_sessions: The sessions `/resume` offers.
+            check_model: Why a model name given to `/model` is refused (None: it is fine).
+            locked: When set, `/agent` and `/model` are refused with this reason (the demo's
+                turns are scripted for its agent; a new session would reach the real API).
         """
         super().__init__()
         self.session_factory = session_factory
@@ -101,8 +106,15 @@ class StepwiseApp(App[int]):
         self.reopen = reopen
         self.list_agents = list_agents
         self.list_sessions = list_sessions
+        self.check_model = check_model
+        self.locked = locked
         self.approver = AppApprover()
         self.session: Session | None = None
+        self.start_error: str | None = None
+        """Why the first session could not start; the app then exits non-zero."""
+        self._opening = True
+        self._queued: list[str] = []
+        """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
         self.theme_specs: dict[str, ThemeSpec] = {}
         self._files: list[str] | None = None
         self._saved_theme = ""
@@ -151,12 +163,14 @@ class StepwiseApp(App[int]):
 
     @work(exclusive=True, group="session")
     async def _open_session(self, opening: Awaitable[Session]) -> None:
+        self._opening = True
         try:
             session = await opening
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
-            self.main.chat.add_note(f"Could not start the session: {exc}", "error")
-            self.main.refresh_state("not started")
+            self._opening = False
+            self._open_failed(str(exc))
             return
+        self._opening = False
         old, self.session = self.session, session
         if old is not None:
             await old.close()
@@ -168,8 +182,27 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(warning, "warning")
         self._refresh_git()
         if self.initial_prompt:
-            prompt, self.initial_prompt = self.initial_prompt, None
-            self._run_turn(prompt, [])
+            self._queued.insert(0, self.initial_prompt)
+            self.initial_prompt = None
+        if self._queued:
+            # One turn: what was typed while the session opened, in order.
+            prompt, self._queued = "\n\n".join(self._queued), []
+            self._send(prompt, session)
+
+    def _open_failed(self, problem: str) -> None:
+        note = self.main.chat.add_note
+        if self.session is None:
+            self.start_error = problem
+            note(f"Could not start the session: {problem}\nNothing can be sent; Ctrl+Q quits.", "error")
+            self.main.refresh_state("not started")
+        else:
+            # A failed /model, /agent or /resume keeps the session that was open.
+            note(f"Could not open the new session: {problem}. Still in session {self.session.id}.", "error")
+            self.main.show_session(self.session)
+            self.main.refresh_state("idle")
+        if self._queued:
+            self.main.prompt.load_text("\n\n".join(self._queued))
+            self._queued = []
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self, session: Session) -> None:
@@ -263,10 +296,21 @@ class StepwiseApp(App[int]):
         if text.strip().startswith("//"):
             text = text.strip()[1:]
         session = self.session
-        if session is None:
-            self.main.chat.add_note("The session is not ready yet.", "warning")
+        if self.start_error is not None:
+            self.main.chat.add_note(
+                f"The session could not start ({self.start_error}), so nothing can be sent. "
+                "Quit with Ctrl+Q, fix that and start stepwise again.",
+                "error",
+            )
             self.main.prompt.load_text(text)
             return
+        if session is None or self._opening:
+            self._queued.append(text)
+            self.main.chat.add_note("The session is opening; this prompt is sent as soon as it is ready.", "info")
+            return
+        self._send(text, session)
+
+    def _send(self, text: str, session: Session) -> None:
         if session.busy:
             self.main.chat.add_note("A turn is running: wait for it, or press Esc to interrupt.", "warning")
             self.main.prompt.load_text(text)
@@ -308,6 +352,20 @@ class StepwiseApp(App[int]):
         self._files = None
         self._refresh_git()
 
+    # --- leaving ----------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        self.exit(return_code=1 if self.start_error is not None else 0)
+
+    def farewell(self) -> list[str]:
+        """What to print once the app has closed: why it could not start, or how to resume."""
+        if self.start_error is not None:
+            return [f"stepwise: could not start the session: {self.start_error}"]
+        session = self.session
+        if session is None or not any(isinstance(e, UserMessage) for e in session.history()):
+            return []
+        return [f"Session {session.id} saved. Resume it with: stepwise --resume {session.id}"]
+
     def action_interrupt(self) -> None:
         """Esc: stop the running turn; what was shown stays."""
         session = self.session
@@ -343,7 +401,7 @@ class StepwiseApp(App[int]):
         if name == "help":
             note(help_text(self._custom_commands()))
         elif name == "quit":
-            self.exit(0)
+            self.run_worker(self.action_quit())
         elif name == "clear":
             self.main.chat.clear_messages()
         elif name == "theme":
@@ -387,14 +445,21 @@ class StepwiseApp(App[int]):
         elif name == "rewind":
             self._rewind(session)
         elif name == "export":
-            self._export(session, argument or "md")
+            self._export(session, argument)
         elif name == "model":
             if not argument:
                 note(f"Model: {session.model}")
+            elif self.locked:
+                note(self.locked, "warning")
+            elif (problem := self.check_model and self.check_model(argument)) is not None:
+                note(f"{problem}. The model stays {session.model}.", "warning")
             else:
                 self._reopen(SessionChange(model=argument, resume=session.id), f"/model {argument}")
         elif name == "agent":
-            self._pick_agent(session, argument)
+            if self.locked:
+                note(self.locked, "warning")
+            else:
+                self._pick_agent(session, argument)
         elif name == "resume":
             self._pick_session()
 
@@ -420,20 +485,22 @@ class StepwiseApp(App[int]):
         await session.rewind(int(step))
         self._refresh_git()
 
-    def _export(self, session: Session, fmt: str) -> None:
+    def _export(self, session: Session, argument: str) -> None:
         from tui.engine.session.log import read_session
-        from tui.replay.export import FORMATS
+        from tui.replay.export import FORMATS, ExportTargetError, export_target
 
-        if fmt not in FORMATS:
-            self.main.chat.add_note(f"Export formats: {', '.join(FORMATS)}", "warning")
-            return
-        target = session.root / f"stepwise-{session.id}.{fmt}"
         try:
+            fmt, target = export_target(argument, session.path, session.root)
+        except ExportTargetError as exc:
+            self.main.chat.add_note(str(exc), "warning")
+            return
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(FORMATS[fmt](read_session(session.path)), encoding="utf-8")
         except (OSError, ValueError) as exc:
             self.main.chat.add_note(f"Export failed: {exc}", "error")
             return
-        self.main.chat.add_note(f"Exported to {target}", "info")
+        self.main.chat.add_note(f"Exported the transcript ({fmt}) to {target}", "info")
 
     @work(group="session-command")
     async def _pick_agent(self, session: Session, name: str) -> None:
@@ -476,6 +543,7 @@ class StepwiseApp(App[int]):
         if session is not None and session.busy:
             self.main.chat.add_note(f"{what} waits for the running turn: press Esc first.", "warning")
             return
+        self._opening = True
         self.main.chat.clear_messages()
-        self.main.refresh_state("starting")
+        self.main.refresh_state("starting", what)
         self._open_session(self.reopen(self.approver, change))

@@ -31,7 +31,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("diff", "", "show the whole session's diff"),
     SlashCommand("clear", "", "clear the chat pane (the session goes on)"),
     SlashCommand("resume", "", "pick an earlier session to resume"),
-    SlashCommand("export", "[md|html|json]", "export this session's transcript to a file"),
+    SlashCommand("export", "[md|html|json] [path]", "write the transcript to a file (default: beside the session log)"),
     SlashCommand("cost", "", "tokens used, cache hits and cost"),
     SlashCommand("memory", "", "the memory and instruction files in context, and where each came from"),
     SlashCommand("theme", "[name]", "show or switch the colour theme"),
@@ -73,11 +73,16 @@ def parse_slash(text: str) -> SlashCall | None:
 
 
 def complete_slash(prefix: str) -> list[SlashCommand]:
-    """Commands whose name starts with `prefix` (then those containing it)."""
+    """Commands whose name is `prefix`, then those starting with it, then those containing it.
+
+    The exact name comes first so that Enter on `/mode` runs `/mode`, not the
+    longer `/model` it is also a prefix of.
+    """
     needle = prefix.lower()
-    starts = [c for c in SLASH_COMMANDS if c.name.startswith(needle)]
-    contains = [c for c in SLASH_COMMANDS if needle in c.name and c not in starts]
-    return starts + contains
+    exact = [c for c in SLASH_COMMANDS if c.name == needle]
+    starts = [c for c in SLASH_COMMANDS if c.name.startswith(needle) and c not in exact]
+    contains = [c for c in SLASH_COMMANDS if needle in c.name and c not in exact and c not in starts]
+    return exact + starts + contains
 
 
 def is_builtin(name: str) -> bool:

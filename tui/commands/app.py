@@ -7,21 +7,47 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import sys
+from typing import TYPE_CHECKING
 
-from tui.commands.print_mode import make_provider, session_options
+from tui.commands.print_mode import check_model, make_provider, session_options
+
+if TYPE_CHECKING:
+    from tui.app.app import StepwiseApp
 
 NO_KEY_NOTICE = (
     "No ANTHROPIC_API_KEY is set, so the model cannot be reached. "
     "Set one with `export ANTHROPIC_API_KEY=...` (or ANTHROPIC_BASE_URL for an Anthropic-compatible server), "
     "or try the scripted demo, which needs neither: `stepwise --demo`."
 )
+NO_TERMINAL = (
+    "stepwise: the app needs a terminal on stdout, and stdout is not one (a pipe or a file); "
+    'for a headless run use print mode: stepwise -p "PROMPT"'
+)
 
 
 def run(args: argparse.Namespace) -> int:
+    problem = check_model(args)
+    if problem:
+        print(f"stepwise: {problem}", file=sys.stderr)
+        return 2
+    if not sys.stdout.isatty():
+        print(NO_TERMINAL, file=sys.stderr)
+        return 2
+    app = build_app(args)
+    app.run()
+    for line in app.farewell():
+        print(line, file=sys.stderr if app.return_code else sys.stdout)
+    return app.return_code or 0
+
+
+def build_app(args: argparse.Namespace) -> StepwiseApp:
+    """The app for these flags, wired to real sessions (`run` runs it; tests drive it with Pilot)."""
     from tui.app.app import SessionChange, StepwiseApp
     from tui.engine.config.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
+    locked = None
     provider = make_provider(args)
     prompt = args.prompt
     if args.demo:
@@ -32,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         provider = demo.demo_provider()
         prompt = prompt or demo.PROMPT
         notice = demo.NOTICE.format(path=args.cwd)
+        locked = demo.LOCKED
     elif provider is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
         notice = NO_KEY_NOTICE
 
@@ -64,19 +91,26 @@ def run(args: argparse.Namespace) -> int:
         return [(a.name, f"{a.name}: {a.description}") for a in discover_agents(args.cwd).agents]
 
     def list_sessions() -> list[tuple[str, str]]:
-        from tui.commands.sessions import summarize
+        from tui.commands.sessions import resume_choices
         from tui.engine.agents.discovery import project_root
-        from tui.engine.session.log import list_sessions as list_sessions_of
 
-        found = [summarize(path) for path, _ in list_sessions_of(project_root(args.cwd))]
-        return [(s.id, f"{s.started}  {s.agent}  {s.turns} turns  {s.edits} edits") for s in reversed(found)]
+        return resume_choices(project_root(args.cwd))
+
+    def check_model_name(name: str) -> str | None:
+        from tui.engine.model.aliases import UnknownModelError, validate_model
+
+        try:
+            validate_model(name, load_settings(args.cwd))
+        except UnknownModelError as exc:
+            return str(exc)
+        return None
 
     def persist_theme(name: str) -> None:
         # A broken settings file is reported at start; the theme still switches.
         with contextlib.suppress(SettingsError):
             save_user_setting("theme", name)
 
-    app = StepwiseApp(
+    return StepwiseApp(
         session_factory,
         initial_prompt=prompt,
         theme=args.theme or load_settings(args.cwd).theme,
@@ -85,6 +119,6 @@ def run(args: argparse.Namespace) -> int:
         reopen=reopen,
         list_agents=list_agents,
         list_sessions=list_sessions,
+        check_model=check_model_name,
+        locked=locked,
     )
-    app.run()
-    return app.return_code or 0

@@ -35,6 +35,20 @@ def session_options(args: argparse.Namespace):
     )
 
 
+def check_model(args: argparse.Namespace) -> str | None:
+    """Why `--model` is refused (an unknown name), or None when it names a model or is absent."""
+    if not args.model:
+        return None
+    from tui.engine.config.settings import load_settings
+    from tui.engine.model.aliases import UnknownModelError, validate_model
+
+    try:
+        validate_model(args.model, load_settings(args.cwd))
+    except UnknownModelError as exc:
+        return str(exc)
+    return None
+
+
 def make_provider(args: argparse.Namespace):
     """The model provider for these flags: a recording for `--replay-model`, else None (the SDK)."""
     if getattr(args, "replay_model", None):
@@ -49,7 +63,11 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and not sys.stdin.isatty():
         prompt = sys.stdin.read()
     if not prompt or not prompt.strip():
-        print("stepwise: print mode needs a prompt: stepwise -p \"PROMPT\"", file=sys.stderr)
+        print('stepwise: print mode needs a prompt: stepwise -p "PROMPT"', file=sys.stderr)
+        return 2
+    problem = check_model(args)
+    if problem:
+        print(f"stepwise: {problem}", file=sys.stderr)
         return 2
     return asyncio.run(_run(args, prompt))
 

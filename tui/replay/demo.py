@@ -21,6 +21,12 @@ NOTICE = (
     "Approve or deny each step as you would live; the files change in a scratch repository at {path}."
 )
 
+LOCKED = (
+    "The demo's model turns are a script for the backend-dev agent, so /agent and /model are off here: "
+    "a new agent or model would send your prompts to the real API. Quit (Ctrl+Q) and run `stepwise` "
+    "in your own repository to use them."
+)
+
 _GIT_IDENTITY = ["-c", "user.name=stepwise demo", "-c", "user.email=demo@stepwise.invalid"]
 
 

@@ -11,6 +11,7 @@ import html
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from tui.engine.session.events import event_to_dict
 from tui.engine.session.log import SessionRecord
@@ -178,12 +179,48 @@ def to_html(record: SessionRecord) -> str:
         else:
             body.append(f'<p class="{classes}">{html.escape(entry.text)}</p>')
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>stepwise session {html.escape(h.session_id)}</title>"
-        f"<style>{CSS}{formatter.get_style_defs('.hl')}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+        f"<style>{CSS}{formatter.get_style_defs('.hl')}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
 FORMATS = {"md": to_markdown, "html": to_html, "json": to_json}
+
+
+class ExportTargetError(ValueError):
+    """`/export`'s arguments name no format or an unknown one; the message lists the formats."""
+
+
+def export_target(argument: str, log_path: Path, base: Path) -> tuple[str, Path]:
+    """(format, file) for `/export [md|html|json] [PATH]`.
+
+    Without a path the transcript goes beside the session log, in the sessions
+    folder: never into the work tree, where it would show as an untracked file.
+    A path's suffix picks the format when none is named; a relative path is
+    taken from `base` (the workspace root).
+
+    Raises:
+        ExportTargetError: a format that is not one of `FORMATS`.
+    """
+    fmt: str | None = None
+    words = argument.split(maxsplit=1)
+    if words and words[0].lower() in FORMATS:
+        fmt, path_text = words[0].lower(), words[1].strip() if len(words) > 1 else ""
+    else:
+        path_text = argument.strip()
+    choices = f"/export [{'|'.join(FORMATS)}] [PATH]"
+    if path_text:
+        target = Path(path_text).expanduser()
+        target = target if target.is_absolute() else base / target
+        suffix = target.suffix.lstrip(".").lower()
+        if fmt is None:
+            if suffix not in FORMATS:
+                what = f"unknown export format {path_text!r}" if not suffix else f"no export format {suffix!r}"
+                raise ExportTargetError(f"{what}; {choices}")
+            fmt = suffix
+        elif target.is_dir():
+            target = target / log_path.with_suffix(f".{fmt}").name
+        return fmt, target
+    fmt = fmt or "md"
+    return fmt, log_path.with_suffix(f".{fmt}")

@@ -170,3 +170,20 @@ def test_linked_folders_are_followed_once(repo, homes, tmp_path):
     catalog = discover_agents(repo)
     assert catalog.get("linked").source == folder / "team" / "linked.md"
     assert catalog.shadowed == [] and catalog.skipped == []
+
+
+def test_frontmatter_that_neither_yaml_nor_the_fallback_reads_cleanly_is_skipped(repo, homes):
+    folder = repo / ".claude" / "agents"
+    agent_file(folder, "good")
+    # A name left open by a quote, its next line tab-indented: once listed as `"bad\n\tdescription: : :`.
+    (folder / "quote.md").write_text('---\nname: "bad\n\tdescription: : :\n---\nbody\n', encoding="utf-8")
+    # Flow collections left open: once listed with zero tools.
+    (folder / "flow.md").write_text(
+        "---\nname: flow\ndescription: [unclosed\ntools: {a:\n---\nbody\n", encoding="utf-8"
+    )
+    catalog = discover_agents(repo)
+    assert [agent.name for agent in catalog.agents if agent.source.parent == folder] == ["good"]
+    reasons = {path: reason for path, reason in catalog.skipped}
+    assert set(reasons) == {folder / "quote.md", folder / "flow.md"}
+    assert "line break" in reasons[folder / "quote.md"]
+    assert "`description` value is broken" in reasons[folder / "flow.md"]

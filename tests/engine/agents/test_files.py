@@ -72,7 +72,7 @@ def test_unquoted_colon_and_unindented_multiline_description(tmp_path):
     text = (
         "---\n"
         "name: api-helper\n"
-        "description: Use this agent for APIs. Examples: user: \"add an endpoint\"\n"
+        'description: Use this agent for APIs. Examples: user: "add an endpoint"\n'
         "assistant: I'll use the api-helper agent.\n"
         "Context: the user works on a server\n"
         "tools: Read, Edit\n"
@@ -91,12 +91,7 @@ def test_unquoted_colon_and_unindented_multiline_description(tmp_path):
 
 
 def test_backslash_n_escapes_in_plain_description_become_newlines(tmp_path):
-    text = (
-        "---\n"
-        "name: escaper\n"
-        "description: First line.\\n\\n<example>Context: something</example>\n"
-        "---\n"
-    )
+    text = "---\nname: escaper\ndescription: First line.\\n\\n<example>Context: something</example>\n---\n"
     agent = load_agent_file(write(tmp_path, "e.md", text))
     assert agent.description == "First line.\n\n<example>Context: something</example>"
 
@@ -349,3 +344,19 @@ def test_a_model_list_takes_its_first_claude_entry():
     assert first_claude_model(["GPT-4.1", "Claude Sonnet 4.5 (copilot)", "opus"]) == "Claude Sonnet 4.5 (copilot)"
     assert first_claude_model(["GPT-4.1"]) == "GPT-4.1"
     assert first_claude_model("  sonnet ") == "sonnet"
+
+
+@pytest.mark.parametrize(
+    "name_yaml",
+    ['"two\\nlines"', '"tab\\there"', '"esc\\e[31m"', "|\n  block\n  name"],
+)
+def test_a_name_with_a_line_break_or_control_character_is_never_accepted(tmp_path, name_yaml):
+    path = write(tmp_path, "a.md", f"---\nname: {name_yaml}\ndescription: fine\n---\nbody\n")
+    with pytest.raises(AgentFileError, match="line break or a control character"):
+        load_agent_file(path)
+
+
+def test_a_description_opened_by_a_quote_still_reads_as_text(tmp_path):
+    path = write(tmp_path, "a.md", '---\nname: q\ndescription: "Careful" reviewer: use after edits\n---\nbody\n')
+    agent = load_agent_file(path)
+    assert (agent.name, agent.description) == ("q", '"Careful" reviewer: use after edits')

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from tui.engine.config.settings import Settings
 from tui.engine.model import aliases as models
 from tui.engine.model.aliases import FALLBACK_ALIASES, default_aliases, newest_by_family, resolve_model
@@ -32,7 +34,9 @@ def test_sdk_file_is_read_as_text_without_importing_anthropic():
     import sys
 
     code = "import sys; from tui.engine.model.aliases import default_aliases; default_aliases(); print('anthropic' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2]
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -67,3 +71,21 @@ def test_unknown_session_model_falls_back_with_a_warning():
     result = resolve_model("auto", "gpt-5", Settings())
     assert result.resolved == default_aliases()["sonnet"]
     assert "gpt-5" in result.warning and "'auto'" in result.warning
+
+
+def test_a_model_the_user_names_is_refused_when_unknown_with_the_aliases_listed():
+    from tui.engine.model.aliases import UnknownModelError, validate_model
+
+    settings = Settings(model_aliases={"haiku": "claude-haiku-9", "opus": "claude-opus-9"})
+    assert validate_model("opus", settings) == "claude-opus-9"
+    assert validate_model("claude-custom-1", settings) == "claude-custom-1"
+    with pytest.raises(UnknownModelError, match=r"unknown model 'nonsense-model'; use an alias \(haiku, opus\)"):
+        validate_model("nonsense-model", settings)
+
+
+def test_an_unknown_agent_model_and_session_model_give_one_warning_naming_both():
+    result = resolve_model("nonsense", "worse", Settings())
+    assert result.warning == (
+        "neither model 'nonsense' nor the session model 'worse' is a Claude model alias or id; "
+        f"using {default_aliases()['sonnet']}"
+    )

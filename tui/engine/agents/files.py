@@ -103,6 +103,13 @@ _KEY_LINE = re.compile(r"^(?P<key>[A-Za-z][\w-]*)[ \t]*:(?:[ \t]+|$)(?P<rest>.*)
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)---[ \t]*$")
 _CLOSING_FENCE = re.compile(r"^[ \t]*-{3,}[ \t]*$")
 _TOOL_ENTRY = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<pattern>.*)\)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_YAML_OPENERS = ("[", "{")
+"""A value starting with one of these is YAML syntax; when it does not parse, the field is broken, not text.
+
+(A description opened by a quote is common in the wild and still reads as text; a name cannot span lines,
+which the name check catches.)"""
 
 
 class AgentFileError(ValueError):
@@ -200,24 +207,40 @@ def _read_fields(frontmatter: str) -> dict[str, Any]:
             chunks.append((match["key"], [match["rest"]]))
         elif chunks:
             chunks[-1][1].append(line)
-    return {key: _chunk_value(lines) for key, lines in chunks}
+    return {key: _chunk_value(key, lines) for key, lines in chunks}
 
 
-def _chunk_value(lines: list[str]) -> Any:
-    """One field's value: YAML when its lines parse alone, else the text itself."""
+def _chunk_value(key: str, lines: list[str]) -> Any:
+    """One field's value: YAML when its lines parse alone, else the text itself.
+
+    Raises:
+        AgentFileError: a field stepwise uses starts as YAML (`[`, `{`, a quote) and does
+            not parse: read as text it would be garbage (a name spanning lines, no tools).
+    """
     while lines and not lines[-1].strip():
         lines = lines[:-1]
     indented = "\n".join([f"v: {lines[0]}" if lines else "v:", *(f"  {line}" for line in lines[1:])])
     try:
         parsed = yaml.safe_load(indented)
-    except yaml.YAMLError:
+        problem = None
+    except yaml.YAMLError as exc:
         parsed = None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if isinstance(parsed, dict) and "v" in parsed:
         return parsed["v"]
     text = "\n".join(line.rstrip() for line in lines).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+    if key in _FIELD_KEYS and text.startswith(_YAML_OPENERS):
+        raise AgentFileError(
+            f"the frontmatter is not valid YAML, and its `{key}` value is broken ({problem}): {text[:40]!r}"
+        )
+    if _balanced_quotes(text):
         text = text[1:-1]
     return text
+
+
+def _balanced_quotes(text: str) -> bool:
+    """A value wrapped in a pair of quotes, which the text fallback unwraps."""
+    return len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
 
 
 def file_stem(path: Path) -> str:
@@ -399,12 +422,16 @@ def agent_from_frontmatter(data: dict[str, Any], body: str, source: Path) -> Age
     warnings: list[str] = []
 
     name = _string(fields.get("name"))
+    if name is not None and _CONTROL.search(name):
+        raise AgentFileError(f"the name {name[:40]!r} has a line break or a control character")
     if name is None:
         name = file_stem(source)
         if not is_copilot_file(source):
             warnings.append(f"no `name` in the frontmatter; using the file name {name!r}")
     description = _string(fields.get("description")) or ""
     description = description.replace("\\n", "\n")
+    if _CONTROL_BUT_LINES.search(description):
+        raise AgentFileError("the description has a control character")
 
     tools_value = fields.get("tools")
     disallowed = split_tool_entries(fields.get("disallowed_tools"))

@@ -41,6 +41,10 @@ _QUOTED = re.compile(r'"(claude-[^"]+)"')
 _DISPLAY_NAME = re.compile(r"^claude\s+(?P<family>[a-z]+)\s+(?P<version>\d+(?:\.\d+)*)\s*(?:\(.*\))?$", re.IGNORECASE)
 
 
+class UnknownModelError(ValueError):
+    """A model the user named is neither an alias nor a `claude-...` id; the message lists the aliases."""
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     requested: str | None
@@ -171,6 +175,24 @@ def _lookup(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | No
     return None, None
 
 
+def validate_model(name: str, settings: Settings | None = None) -> str:
+    """The concrete id for a model the user named (`--model`, `/model`).
+
+    Unlike an agent file's `model`, which falls back to the session model, a
+    name the user typed is refused: a typo must not silently pick another model.
+
+    Raises:
+        UnknownModelError: `name` is no alias and no `claude-...` id.
+    """
+    aliases = settings.model_aliases if settings is not None else default_aliases()
+    concrete, _ = _lookup(name, aliases)
+    if concrete is None:
+        raise UnknownModelError(
+            f"unknown model {name.strip()!r}; use an alias ({', '.join(sorted(aliases))}) or a full claude-... model id"
+        )
+    return concrete
+
+
 def resolve_model(
     requested: str | None,
     session_model: str | None = None,
@@ -189,6 +211,7 @@ def resolve_model(
     aliases = settings.model_aliases if settings is not None else default_aliases()
     session_name = session_model or (settings.model if settings is not None else None) or DEFAULT_SESSION_ALIAS
     session_id, session_warning = _lookup(session_name, aliases)
+    session_unknown = session_id is None
     if session_id is None:
         session_id = aliases.get(DEFAULT_SESSION_ALIAS, FALLBACK_ALIASES[DEFAULT_SESSION_ALIAS])
         session_warning = f"unknown session model {session_name!r}; using {session_id}"
@@ -198,7 +221,9 @@ def resolve_model(
     concrete, warning = _lookup(requested, aliases)
     if concrete is not None:
         return ResolvedModel(requested, concrete, warning)
-    warning = f"model {requested!r} is not a Claude model alias or id; using the session model {session_id}"
-    if session_warning:
-        warning = f"{session_warning}; {warning}"
+    if session_unknown:
+        # One sentence for both: the session model is already the fallback.
+        warning = f"neither model {requested!r} nor the session model {session_name!r} is a Claude model alias or id; using {session_id}"
+    else:
+        warning = f"model {requested!r} is not a Claude model alias or id; using the session model {session_id}"
     return ResolvedModel(requested, session_id, warning)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.config.home import sessions_dir
-from tui.engine.session.events import Event, SessionHeader, event_from_dict, event_to_dict
+from tui.engine.session.events import AssistantMessage, Event, SessionHeader, event_from_dict, event_to_dict
 
 
 class SessionLogError(RuntimeError):
@@ -132,6 +132,11 @@ def read_session(path: Path) -> SessionRecord:
     header = events.pop(0)
     assert isinstance(header, SessionHeader)
     return SessionRecord(path=path, header=header, events=events, problems=problems)
+
+
+def reached_model(events: list[Event]) -> bool:
+    """Whether a session got any reply from the model (a run that stopped before, say without an API key, did not)."""
+    return any(isinstance(event, AssistantMessage) for event in events)
 
 
 def read_header(path: Path) -> SessionHeader | None:

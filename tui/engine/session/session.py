@@ -36,6 +36,7 @@ from tui.engine.session.log import (
     SessionWriter,
     find_session,
     list_sessions,
+    reached_model,
     new_session_id,
     read_session,
     session_path,
@@ -156,7 +157,7 @@ class Session:
         from tui.engine.agents.memory import load_memory
         from tui.engine.config.settings import load_settings
         from tui.engine.exec.terminal import TerminalManager
-        from tui.engine.model.aliases import resolve_model
+        from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
         from tui.engine.permissions.engine import PermissionEngine, canonical_mode
         from tui.engine.permissions.rules import load_rules
         from tui.engine.tools.registry import schemas
@@ -181,6 +182,11 @@ class Session:
             raise SessionError(str(exc)) from None
         warnings.extend(agent.warnings)
 
+        if options.model:
+            try:
+                validate_model(options.model, settings)
+            except UnknownModelError as exc:
+                raise SessionError(str(exc)) from None
         session_model = options.model or (record.header.model if record else None) or settings.model
         resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings)
         if resolved.warning:
@@ -516,10 +522,12 @@ def _load_record(options: SessionOptions, root: Path) -> SessionRecord:
         if options.resume:
             path = find_session(options.resume)
         else:
-            found = list_sessions(root)
-            if not found:
-                raise SessionError(f"no earlier session in {root} to continue")
-            path = found[-1][0]
+            # A run that never reached the model (no API key, say) has nothing to continue.
+            for path, _ in reversed(list_sessions(root)):
+                record = read_session(path)
+                if reached_model(record.events):
+                    return record
+            raise SessionError(f"no earlier session in {root} to continue")
         return read_session(path)
     except SessionLogError as exc:
         raise SessionError(str(exc)) from None

@@ -1,0 +1,212 @@
+"""A new user's findings (issue 14), each reproduced against the real Session and the scripted server."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.app.fakes import until
+from tests.support.fake_anthropic import text
+from tui.app.app import SessionChange, StepwiseApp
+from tui.app.widgets.chat import ChatNote
+from tui.cli import build_parser
+from tui.commands.app import build_app
+from tui.engine.session.session import Session, SessionOptions
+
+
+def cli_app(cwd: Path, *argv: str) -> StepwiseApp:
+    """The app exactly as `stepwise ARGV` builds it, in `cwd`."""
+    args = build_parser().parse_args(list(argv))
+    args.cwd = cwd
+    return build_app(args)
+
+
+def notes(app: StepwiseApp) -> list[str]:
+    return [note.text for note in app.main.chat.query(ChatNote)]
+
+
+async def ready(pilot) -> StepwiseApp:
+    app = pilot.app
+    await until(pilot, lambda: app.session is not None and app.main.status_bar.activity == "idle", "the session")
+    return app
+
+
+async def send(pilot, line: str) -> None:
+    pilot.app.main.prompt.insert(line)
+    await pilot.press("enter")
+
+
+def user_texts(server) -> list[str]:
+    """The user turns' text in the last request the scripted server received."""
+    texts = []
+    for message in server.message_requests[-1].body["messages"]:
+        if message["role"] == "user":
+            content = message["content"]
+            texts += (
+                [content] if isinstance(content, str) else [b.get("text", "") for b in content if b["type"] == "text"]
+            )
+    return texts
+
+
+# --- 1: an exact slash command wins over a completion ------------------------------------
+
+
+async def test_typing_mode_and_enter_runs_mode_not_model(git_repo, model_env) -> None:
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        model = app.session.model
+        await pilot.press(*"/mode")
+        assert app.main.completions.completions[0].value == "/mode"  # `/model` starts with it too
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("Mode: default.") for n in notes(app)), "the mode note")
+        assert app.main.prompt.text == ""
+        await pilot.press(*"/mode plan")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.session.mode == "plan", "plan mode")
+        assert app.session.model == model
+        await app.session.close()
+
+
+# --- 2: an unknown model is refused ------------------------------------------------------
+
+
+async def test_model_command_refuses_an_unknown_model_and_keeps_the_session(git_repo, model_env) -> None:
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session, model = app.session, app.session.model
+        await send(pilot, "/model nonsense-model")
+        await until(pilot, lambda: any("unknown model 'nonsense-model'" in n for n in notes(app)), "the refusal")
+        refusal = next(n for n in notes(app) if "unknown model" in n)
+        assert "sonnet" in refusal and "haiku" in refusal and f"The model stays {model}." in refusal
+        assert refusal.count("unknown") == 1
+        await pilot.pause()
+        assert app.session is session and app.session.model == model
+        await session.close()
+
+
+def test_print_mode_and_the_app_exit_2_on_an_unknown_model_listing_the_aliases(git_repo, model_env, capsys) -> None:
+    from tui.cli import main
+
+    for argv in (["-p", "hi", "--model", "nonsense"], ["--model", "nonsense"]):
+        assert main([*argv, "--cwd", str(git_repo)]) == 2
+        err = capsys.readouterr().err
+        assert "unknown model 'nonsense'; use an alias (" in err and "opus" in err, err
+    assert model_env.message_requests == []
+
+
+# --- 3: what is typed while a session reopens is kept and sent ---------------------------
+
+
+async def test_a_prompt_sent_during_a_reopen_is_sent_when_the_new_session_is_ready(git_repo, model_env) -> None:
+    model_env.script(text("Hello from haiku."))
+    gate = asyncio.Event()
+
+    async def factory(approver):
+        return await asyncio.to_thread(Session.open, SessionOptions(cwd=git_repo), approver)
+
+    async def reopen(approver, change: SessionChange):
+        await gate.wait()
+        options = SessionOptions(cwd=git_repo, model=change.model, resume=change.resume)
+        return await asyncio.to_thread(Session.open, options, approver)
+
+    app = StepwiseApp(factory, reopen=reopen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        first = app.session
+        await send(pilot, "/model haiku")
+        await until(pilot, lambda: app.main.status_bar.activity == "starting", "the reopen")
+        await send(pilot, "are you there?")
+        await until(pilot, lambda: any("sent as soon as it is ready" in n for n in notes(app)), "the queued note")
+        assert model_env.message_requests == [] and first.history()[-1].type != "user_message"
+        gate.set()
+        await until(pilot, lambda: app.session is not first and app.session.model.startswith("claude-haiku"), "haiku")
+        await until(pilot, lambda: model_env.message_requests, "the request")
+        assert user_texts(model_env)[-1] == "are you there?"
+        assert model_env.message_requests[-1].body["model"] == app.session.model
+        await until(pilot, lambda: not app.session.busy, "the turn")
+        await app.session.close()
+
+
+# --- 8: a mistyped sub-command is not a prompt; no TUI without a terminal ------------------
+
+
+def test_a_mistyped_subcommand_is_refused_with_the_fix(git_repo, model_env, capsys) -> None:
+    from tui.cli import main
+
+    assert main(["sesions", "--cwd", str(git_repo)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'sesions'; did you mean 'sessions'? To send a prompt, quote it or put it after --" in err
+    # After `--` it is a prompt: the app would open, but stdout here is not a terminal.
+    assert main(["--cwd", str(git_repo), "--", "sesions"]) == 2
+    assert "the app needs a terminal on stdout" in capsys.readouterr().err
+    assert model_env.message_requests == []
+
+
+def test_the_app_refuses_to_start_without_a_terminal_on_stdout(git_repo, model_env) -> None:
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "fix the bug"], cwd=git_repo, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "the app needs a terminal on stdout" in result.stderr and "stepwise -p" in result.stderr
+    assert model_env.message_requests == []
+
+
+# --- 11: /export writes outside the work tree and says where -----------------------------
+
+
+async def test_export_defaults_beside_the_session_log_and_takes_a_path(git_repo, model_env, tmp_path) -> None:
+    model_env.script(text("Exported soon."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session = app.session
+        await send(pilot, "hello")
+        await until(pilot, lambda: model_env.message_requests and not session.busy, "the turn")
+        await send(pilot, "/export")
+        default = session.path.with_suffix(".md")
+        await until(pilot, default.exists, "the default export")
+        assert f"Exported the transcript (md) to {default}" in notes(app)
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True)
+        assert status.stdout == ""
+        target = tmp_path / "out" / "t.html"
+        await send(pilot, f"/export {target}")
+        await until(pilot, target.exists, "the export to a path")
+        assert target.read_text().startswith("<!DOCTYPE html>")
+        await send(pilot, "/export pdf")
+        await until(pilot, lambda: any("unknown export format 'pdf'" in n for n in notes(app)), "the refusal")
+        await session.close()
+
+
+# --- 13: a failed start says why and how to fix it, and exits non-zero ---------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [((), "is not inside a git repository"), (("--resume", "nonexistent"), "no session 'nonexistent'")],
+)
+async def test_a_failed_start_shows_the_error_and_the_fix_and_exits_non_zero(
+    tmp_path, model_env, argv, expected
+) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    if argv:
+        subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    app = cli_app(folder, *argv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.main.status_bar.activity == "not started", "the failure")
+        error = next(n for n in notes(app) if n.startswith("Could not start the session"))
+        assert expected in error and ("git init" in error or "stepwise sessions" in error)
+        await send(pilot, "hello")
+        await until(pilot, lambda: any("could not start" in n and "Ctrl+Q" in n for n in notes(app)), "the reply")
+        assert not any("not ready yet" in n for n in notes(app))
+        await pilot.press("ctrl+q")
+    assert app.return_code == 1
+    assert expected in app.farewell()[0]
+    assert model_env.message_requests == []
