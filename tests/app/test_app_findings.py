@@ -12,6 +12,7 @@ from tests.app.fakes import until
 from tests.support.fake_anthropic import text
 from tui.app.app import SessionChange, StepwiseApp
 from tui.app.widgets.chat import ChatNote
+from tui.app.widgets.prompt_input import PromptInput
 from tui.cli import build_parser
 from tui.commands.app import build_app
 from tui.engine.session.session import Session, SessionOptions
@@ -210,3 +211,27 @@ async def test_a_failed_start_shows_the_error_and_the_fix_and_exits_non_zero(
     assert app.return_code == 1
     assert expected in app.farewell()[0]
     assert model_env.message_requests == []
+
+
+# --- 7: the demo never leaves its script ----------------------------------------------------
+
+
+async def test_agent_and_model_inside_the_demo_say_why_they_are_off(tmp_path, stepwise_home, monkeypatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    app = cli_app(tmp_path, "--demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the demo session")
+        session = app.session
+        for command in ("/model haiku", "/agent general"):
+            # Submitted as the prompt does (the prompt itself may be hidden by the demo's first question).
+            app.on_prompt_input_submitted(PromptInput.Submitted(command))
+        await until(pilot, lambda: sum("/agent and /model are off here" in n for n in notes(app)) == 2, "the notes")
+        assert "real API" in next(n for n in notes(app) if "are off here" in n)
+        assert app.session is session and app.session.agent_name == "backend-dev"
+        session.cancel()
+        app.approver.cancel_pending("test over")
+        await until(pilot, lambda: not session.busy, "the cancelled turn")
+        await session.close()

@@ -36,8 +36,8 @@ from tui.engine.session.log import (
     SessionWriter,
     find_session,
     list_sessions,
-    reached_model,
     new_session_id,
+    reached_model,
     read_session,
     session_path,
 )
