@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tui.engine.agents.discovery import project_root
 from tui.engine.session.events import AssistantMessage, EditApplied, UserMessage
-from tui.engine.session.log import SessionLogError, list_sessions, reached_model, read_session
+from tui.engine.session.log import SessionLogError, failed_before_model, list_sessions, read_session
 
 PREVIEW = 48
 """Characters of the first prompt shown in the `/resume` picker."""
@@ -28,8 +28,8 @@ class SessionSummary:
     cost_usd: float
     path: str
     first_prompt: str
-    reached_model: bool
-    """False for a run that stopped before any model reply (no API key, say): not listed, not continued."""
+    failed_before_model: bool
+    """A run that ended in an error before any model reply (no API key, say): not listed, not continued."""
 
 
 def summarize(path: Path) -> SessionSummary:
@@ -45,7 +45,7 @@ def summarize(path: Path) -> SessionSummary:
         cost_usd=round(sum(e.cost_usd for e in events if isinstance(e, AssistantMessage)), 6),
         path=str(path),
         first_prompt=next((e.text for e in events if isinstance(e, UserMessage)), ""),
-        reached_model=reached_model(events),
+        failed_before_model=failed_before_model(events),
     )
 
 
@@ -62,7 +62,7 @@ def workspace_sessions(root: Path) -> list[SessionSummary]:
             summary = summarize(path)
         except SessionLogError:
             continue
-        if summary.reached_model:
+        if not summary.failed_before_model:
             found.append(summary)
     return found
 
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         except SessionLogError as exc:
             print(f"stepwise: warning: {exc}", file=sys.stderr)
             continue
-        if summary.reached_model:
+        if not summary.failed_before_model:
             summaries.append(summary)
     if args.json:
         print(json.dumps({"sessions": [asdict(s) for s in summaries]}, indent=2))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.config.home import sessions_dir
-from tui.engine.session.events import AssistantMessage, Event, SessionHeader, event_from_dict, event_to_dict
+from tui.engine.session.events import AssistantMessage, Error, Event, SessionHeader, event_from_dict, event_to_dict
 
 
 class SessionLogError(RuntimeError):
@@ -134,9 +134,13 @@ def read_session(path: Path) -> SessionRecord:
     return SessionRecord(path=path, header=header, events=events, problems=problems)
 
 
-def reached_model(events: list[Event]) -> bool:
-    """Whether a session got any reply from the model (a run that stopped before, say without an API key, did not)."""
-    return any(isinstance(event, AssistantMessage) for event in events)
+def failed_before_model(events: list[Event]) -> bool:
+    """A run that ended in an error before any reply from the model (no API key, say): nothing to list or continue.
+
+    A session cut off by a crash before the first reply has no such error, and stays resumable.
+    """
+    replied = any(isinstance(event, AssistantMessage) for event in events)
+    return not replied and any(isinstance(event, Error) and event.fatal for event in events)
 
 
 def read_header(path: Path) -> SessionHeader | None:

@@ -34,10 +34,10 @@ from tui.engine.session.log import (
     SessionLogError,
     SessionRecord,
     SessionWriter,
+    failed_before_model,
     find_session,
     list_sessions,
     new_session_id,
-    reached_model,
     read_session,
     session_path,
 )
@@ -525,7 +525,7 @@ def _load_record(options: SessionOptions, root: Path) -> SessionRecord:
             # A run that never reached the model (no API key, say) has nothing to continue.
             for path, _ in reversed(list_sessions(root)):
                 record = read_session(path)
-                if reached_model(record.events):
+                if not failed_before_model(record.events):
                     return record
             raise SessionError(f"no earlier session in {root} to continue")
         return read_session(path)
