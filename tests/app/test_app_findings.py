@@ -235,3 +235,26 @@ async def test_agent_and_model_inside_the_demo_say_why_they_are_off(tmp_path, st
         app.approver.cancel_pending("test over")
         await until(pilot, lambda: not session.busy, "the cancelled turn")
         await session.close()
+
+
+# --- 5: the changed-files list follows every step, commands included -----------------------
+
+
+async def test_changed_files_follow_a_command_that_adds_and_deletes(git_repo, model_env) -> None:
+    from tests.support.fake_anthropic import tool_use
+
+    model_env.script(tool_use("run_in_terminal", {"command": "echo made > made.txt && rm app.py"}))
+    model_env.script(text("Done."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "shuffle files")
+        await until(pilot, lambda: app.main.permission.display, "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
+        await until(pilot, lambda: app.main.changed_files.files != [], "the list")
+        assert app.main.changed_files.files == [("D", "app.py"), ("A", "made.txt")]
+        await send(pilot, "/undo")
+        await until(pilot, lambda: app.main.changed_files.files == [], "the list after undo")
+        assert (git_repo / "app.py").exists() and not (git_repo / "made.txt").exists()
+        await app.session.close()

@@ -28,7 +28,7 @@ from tui.app.widgets.prompt_input import Completer, CompletionList, PromptInput
 from tui.app.widgets.status_bar import StatusBar
 from tui.engine.session.events import (
     AssistantMessage,
-    EditApplied,
+    Checkpoint,
     Event,
     ModeChange,
     Rewind,
@@ -172,7 +172,8 @@ class MainScreen(Screen[None]):
         self.feed.apply(event)
         if isinstance(event, (AssistantMessage, ModeChange)):
             self.refresh_state()
-        elif isinstance(event, (EditApplied, Rewind)):
+        elif isinstance(event, (Checkpoint, Rewind)):
+            # Every step, a command's included (it may add or delete files the model never edited).
             self.refresh_files()
         elif isinstance(event, Status):
             self.refresh_state(event.state, event.detail)
