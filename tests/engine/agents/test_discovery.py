@@ -183,7 +183,7 @@ def test_frontmatter_that_neither_yaml_nor_the_fallback_reads_cleanly_is_skipped
     )
     catalog = discover_agents(repo)
     assert [agent.name for agent in catalog.agents if agent.source.parent == folder] == ["good"]
-    reasons = {path: reason for path, reason in catalog.skipped}
+    reasons = dict(catalog.skipped)
     assert set(reasons) == {folder / "quote.md", folder / "flow.md"}
     assert "line break" in reasons[folder / "quote.md"]
     assert "`description` value is broken" in reasons[folder / "flow.md"]
