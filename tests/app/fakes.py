@@ -19,7 +19,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app.app import StepwiseApp
-from tui.engine.permissions.engine import canonical_mode, next_mode
+from tui.engine.permissions.modes import canonical_mode, next_mode
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
 from tui.engine.session.events import (
     AssistantMessage,

@@ -419,7 +419,7 @@ class StepwiseApp(App[int]):
         note = self.main.chat.add_note
         if name == "mode":
             if not argument:
-                from tui.engine.permissions.engine import MODES
+                from tui.engine.permissions.modes import MODES
 
                 note(f"Mode: {session.mode}. Modes: {', '.join(MODES)} (Shift+Tab cycles)")
                 return

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine.permissions.engine import (
-    MODE_CYCLE,
-    MODES,
-    Decision,
-    PermissionEngine,
-    canonical_mode,
-    next_mode,
-)
+from tui.engine.permissions.engine import Decision, PermissionEngine
+from tui.engine.permissions.modes import MODES
 from tui.engine.permissions.rules import RuleSet, parse_rule
 from tui.engine.tools.base import Action, ToolKind
 
@@ -73,55 +67,6 @@ def outcome(decision: Decision) -> str:
 
 
 # -- modes -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "mode"),
-    [
-        ("default", "default"),
-        ("manual", "default"),
-        ("MANUAL", "default"),
-        ("acceptEdits", "acceptEdits"),
-        ("acceptedits", "acceptEdits"),
-        (" plan ", "plan"),
-        ("dontAsk", "dontAsk"),
-        ("bypassPermissions", "bypassPermissions"),
-    ],
-)
-def test_canonical_mode(name: str, mode: str) -> None:
-    assert canonical_mode(name) == mode
-
-
-@pytest.mark.parametrize("name", ["auto", "", "yolo", None, 3])
-def test_canonical_mode_rejects_unknown(name: object) -> None:
-    with pytest.raises(ValueError, match="unknown permission mode") as info:
-        canonical_mode(name)  # type: ignore[arg-type]
-    message = str(info.value)
-    assert all(mode in message for mode in MODES) and "manual" in message
-
-
-@pytest.mark.parametrize(
-    ("mode", "after"),
-    [
-        ("default", "acceptEdits"),
-        ("manual", "acceptEdits"),
-        ("acceptEdits", "plan"),
-        ("plan", "default"),
-        ("dontAsk", "default"),
-        ("bypassPermissions", "default"),
-    ],
-)
-def test_next_mode_cycles(mode: str, after: str) -> None:
-    assert next_mode(mode) == after
-
-
-def test_cycle_returns_to_start() -> None:
-    mode = "default"
-    seen = []
-    for _ in MODE_CYCLE:
-        seen.append(mode)
-        mode = next_mode(mode)
-    assert mode == "default" and seen == list(MODE_CYCLE)
 
 
 def test_engine_mode_is_validated(root: Path) -> None:

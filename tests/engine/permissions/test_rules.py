@@ -10,8 +10,6 @@ import pytest
 import yaml
 
 from tui.engine.permissions.rules import (
-    EDIT_TOOLS,
-    PATH_READ_TOOLS,
     Rule,
     RuleSet,
     load_rules,
@@ -20,6 +18,7 @@ from tui.engine.permissions.rules import (
     save_rule,
 )
 from tui.engine.permissions.shell_split import split_command
+from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS
 
 
 @pytest.fixture(autouse=True)

@@ -22,35 +22,29 @@ from typing import Any
 import yaml
 
 from tui.engine.model.aliases import first_claude_model
-from tui.engine.tools.names import ALIASES, ALL_TOOLS, TOOL_KINDS, canonical_name
+from tui.engine.permissions.modes import MODES, canonical_mode
+from tui.engine.tools.names import ALIASES, ALL_TOOLS, EDIT_TOOLS, RUN_TOOLS, SEARCH_TOOLS, TOOL_KINDS, canonical_name
 
 MAX_AGENT_FILE_BYTES = 1_000_000
 
-PERMISSION_MODES: tuple[str, ...] = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
-_MODE_BY_LOWER = {mode.lower(): mode for mode in PERMISSION_MODES} | {"manual": "default"}
-
-_EDIT_TOOLS = ("create_file", "replace_string_in_file", "multi_replace_string_in_file")
-_RUN_TOOLS = ("run_in_terminal", "get_terminal_output")
-_SEARCH_TOOLS = ("grep_search", "file_search")
-
 COPILOT_TOOLS: dict[str, tuple[str, ...]] = {
-    "edit": _EDIT_TOOLS,
-    "editfiles": _EDIT_TOOLS,
+    "edit": EDIT_TOOLS,
+    "editfiles": EDIT_TOOLS,
     "createfile": ("create_file",),
     "read": ("read_file",),
     "readfile": ("read_file",),
-    "search": (*_SEARCH_TOOLS, "list_dir"),
-    "codebase": _SEARCH_TOOLS,
-    "findtestfiles": _SEARCH_TOOLS,
-    "usages": _SEARCH_TOOLS,
+    "search": (*SEARCH_TOOLS, "list_dir"),
+    "codebase": SEARCH_TOOLS,
+    "findtestfiles": SEARCH_TOOLS,
+    "usages": SEARCH_TOOLS,
     "textsearch": ("grep_search",),
     "filesearch": ("file_search",),
     "listdirectory": ("list_dir",),
-    "runcommands": _RUN_TOOLS,
-    "runinterminal": _RUN_TOOLS,
-    "runtests": _RUN_TOOLS,
-    "execute": _RUN_TOOLS,
-    "terminal": _RUN_TOOLS,
+    "runcommands": RUN_TOOLS,
+    "runinterminal": RUN_TOOLS,
+    "runtests": RUN_TOOLS,
+    "execute": RUN_TOOLS,
+    "terminal": RUN_TOOLS,
     "getterminaloutput": ("get_terminal_output",),
     "terminallastcommand": ("get_terminal_output",),
     "terminalselection": ("get_terminal_output",),
@@ -129,7 +123,7 @@ class Agent:
     model: str | None = None
     """The requested model as written (alias, id, `inherit`, display name); None = inherit."""
     permission_mode: str = "default"
-    """Canonical: one of `PERMISSION_MODES`."""
+    """Canonical: one of `permissions.modes.MODES`."""
     skills: list[str] = field(default_factory=list)
     max_turns: int | None = None
     color: str | None = None
@@ -367,12 +361,13 @@ def canonical_permission_mode(value: Any) -> tuple[str, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return "default", None
     text = str(value).strip()
-    mode = _MODE_BY_LOWER.get(text.lower())
-    if mode:
-        return mode, None
+    try:
+        return canonical_mode(text), None
+    except ValueError:
+        pass
     if text.lower() == "auto":
         return "default", "permissionMode 'auto' is not supported by stepwise; using 'default'"
-    known = ", ".join(PERMISSION_MODES)
+    known = ", ".join(MODES)
     return "default", f"unknown permissionMode {text!r} (known: {known}); using 'default'"
 
 

@@ -2,6 +2,7 @@
 
 __all__ = [
     "engine",
+    "modes",
     "pathguard",
     "rules",
     "shell_split",

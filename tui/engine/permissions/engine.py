@@ -38,47 +38,13 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.permissions.modes import canonical_mode
 from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
 from tui.engine.permissions.rules import Rule, RuleSet, Target, parse_rule
 from tui.engine.permissions.shell_split import SHELLS, ShellCommand, ShellSyntaxError, split_command
 from tui.engine.tools.base import Action, ToolKind
 
-MODES: tuple[str, ...] = ("default", "acceptEdits", "plan", "dontAsk", "bypassPermissions")
-"""Every permission mode, canonical spelling."""
-
-MODE_ALIASES: dict[str, str] = {"manual": "default"}
-
-MODE_CYCLE: tuple[str, ...] = ("default", "acceptEdits", "plan")
-"""What Shift+Tab steps through. `dontAsk` and `bypassPermissions` are never entered by
-accident: they are chosen on the command line or by an agent, and Shift+Tab from them goes
-back to `default`."""
-
 _HARMLESS_TARGETS = re.compile(r"/dev/(null|stdout|stderr|tty|fd/\d+)")
-
-
-def canonical_mode(name: str) -> str:
-    """The canonical spelling of a mode name or alias (case-insensitive).
-
-    Raises:
-        ValueError: unknown mode; the message lists the valid ones.
-    """
-    if isinstance(name, str):
-        lowered = name.strip().lower()
-        for mode in MODES:
-            if mode.lower() == lowered:
-                return mode
-        if lowered in MODE_ALIASES:
-            return MODE_ALIASES[lowered]
-    valid = ", ".join([*MODES, *(f"{alias} (= {mode})" for alias, mode in MODE_ALIASES.items())])
-    raise ValueError(f"unknown permission mode {name!r}; valid modes: {valid}")
-
-
-def next_mode(mode: str) -> str:
-    """The mode after `mode` in the Shift+Tab cycle: default -> acceptEdits -> plan -> default."""
-    mode = canonical_mode(mode)
-    if mode not in MODE_CYCLE:
-        return MODE_CYCLE[0]
-    return MODE_CYCLE[(MODE_CYCLE.index(mode) + 1) % len(MODE_CYCLE)]
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,7 @@ from tui.engine.config.home import stepwise_home
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.permissions.shell_split import ShellCommand
 from tui.engine.permissions.wrappers import TooDeeplyWrapped, commands_run
-from tui.engine.tools.base import ToolKind
-from tui.engine.tools.names import TOOL_KINDS, canonical_name
+from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS, canonical_name
 from tui.engine.workspace.fileio import atomic_write
 
 BEHAVIORS = ("allow", "ask", "deny")
@@ -47,12 +46,10 @@ PROJECT_SETTINGS = Path(".stepwise") / "settings.yaml"
 CLAUDE_SETTINGS = (Path(".claude") / "settings.local.json", Path(".claude") / "settings.json")
 """Claude Code's project settings, read but never written."""
 
-PATH_READ_TOOLS = frozenset({"read_file", "grep_search", "file_search", "list_dir"})
-"""Read tools that take paths: what a `Read(...)` rule covers."""
+_RULE_GROUPS = {"edit": frozenset(EDIT_TOOLS), "read": frozenset(PATH_READ_TOOLS)}
+"""The tools one `Edit(...)` or `Read(...)` rule covers (built once: rules are matched on every call)."""
 
-EDIT_TOOLS = frozenset(name for name, kind in TOOL_KINDS.items() if kind is ToolKind.EDIT)
-
-_PATTERN_KINDS = {"run_in_terminal": "command", **dict.fromkeys(PATH_READ_TOOLS | EDIT_TOOLS, "path")}
+_PATTERN_KINDS = {"run_in_terminal": "command", **dict.fromkeys((*PATH_READ_TOOLS, *EDIT_TOOLS), "path")}
 """What a tool's rule pattern describes; tools missing here take bare rules only."""
 
 _CLAUDE_ONLY_TOOL = re.compile(
@@ -81,9 +78,9 @@ class Rule:
     def tools(self) -> frozenset[str]:
         """Every canonical tool the rule applies to."""
         if self.tool in EDIT_TOOLS:
-            return EDIT_TOOLS
+            return _RULE_GROUPS["edit"]
         if self.tool == "read_file":
-            return PATH_READ_TOOLS
+            return _RULE_GROUPS["read"]
         return frozenset({self.tool})
 
     def describe(self) -> str:

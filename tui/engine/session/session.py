@@ -158,7 +158,8 @@ class Session:
         from tui.engine.config.settings import load_settings
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
-        from tui.engine.permissions.engine import PermissionEngine, canonical_mode
+        from tui.engine.permissions.engine import PermissionEngine
+        from tui.engine.permissions.modes import canonical_mode
         from tui.engine.permissions.rules import load_rules
         from tui.engine.tools.registry import schemas
         from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
@@ -337,7 +338,7 @@ class Session:
         return self.permissions.mode
 
     def set_mode(self, mode: str, by: str = "user") -> None:
-        from tui.engine.permissions.engine import canonical_mode
+        from tui.engine.permissions.modes import canonical_mode
 
         new = canonical_mode(mode)
         old = self.permissions.mode
@@ -346,7 +347,7 @@ class Session:
             self._record(ModeChange(old=old, new=new, by=by))
 
     def cycle_mode(self) -> str:
-        from tui.engine.permissions.engine import next_mode
+        from tui.engine.permissions.modes import next_mode
 
         self.set_mode(next_mode(self.permissions.mode))
         return self.permissions.mode

@@ -1,4 +1,4 @@
-"""Tool names: the canonical (Copilot) names, their kinds, and the Claude Code aliases.
+"""Tool names: the canonical (Copilot) names, their kinds, their groups, and the Claude Code aliases.
 
 Pure data, so that the permission rules and the agent loader can name tools
 without importing the tool implementations.
@@ -21,6 +21,15 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "exit_plan_mode": ToolKind.PLAN,
 }
 """Every canonical tool and its kind."""
+
+EDIT_TOOLS: tuple[str, ...] = tuple(name for name, kind in TOOL_KINDS.items() if kind is ToolKind.EDIT)
+"""Tools that write files: one `Edit(...)` rule covers them all, as does Copilot's `edit`."""
+RUN_TOOLS: tuple[str, ...] = ("run_in_terminal", "get_terminal_output")
+"""Running commands and reading their output (Copilot's `runCommands`, `terminal`, ...)."""
+PATH_READ_TOOLS: tuple[str, ...] = ("read_file", "grep_search", "file_search", "list_dir")
+"""Read tools that take paths: one `Read(...)` rule covers them all."""
+SEARCH_TOOLS: tuple[str, ...] = ("grep_search", "file_search")
+"""Searching the workspace by content or name (Copilot's `codebase`, `usages`, ...)."""
 
 ALIASES: dict[str, str] = {
     "Read": "read_file",
