@@ -19,6 +19,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app.app import StepwiseApp
+from tui.engine.agents.commands import CommandCatalog
 from tui.engine.permissions.modes import canonical_mode, next_mode
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
 from tui.engine.session.events import (
@@ -119,6 +120,7 @@ class FakeSession:
         self.usage: dict[str, int] = dict.fromkeys(TURN_USAGE, 0)
         self.cost_usd = 0.0
         self.busy = False
+        self.commands = CommandCatalog()
         self.warnings: list[str] = []
         self._mode = "default"
         self._listeners: list[Callable[[Event], None]] = []
