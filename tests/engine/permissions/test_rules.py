@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tui.engine.config.settings import SettingsError, load_settings
 from tui.engine.permissions.rules import (
     Rule,
     RuleSet,
@@ -297,6 +298,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def rules_of(root: Path, **flags: list[str]) -> tuple[RuleSet, list[str]]:
+    """The rules of a workspace and every warning reading them gave: the settings' and the rules' own."""
+    settings = load_settings(root)
+    rules, warnings = load_rules(root, settings, **flags)
+    return rules, [*settings.warnings, *warnings]
+
+
 def texts(rules: list[Rule]) -> list[tuple[str, str]]:
     return [(r.text, r.source) for r in rules]
 
@@ -309,7 +317,7 @@ def test_load_rules_from_every_source(root: Path, isolated_home: Path) -> None:
     write(root / ".claude" / "settings.json", json.dumps({"permissions": {"allow": ["Bash(make:*)"]}}))
     write(root / ".claude" / "settings.local.json", json.dumps({"permissions": {"deny": ["Bash(curl:*)"]}}))
     write(isolated_home / "settings.yaml", "permissions:\n  allow: [Edit(docs/**)]\n")
-    rules, warnings = load_rules(root, cli_allow=["Bash(ls)"], cli_deny=["Bash(rm:*)"])
+    rules, warnings = rules_of(root, cli_allow=["Bash(ls)"], cli_deny=["Bash(rm:*)"])
     assert warnings == []
     user = str(isolated_home / "settings.yaml")
     assert texts(rules.allow) == [
@@ -327,15 +335,15 @@ def test_load_rules_from_every_source(root: Path, isolated_home: Path) -> None:
 
 
 def test_load_rules_with_no_files(root: Path) -> None:
-    rules, warnings = load_rules(root)
+    rules, warnings = rules_of(root)
     assert (rules.allow, rules.ask, rules.deny, warnings) == ([], [], [], [])
 
 
 @pytest.mark.parametrize(
     ("relpath", "content", "warning"),
     [
-        (".stepwise/settings.yaml", "permissions: [unclosed", ".stepwise/settings.yaml: invalid YAML"),
-        (".stepwise/settings.yaml", "- a list", ".stepwise/settings.yaml: expected a mapping"),
+        (".stepwise/settings.yaml", "permissions: [unclosed", ".stepwise/settings.yaml is not valid YAML"),
+        (".stepwise/settings.yaml", "- a list", ".stepwise/settings.yaml must be a mapping"),
         (".stepwise/settings.yaml", "permissions: [Bash]", "`permissions` must be a mapping"),
         (".stepwise/settings.yaml", "permissions:\n  allow: 3", "`permissions.allow` must be a list"),
         (".stepwise/settings.yaml", "permissions:\n  deny: [Nope]", "unknown tool 'Nope'"),
@@ -349,7 +357,7 @@ def test_broken_files_and_rules_are_warnings(root: Path, relpath: str, content: 
     write(root / relpath, content)
     write(root / ".claude" / ("settings.json" if "local" in relpath else "settings.local.json"),
           json.dumps({"permissions": {"allow": ["Bash(ls)"]}}))
-    rules, warnings = load_rules(root)
+    rules, warnings = rules_of(root)
     assert len(warnings) == 1 and warning in warnings[0], warnings
     assert relpath in warnings[0]
     assert [r.text for r in rules.allow] == ["Bash(ls)"]
@@ -357,12 +365,12 @@ def test_broken_files_and_rules_are_warnings(root: Path, relpath: str, content: 
 
 def test_unreadable_file_is_a_warning(root: Path) -> None:
     write(root / ".stepwise" / "settings.yaml", "").write_bytes(b"\xff\xfe\x00bad")
-    _, warnings = load_rules(root)
-    assert len(warnings) == 1 and "cannot read it" in warnings[0]
+    _, warnings = rules_of(root)
+    assert len(warnings) == 1 and "cannot read settings file" in warnings[0]
 
 
 def test_bad_cli_rule_is_a_warning(root: Path) -> None:
-    rules, warnings = load_rules(root, cli_allow=["Bash(ls", "Bash(pwd)"])
+    rules, warnings = rules_of(root, cli_allow=["Bash(ls", "Bash(pwd)"])
     assert warnings == ["--allow: allow rule ignored: rule 'Bash(ls' has unbalanced parentheses; write Tool(pattern)"]
     assert [r.text for r in rules.allow] == ["Bash(pwd)"]
 
@@ -373,20 +381,20 @@ def test_claude_only_tools_are_skipped_quietly_in_claude_files(root: Path) -> No
         json.dumps({"permissions": {"allow": ["WebFetch(domain:x.com)", "mcp__github__x", "Task", "Bash(ls)"],
                                     "defaultMode": "acceptEdits"}}),
     )
-    rules, warnings = load_rules(root)
+    rules, warnings = rules_of(root)
     assert warnings == []
     assert [r.text for r in rules.allow] == ["Bash(ls)"]
 
 
 def test_claude_only_tools_warn_in_stepwise_files(root: Path) -> None:
     write(root / ".stepwise" / "settings.yaml", "permissions:\n  allow: ['WebFetch']\n")
-    _, warnings = load_rules(root)
+    _, warnings = rules_of(root)
     assert len(warnings) == 1 and "unknown tool 'WebFetch'" in warnings[0]
 
 
 def test_single_string_rule_list_is_accepted(root: Path) -> None:
     write(root / ".stepwise" / "settings.yaml", "permissions:\n  allow: Bash(ls)\n")
-    rules, warnings = load_rules(root)
+    rules, warnings = rules_of(root)
     assert warnings == [] and [r.text for r in rules.allow] == ["Bash(ls)"]
 
 
@@ -397,7 +405,7 @@ def test_save_rule_creates_the_project_file(root: Path) -> None:
     path = save_rule(root, "run_in_terminal(npm test:*)")
     assert path == root / ".stepwise" / "settings.yaml"
     assert yaml.safe_load(path.read_text()) == {"permissions": {"allow": ["run_in_terminal(npm test:*)"]}}
-    rules, _ = load_rules(root)
+    rules, _ = rules_of(root)
     assert [r.text for r in rules.allow] == ["run_in_terminal(npm test:*)"]
 
 
@@ -426,15 +434,15 @@ def test_save_rule_twice_changes_nothing(root: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("theme: [unclosed", "unreadable"),
-        ("- a\n- b\n", "not a mapping"),
+        ("theme: [unclosed", "not valid YAML"),
+        ("- a\n- b\n", "must be a mapping"),
         ("permissions: 3\n", "`permissions` is not a mapping"),
         ("permissions:\n  allow: yes\n", "`permissions.allow` is not a list"),
     ],
 )
 def test_save_rule_refuses_to_clobber_a_broken_file(root: Path, content: str, message: str) -> None:
     path = write(root / ".stepwise" / "settings.yaml", content)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SettingsError, match=message):
         save_rule(root, "Bash(ls)")
     assert path.read_text() == content
 
@@ -447,3 +455,9 @@ def test_save_rule_validates_first(root: Path, rule: str, behavior: str, problem
     with pytest.raises(ValueError, match=problem):
         save_rule(root, rule, behavior)
     assert not (root / ".stepwise").exists()
+
+
+def test_saving_a_rule_already_there_leaves_the_file_and_its_comments(root: Path) -> None:
+    path = write(root / ".stepwise" / "settings.yaml", "# mine\npermissions:\n  allow: [Bash(ls)]  # keep\n")
+    assert save_rule(root, "Bash(ls)") == path
+    assert path.read_text() == "# mine\npermissions:\n  allow: [Bash(ls)]  # keep\n"

@@ -292,3 +292,14 @@ async def test_a_failing_checkpoint_leaves_a_valid_conversation(git_repo, model_
     assert [r["is_error"] for r in results] == [True, True]
     assert "could not record a checkpoint" in results[0]["content"]
     assert tool_pairing_problems(model_env.message_requests[-1].body["messages"]) == []
+
+
+@pytest.mark.parametrize("content", ["permissions: [unclosed\n", "- a list\n"])
+def test_a_broken_settings_file_warns_once(git_repo, model_env, content):
+    broken = git_repo / ".stepwise" / "settings.yaml"
+    broken.parent.mkdir()
+    broken.write_text(content)
+    session = open_session(git_repo, Scripted(), allow=["Bash(ls)"])
+    assert [w for w in session.warnings if "settings.yaml" in w] == [w for w in session.warnings if str(broken) in w]
+    assert len([w for w in session.warnings if "settings.yaml" in w]) == 1
+    assert [r.text for r in session.permissions.rules.allow] == ["Bash(ls)"]

@@ -5,6 +5,11 @@ The project file overrides the user file key by key; mappings (`model_aliases`,
 read or parsed, or a value of the wrong type, gives a warning naming the file and
 the key, and the defaults are used instead: settings never stop a session.
 
+This module is the one reader (`load_settings`, `read_settings_file`) and the one
+writer (`update_settings_file`) of these files: the permission rules read their
+`permissions` from the loaded `Settings`, and saving a rule goes through the same
+writer as saving the theme, so a broken file is reported once and never clobbered.
+
 Example::
 
     model: opus
@@ -18,10 +23,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tui.engine.config.home import stepwise_home
 from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
@@ -30,10 +36,22 @@ from tui.engine.workspace.fileio import atomic_write
 
 SETTINGS_FILE = "settings.yaml"
 PROJECT_DIR = ".stepwise"
+PROJECT_SETTINGS = Path(PROJECT_DIR) / SETTINGS_FILE
+"""The project settings file, relative to the workspace root."""
 
 
-class SettingsError(RuntimeError):
-    """A settings file cannot be updated; the message names the file."""
+class SettingsError(ValueError):
+    """A settings file cannot be updated (it is broken, or cannot be written); the message names the file."""
+
+
+@dataclass(frozen=True)
+class SettingsFile:
+    """One settings file as read."""
+
+    path: Path
+    scope: Literal["user", "project"]
+    data: dict[str, Any]
+    """Its mapping; empty when the file is missing or broken (the problem is in `Settings.warnings`)."""
 
 
 @dataclass
@@ -48,9 +66,18 @@ class Settings:
     auto_commit: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     """The merged settings as read, unknown keys included (e.g. `permissions`)."""
-    sources: list[Path] = field(default_factory=list)
-    """The files that were read, lowest precedence first."""
+    files: list[SettingsFile] = field(default_factory=list)
+    """Every file looked at, lowest precedence first, with its own mapping."""
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[Path]:
+        """The files that set something, lowest precedence first."""
+        return [file.path for file in self.files if file.data]
+
+    def file(self, scope: Literal["user", "project"]) -> SettingsFile | None:
+        """The user or the project file, None when it was not looked at (no workspace)."""
+        return next((file for file in self.files if file.scope == scope), None)
 
     def price_for(self, model: str) -> Mapping[str, float] | None:
         return price_for(model, self.prices)
@@ -61,7 +88,7 @@ def user_settings_path() -> Path:
 
 
 def project_settings_path(root: Path) -> Path:
-    return root / PROJECT_DIR / SETTINGS_FILE
+    return root / PROJECT_SETTINGS
 
 
 def read_settings_file(path: Path) -> tuple[dict[str, Any], str | None]:
@@ -200,15 +227,16 @@ def load_settings(root: Path | None = None) -> Settings:
         root: The workspace root; its `.stepwise/settings.yaml` overrides the user file.
     """
     warnings: list[str] = []
-    layers: list[tuple[Path, dict[str, Any]]] = []
-    paths = [user_settings_path()]
+    places: list[tuple[Path, Literal["user", "project"]]] = [(user_settings_path(), "user")]
     if root is not None:
-        paths.append(project_settings_path(root))
-    for path in paths:
+        places.append((project_settings_path(root), "project"))
+    files: list[SettingsFile] = []
+    for path, scope in places:
         data, problem = read_settings_file(path)
         if problem:
             warnings.append(problem)
-        layers.append((path, data))
+        files.append(SettingsFile(path, scope, data))
+    layers = [(file.path, file.data) for file in files]
     reader = _Reader(layers, warnings)
     return Settings(
         model=reader.string("model", DEFAULT_SESSION_ALIAS) or DEFAULT_SESSION_ALIAS,
@@ -218,9 +246,43 @@ def load_settings(root: Path | None = None) -> Settings:
         sandbox=reader.boolean("sandbox", False),
         auto_commit=reader.boolean("auto_commit", False),
         raw=reader.raw,
-        sources=[path for path, data in layers if data],
+        files=files,
         warnings=warnings,
     )
+
+
+def update_settings_file(path: Path, change: Callable[[dict[str, Any]], None], what: str) -> Path:
+    """Change a settings file's mapping and write it back, keeping every key the change leaves alone.
+
+    YAML comments are not kept: the file is rewritten from its data.
+
+    Args:
+        path: The file (created, with its folder, when missing).
+        change: Edits the mapping in place; raises `SettingsError` to refuse.
+        what: What is being saved, for the error message (`'theme'`, `the rule 'Bash(ls)'`).
+
+    Returns:
+        The file written.
+
+    Raises:
+        SettingsError: the existing file is broken (it is left untouched), the change refused,
+            or the file cannot be written.
+    """
+    data, problem = read_settings_file(path)
+    if problem:
+        raise SettingsError(f"not saving {what}: {problem.split(';')[0]}; fix or remove the file first")
+    before = copy.deepcopy(data)
+    change(data)
+    if data == before and path.exists():
+        return path  # nothing to save: the file (and its comments) stay as they are
+    import yaml
+
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot write settings file {path}: {exc}") from None
+    return path
 
 
 def save_user_setting(key: str, value: Any) -> Path:
@@ -232,16 +294,4 @@ def save_user_setting(key: str, value: Any) -> Path:
     Raises:
         SettingsError: the existing file is broken (it is left untouched) or cannot be written.
     """
-    path = user_settings_path()
-    data, problem = read_settings_file(path)
-    if problem:
-        raise SettingsError(f"not saving {key!r}: {problem.split(';')[0]}; fix or remove the file first")
-    data[key] = value
-    import yaml
-
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    try:
-        atomic_write(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"cannot write settings file {path}: {exc}") from None
-    return path
+    return update_settings_file(user_settings_path(), lambda data: data.update({key: value}), repr(key))

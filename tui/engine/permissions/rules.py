@@ -30,18 +30,21 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tui.engine.config.home import stepwise_home
+from tui.engine.config.settings import (
+    PROJECT_SETTINGS,
+    Settings,
+    SettingsError,
+    project_settings_path,
+    update_settings_file,
+)
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.permissions.shell_split import ShellCommand
 from tui.engine.permissions.wrappers import TooDeeplyWrapped, commands_run
 from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS, canonical_name
-from tui.engine.workspace.fileio import atomic_write
 
 BEHAVIORS = ("allow", "ask", "deny")
-
-PROJECT_SETTINGS = Path(".stepwise") / "settings.yaml"
-"""The project settings file, relative to the workspace root; `save_rule` writes here."""
 
 CLAUDE_SETTINGS = (Path(".claude") / "settings.local.json", Path(".claude") / "settings.json")
 """Claude Code's project settings, read but never written."""
@@ -327,13 +330,20 @@ def _glob_body(glob: str) -> str:
 
 
 def load_rules(
-    workspace_root: Path, cli_allow: Iterable[str] = (), cli_deny: Iterable[str] = ()
+    workspace_root: Path, settings: Settings, cli_allow: Iterable[str] = (), cli_deny: Iterable[str] = ()
 ) -> tuple[RuleSet, list[str]]:
-    """All rules for a workspace, and a warning for every file or rule that could not be used.
+    """All rules for a workspace, and a warning for every rule (or Claude Code file) that could not be used.
 
     Sources, in the order rules are tried within each list: `--allow`/`--deny`,
     `.stepwise/settings.yaml`, `.claude/settings.local.json`,
     `.claude/settings.json`, `$STEPWISE_HOME/settings.yaml`.
+
+    Args:
+        workspace_root: Where the `.claude/` files are.
+        settings: The loaded settings: the `permissions` of its project and user files
+            (a broken file was already reported when they were read).
+        cli_allow: `--allow` rules.
+        cli_deny: `--deny` rules.
     """
     ruleset = RuleSet()
     warnings: list[str] = []
@@ -341,12 +351,14 @@ def load_rules(
         for text in texts:
             _add_parsed(ruleset, warnings, text, behavior, f"--{behavior}", quiet_claude_tools=False)
     root = Path(workspace_root)
-    files: list[tuple[Path, str, bool]] = [(root / PROJECT_SETTINGS, str(PROJECT_SETTINGS), False)]
-    files += [(root / path, str(path), True) for path in CLAUDE_SETTINGS]
-    user_file = stepwise_home() / "settings.yaml"
-    files.append((user_file, str(user_file), False))
-    for path, label, is_claude in files:
-        permissions = _read_permissions(path, label, warnings, as_json=is_claude)
+    sources: list[tuple[str, dict[str, Any] | None, bool]] = []
+    if (project := settings.file("project")) is not None:
+        sources.append((str(PROJECT_SETTINGS), project.data, False))
+    sources += [(str(path), _read_claude_settings(root / path, str(path), warnings), True) for path in CLAUDE_SETTINGS]
+    if (user := settings.file("user")) is not None:
+        sources.append((str(user.path), user.data, False))
+    for label, data, is_claude in sources:
+        permissions = _permissions_of(data, label, warnings)
         for behavior in BEHAVIORS:
             for entry in _rule_list(permissions, behavior, label, warnings):
                 _add_parsed(ruleset, warnings, entry, behavior, label, quiet_claude_tools=is_claude)
@@ -368,27 +380,27 @@ def _add_parsed(
         warnings.append(f"{source}: {behavior} rule ignored: {exc}")
 
 
-def _read_permissions(path: Path, label: str, warnings: list[str], *, as_json: bool) -> dict | None:
-    """The `permissions` mapping of a settings file, None when absent or unusable (with a warning)."""
+def _read_claude_settings(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """A Claude Code settings file's mapping (read, never written), None when absent or unusable (with a warning)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         warnings.append(f"{label}: cannot read it ({exc}); its permission rules are ignored")
         return None
-    try:
-        data = json.loads(text) if as_json else _yaml_load(text)
     except ValueError as exc:
-        kind = "JSON" if as_json else "YAML"
-        warnings.append(f"{label}: invalid {kind} ({_first_line(exc)}); its permission rules are ignored")
-        return None
-    if data is None:
+        warnings.append(f"{label}: invalid JSON ({_first_line(exc)}); its permission rules are ignored")
         return None
     if not isinstance(data, dict):
         warnings.append(f"{label}: expected a mapping at the top level; its permission rules are ignored")
         return None
-    permissions = data.get("permissions")
+    return data
+
+
+def _permissions_of(data: dict[str, Any] | None, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """The `permissions` mapping of a settings file's data, None when absent or unusable (with a warning)."""
+    permissions = (data or {}).get("permissions")
     if permissions is None:
         return None
     if not isinstance(permissions, dict):
@@ -411,15 +423,6 @@ def _rule_list(permissions: dict | None, behavior: str, label: str, warnings: li
     return value
 
 
-def _yaml_load(text: str) -> object:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -434,32 +437,23 @@ def save_rule(workspace_root: Path, rule_text: str, behavior: str = "allow") -> 
         The settings file's path.
 
     Raises:
-        ValueError: the rule is malformed, or the file exists but is not a
-            valid settings mapping (it is left untouched).
+        ValueError: the rule is malformed.
+        SettingsError: the file exists but is not a valid settings mapping, or
+            its `permissions` are not lists of rules (it is left untouched).
     """
-    import yaml
-
     parse_rule(rule_text, behavior)
-    path = Path(workspace_root) / PROJECT_SETTINGS
-    data: object = {}
-    if path.exists():
-        try:
-            data = _yaml_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            problem = _first_line(exc)
-            raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, the file is unreadable: {problem}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, the file is not a mapping")
-    permissions = data.setdefault("permissions", {}) or {}
-    if not isinstance(permissions, dict):
-        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, `permissions` is not a mapping")
-    data["permissions"] = permissions
-    rules = permissions.get(behavior) or []
-    if not isinstance(rules, list):
-        raise ValueError(f"{PROJECT_SETTINGS}: cannot add the rule, `permissions.{behavior}` is not a list")
     text = rule_text.strip()
-    if text in rules:
-        return path
-    permissions[behavior] = [*rules, text]
-    atomic_write(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
-    return path
+    path = project_settings_path(Path(workspace_root))
+    what = f"the rule {text!r}"
+
+    def add(data: dict[str, Any]) -> None:
+        permissions = data.get("permissions") or {}
+        if not isinstance(permissions, dict):
+            raise SettingsError(f"not saving {what}: `permissions` is not a mapping in {path}")
+        rules = permissions.get(behavior) or []
+        if not isinstance(rules, list):
+            raise SettingsError(f"not saving {what}: `permissions.{behavior}` is not a list in {path}")
+        if text not in rules:
+            data["permissions"] = {**permissions, behavior: [*rules, text]}
+
+    return update_settings_file(path, add, what)

@@ -200,7 +200,7 @@ class Session:
             mode = requested_mode or (record.header.permission_mode if record else agent.permission_mode)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
-        rules, rule_warnings = load_rules(root, cli_allow=options.allow, cli_deny=options.deny)
+        rules, rule_warnings = load_rules(root, settings, cli_allow=options.allow, cli_deny=options.deny)
         warnings.extend(rule_warnings)
         permissions = PermissionEngine(root, mode=mode, rules=rules)
 
