@@ -84,3 +84,32 @@ def test_the_demo_runs_end_to_end_and_leaves_the_tests_passing(terminal_env, tmp
         assert "Ran 7 tests" in result.stderr
     finally:
         term.close()
+
+
+def test_a_review_comment_reaches_the_model_anchored_to_its_line(git_repo, fake_anthropic, terminal_env):
+    fake_anthropic.script(
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"})
+    )
+    fake_anthropic.script(text("I will use an f-string next time."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("greet differently")
+        term.send("Enter")
+        term.wait_for("Apply this edit?")
+        term.send("Down")  # from the removed line to the added one
+        term.send("c")
+        term.wait_for("comment on app.py:2")
+        term.type("use an f-string")
+        term.send("Enter")
+        term.wait_for("1 comment")
+        term.send("y")
+        term.wait_for("I will use an f-string next time.")
+        result = fake_anthropic.message_requests[-1].body["messages"][-1]["content"][0]
+        content = result["content"] if isinstance(result["content"], str) else result["content"][0]["text"]
+        assert "1. app.py:2 (hunk 1)\n   >     return 'howdy ' + name\n   use an f-string" in content
+        assert "Hunks that landed: app.py: applied." in content
+        assert "howdy" in (git_repo / "app.py").read_text()
+    finally:
+        term.close()

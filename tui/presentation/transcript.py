@@ -27,6 +27,7 @@ from tui.engine.session.events import (
     TurnEnd,
     UserMessage,
 )
+from tui.engine.session.review import comment_note
 
 PARTIAL_NOTE = "(interrupted: the reply above is partial)"
 NOT_DECIDED = "Not run: the call was invalid."
@@ -248,7 +249,8 @@ class Transcript:
         if isinstance(event, PermissionDecision):
             if (open_call := self._open.get(event.tool_use_id)) is not None:
                 open_call.decision = event
-            return []
+            # The user's review comments on the edit's lines, each under the call.
+            return [NoteEntry(comment_note(comment), "info") for comment in event.comments]
         if isinstance(event, ToolResult):
             if (open_call := self._open.pop(event.tool_use_id, None)) is not None:
                 open_call.result = event

@@ -57,7 +57,7 @@ _NULL_STYLE = Style()
 class _Row:
     kind: str
     """"file" (a file title in a multi-file diff), "note" (a file without hunks),
-    "hunk" (a hunk header) or "line"."""
+    "hunk" (a hunk header), "line", or "comment" (a review comment under the line it is on)."""
     file: int
     hunk: int = -1
     left: int = -1
@@ -66,10 +66,22 @@ class _Row:
     """Side by side: the new side's hunk line (-1: none)."""
 
 
-def _build_rows(files: Sequence[DiffFile], side_by_side: bool) -> tuple[list[_Row], list[int]]:
-    """Display rows and, per hunk, the row of its header."""
+CommentKey = tuple[int, int]
+"""(hunk index, line index in the hunk) of a review comment."""
+
+
+def _build_rows(
+    files: Sequence[DiffFile], side_by_side: bool, comments: dict[CommentKey, list[str]] | None = None
+) -> tuple[list[_Row], list[int]]:
+    """Display rows and, per hunk, the row of its header; each commented line is followed by its comments."""
+    comments = comments or {}
     rows: list[_Row] = []
     hunk_rows: list[int] = []
+
+    def add_comments(hunk: int, *lines: int) -> None:
+        for line in lines:
+            rows.extend(_Row("comment", file_index, hunk, line, n) for n in range(len(comments.get((hunk, line), ()))))
+
     for file_index, diff_file in enumerate(files):
         if len(files) > 1:
             rows.append(_Row("file", file_index))
@@ -79,13 +91,14 @@ def _build_rows(files: Sequence[DiffFile], side_by_side: bool) -> tuple[list[_Ro
             hunk_rows.append(len(rows))
             rows.append(_Row("hunk", file_index, hunk.index))
             if not side_by_side:
-                rows.extend(_Row("line", file_index, hunk.index, i) for i in range(len(hunk.lines)))
+                for i in range(len(hunk.lines)):
+                    rows.append(_Row("line", file_index, hunk.index, i))
+                    add_comments(hunk.index, i)
                 continue
             for olds, news in change_blocks(hunk.lines):
-                rows.extend(
-                    _Row("line", file_index, hunk.index, old, new)
-                    for old, new in zip_longest(olds, news, fillvalue=-1)
-                )
+                for old, new in zip_longest(olds, news, fillvalue=-1):
+                    rows.append(_Row("line", file_index, hunk.index, old, new))
+                    add_comments(hunk.index, *dict.fromkeys(i for i in (old, new) if i >= 0))
     return rows, hunk_rows
 
 
@@ -150,6 +163,7 @@ class DiffView(ScrollView, can_focus=True):
         "diff-view--file",
         "diff-view--gutter",
         "diff-view--note",
+        "diff-view--comment",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -192,6 +206,9 @@ class DiffView(ScrollView, can_focus=True):
         """Hunks a highlight worker is busy with."""
         self._selectable = False
         self._selected: set[int] = set()
+        self._cursor = -1
+        """The row of the line cursor while reviewing (-1: none); `c` comments on that line."""
+        self._comments: dict[CommentKey, list[str]] = {}
         self._number_width = 1
         self._code_width = 0
         self._highlight_generation = 0
@@ -247,6 +264,78 @@ class DiffView(ScrollView, can_focus=True):
     def prev_hunk(self) -> None:
         self.current_hunk = max(self.current_hunk - 1, 0)
 
+    @property
+    def cursor_line(self) -> tuple[DiffHunk, int] | None:
+        """The hunk and the index (in it) of the line under the cursor, while reviewing.
+
+        Side by side, a row holding a removed and an added line stands for the added one.
+        """
+        if not self._selectable or not 0 <= self._cursor < len(self._rows):
+            return None
+        row = self._rows[self._cursor]
+        return self._hunks[row.hunk], row.right if self.side_by_side and row.right >= 0 else row.left
+
+    def move_cursor(self, step: int) -> None:
+        """Move the line cursor to the next (`step` > 0) or previous code line; its hunk becomes current."""
+        lines = self._line_rows()
+        if not lines:
+            return
+        if self._cursor not in lines:
+            target = lines[0]
+        else:
+            target = lines[min(max(lines.index(self._cursor) + step, 0), len(lines) - 1)]
+        self._put_cursor(target)
+
+    def line_key(self, hunk_index: int, number: int, side: str) -> CommentKey | None:
+        """The (hunk, line index) of line `number` of `side` (`new` or `old`) in a hunk shown, if it is there."""
+        if not 0 <= hunk_index < len(self._hunks):
+            return None
+        for index, line in enumerate(self._hunks[hunk_index].lines):
+            if side == "old" and line.sign == "-" and line.old_no == number:
+                return hunk_index, index
+            if side == "new" and line.sign in " +" and line.new_no == number:
+                return hunk_index, index
+        return None
+
+    def set_comments(self, comments: dict[CommentKey, list[str]]) -> None:
+        """Show these review comments under the lines they are on (keys: hunk index, line index)."""
+        cursor_row = self._rows[self._cursor] if 0 <= self._cursor < len(self._rows) else None
+        self._comments = {key: list(texts) for key, texts in comments.items() if texts}
+        self._layout_rows()
+        if cursor_row is not None and cursor_row in self._rows:
+            self._cursor = self._rows.index(cursor_row)
+
+    def _line_rows(self) -> list[int]:
+        return [
+            i
+            for i, row in enumerate(self._rows)
+            if row.kind == "line" and self._hunks[row.hunk].lines[row.right if row.left < 0 else row.left].sign
+            != NO_NEWLINE_MARKER
+        ]
+
+    def _put_cursor(self, row_index: int) -> None:
+        self._cursor = row_index
+        hunk = self._rows[row_index].hunk
+        if hunk != self.current_hunk:
+            self.set_reactive(DiffView.current_hunk, hunk)
+        height = max(self.size.height - 1, 1)
+        top = self.scroll_offset.y
+        if row_index < top:
+            self.scroll_to(y=row_index, animate=False)
+        elif row_index >= top + height:
+            self.scroll_to(y=row_index - height + 1, animate=False)
+        self.refresh()
+
+    def _cursor_to_hunk(self) -> None:
+        """Put the line cursor on the current hunk's first changed line (or its first line)."""
+        if not self._selectable or not self._hunks:
+            return
+        hunk = self._hunks[self.current_hunk]
+        rows = [i for i in self._line_rows() if self._rows[i].hunk == hunk.index]
+        changed = [i for i in rows if hunk.lines[max(self._rows[i].left, self._rows[i].right)].sign in "+-"]
+        if rows:
+            self._cursor = (changed or rows)[0]
+
     def toggle_hunk(self, index: int | None = None) -> None:
         """Flip the selection of a hunk (the current one by default).
 
@@ -299,12 +388,15 @@ class DiffView(ScrollView, can_focus=True):
         self._number_width = len(str(biggest))
         self._code_width = max((cell_len(line.text) for hunk in self._hunks for line in hunk.lines), default=0)
         self.set_reactive(DiffView.current_hunk, 0)
+        self._comments = {}
         self._layout_rows()
+        self._cursor = -1
+        self._cursor_to_hunk()
         self.scroll_to(0, 0, animate=False)
         self._highlight_visible()
 
     def _layout_rows(self) -> None:
-        self._rows, self._hunk_rows = _build_rows(self._files, self.side_by_side)
+        self._rows, self._hunk_rows = _build_rows(self._files, self.side_by_side, self._comments)
         width = 0 if self.side_by_side else self._unified_prefix_width() + self._code_width
         # One extra row: the fixed header drawn on the first line of the viewport.
         self.virtual_size = Size(width, len(self._rows) + 1)
@@ -399,6 +491,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def watch_side_by_side(self) -> None:
         self._layout_rows()
+        self._cursor_to_hunk()
         self._scroll_to_current()
         self._highlight_visible()
 
@@ -410,6 +503,7 @@ class DiffView(ScrollView, can_focus=True):
         return min(max(value, 0), max(len(self._hunks) - 1, 0))
 
     def watch_current_hunk(self) -> None:
+        self._cursor_to_hunk()
         self._scroll_to_current()
         self.refresh()
 
@@ -422,6 +516,9 @@ class DiffView(ScrollView, can_focus=True):
         if event.y < 1 or row_index >= len(self._rows) or self._rows[row_index].hunk < 0:
             return
         row = self._rows[row_index]
+        if row.kind == "line" and self._selectable and row_index in self._line_rows():
+            self._put_cursor(row_index)
+            return
         self.current_hunk = row.hunk
         if row.kind == "hunk" and self._selectable:
             self.toggle_hunk(row.hunk)
@@ -449,11 +546,27 @@ class DiffView(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("diff-view--note")
             return Strip([Segment(f"  {note}", style)]).crop_extend(0, width, style)
         if row.kind == "hunk":
-            return self._render_hunk_row(row, width, base)
+            return self._dimmed(row, self._render_hunk_row(row, width, base))
+        if row.kind == "comment":
+            return self._render_comment_row(row, width, base)
         gutter = self._gutter(row.hunk, base)
+        if index == self._cursor and self._selectable:
+            gutter = Segment("▶", base + self.get_component_rich_style("diff-view--gutter"))
         if self.side_by_side:
-            return self._render_split_row(row, gutter, width, base)
-        return self._render_unified_row(row, gutter, width, base)
+            return self._dimmed(row, self._render_split_row(row, gutter, width, base))
+        return self._dimmed(row, self._render_unified_row(row, gutter, width, base))
+
+    def _dimmed(self, row: _Row, strip: Strip) -> Strip:
+        """A deselected hunk is drawn dimmed: it will not be applied."""
+        if self._selectable and row.hunk not in self._selected:
+            return strip.apply_style(Style(dim=True))
+        return strip
+
+    def _render_comment_row(self, row: _Row, width: int, base: Style) -> Strip:
+        text = self._comments[(row.hunk, row.left)][row.right]
+        style = base + self.get_component_rich_style("diff-view--comment")
+        indent = " " * (self._unified_prefix_width() if not self.side_by_side else 2)
+        return Strip([Segment(f"{indent}💬 {sanitize(text)}", style)]).crop_extend(0, width, style)
 
     def _render_header(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("diff-view--header")

@@ -32,6 +32,7 @@ from textual.widgets import Input, Static
 from tui.app.approver import PendingApproval
 from tui.engine.exec.terminal import sanitize_terminal_text
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
+from tui.engine.session.review import ReviewComment, anchor
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView
@@ -41,8 +42,10 @@ FileChoice = set[int] | str
 """For one proposal: the selected hunk indexes, or the user's edited text."""
 
 
-def approval_for(proposals: tuple[Proposal, ...], choices: dict[int, FileChoice]) -> Approval:
-    """The Approval for per-file choices (a proposal without a choice is applied whole).
+def approval_for(
+    proposals: tuple[Proposal, ...], choices: dict[int, FileChoice], comments: tuple[ReviewComment, ...] = ()
+) -> Approval:
+    """The Approval for per-file choices (a proposal without a choice is applied whole), with the review comments.
 
     Edited text wins: when any file was edited, files with some hunks chosen
     are sent as their resulting text too, since one Approval has one kind.
@@ -56,10 +59,10 @@ def approval_for(proposals: tuple[Proposal, ...], choices: dict[int, FileChoice]
     if edited:
         text = dict(edited)
         text.update({i: proposals[i].text_with_hunks(hunks) for i, hunks in partial.items()})
-        return Approval(ApprovalKind.EDITED, text=text)
+        return Approval(ApprovalKind.EDITED, text=text, comments=comments)
     if partial:
-        return Approval(ApprovalKind.HUNKS, hunks=partial)
-    return Approval.once()
+        return Approval(ApprovalKind.HUNKS, hunks=partial, comments=comments)
+    return Approval(ApprovalKind.ONCE, comments=comments)
 
 
 class PermissionPane(Vertical, can_focus=True):
@@ -73,14 +76,17 @@ class PermissionPane(Vertical, can_focus=True):
         Binding("e", "edit", "edit"),
         Binding("E", "edit_external", "$EDITOR", show=False),
         Binding("A", "approve_turn", "all edits this turn"),
-        Binding("j,down,]", "next_hunk", "next hunk", show=False),
-        Binding("k,up,[", "prev_hunk", "previous hunk", show=False),
+        Binding("j,]", "next_hunk", "next hunk", show=False),
+        Binding("k,[", "prev_hunk", "previous hunk", show=False),
+        Binding("down", "move_line(1)", "next line", show=False),
+        Binding("up", "move_line(-1)", "previous line", show=False),
         Binding("space", "toggle_hunk", "toggle hunk", show=False),
+        Binding("c", "comment", "comment on the line", show=False),
         Binding("escape", "close_input", "back", show=False),
     ]
 
     input_mode: reactive[str] = reactive("")
-    """`session`, `save` or `deny` while the Input is open, else empty."""
+    """`session`, `save`, `deny` or `comment` while the Input is open, else empty."""
     file_index: reactive[int] = reactive(0, init=False)
     """The proposal under review."""
 
@@ -112,6 +118,10 @@ class PermissionPane(Vertical, can_focus=True):
         self._diff_view = diff_view
         self.pending: PendingApproval | None = None
         self.choices: dict[int, FileChoice] = {}
+        self.comments: list[ReviewComment] = []
+        """Review comments left on the request's proposals, in order."""
+        self._commenting: ReviewComment | None = None
+        """The line a comment is being typed for (its `comment` still empty)."""
         self.display = False
 
     @property
@@ -150,6 +160,8 @@ class PermissionPane(Vertical, can_focus=True):
         self._build()
         self.pending = pending
         self.choices = {}
+        self.comments = []
+        self._commenting = None
         self.input_mode = ""
         request = pending.request
         self._set("#permission-title", self._title(request))
@@ -218,6 +230,7 @@ class PermissionPane(Vertical, can_focus=True):
         if proposals:
             proposal = proposals[self.file_index]
             self.diff_view.show_proposal(proposal, selectable=True)
+            self._show_comments()
             self.post_message(self.ProposalShown(proposal))
         self._update_hunks()
         self._update_keys()
@@ -232,17 +245,23 @@ class PermissionPane(Vertical, can_focus=True):
         selected = len(self.diff_view.selected_hunks) if self.diff_view.selectable else total
         where = f"file {self.file_index + 1}/{len(proposals)}: " if len(proposals) > 1 else ""
         current = f"hunk {self.diff_view.current_hunk + 1}/{total} · " if total else ""
-        self._set("#permission-hunks", f"{where}{proposal.rel_path} · {current}{selected} of {total} hunks selected")
+        count = len(self.comments)
+        noted = f" · {count} comment{'s' if count != 1 else ''}" if count else ""
+        self._set(
+            "#permission-hunks", f"{where}{proposal.rel_path} · {current}{selected} of {total} hunks selected{noted}"
+        )
 
     def _update_keys(self) -> None:
         if self.input_mode == "deny":
             keys = "Enter deny (the message, if any, goes to the agent) · Esc back"
+        elif self.input_mode == "comment":
+            keys = "Enter add the comment (sent with y or n) · Esc back"
         elif self.input_mode:
             keys = "Enter confirm the rule (edit it first if you like) · Esc back"
         else:
             keys = "y approve · a for this session · s save rule · n deny"
             if self.proposals:
-                keys += " · e edit · E $EDITOR · j/k hunks · space toggle · A all edits this turn"
+                keys += " · e edit · E $EDITOR · j/k hunks · ↑/↓ lines · c comment · space toggle · A all edits this turn"
         self._set("#permission-keys", keys)
 
     def on_diff_view_selection_changed(self, event: DiffView.SelectionChanged) -> None:
@@ -274,7 +293,7 @@ class PermissionPane(Vertical, can_focus=True):
             self.file_index += 1
             self._show_file()
         else:
-            self._decide(approval_for(self.proposals, self.choices))
+            self._decide(approval_for(self.proposals, self.choices, tuple(self.comments)))
 
     def action_approve(self) -> None:
         if self.pending is None or self.input_mode:
@@ -282,12 +301,12 @@ class PermissionPane(Vertical, can_focus=True):
         if self.proposals and self.diff_view.selectable:
             self._record_file(self.diff_view.selected_hunks)
         else:
-            self._decide(Approval.once())
+            self._decide(Approval(ApprovalKind.ONCE, comments=tuple(self.comments)))
 
     def action_approve_turn(self) -> None:
         if self.pending is None or self.input_mode or not self.proposals:
             return
-        self._decide(Approval.once(), approve_turn_edits=True)
+        self._decide(Approval(ApprovalKind.ONCE, comments=tuple(self.comments)), approve_turn_edits=True)
 
     def action_ask_rule(self, kind: str) -> None:
         request = self.request
@@ -324,14 +343,66 @@ class PermissionPane(Vertical, can_focus=True):
         event.stop()
         value = event.value.strip()
         mode = self.input_mode
+        if mode == "comment":
+            self._add_comment(value)
+            return
         if mode == "deny":
-            self._decide(Approval.deny(value or None))
+            self._decide(Approval.deny(value or None, tuple(self.comments)))
         elif mode in ("session", "save"):
             if not value:
                 self.notify("Type the rule to allow, e.g. Bash(npm test:*)", severity="warning")
                 return
             self._decide(Approval(ApprovalKind(mode), rule=value))
         self.query_one("#permission-input", Input).display = False
+
+    # --- review comments --------------------------------------------------------
+
+    def action_move_line(self, step: int) -> None:
+        if self.proposals and not self.input_mode:
+            self.diff_view.move_cursor(step)
+            self._update_hunks()
+
+    def action_comment(self) -> None:
+        """`c`: a one-line comment on the line under the cursor of the diff under review."""
+        if not self.proposals or self.input_mode:
+            return
+        cursor = self.diff_view.cursor_line
+        if cursor is None:
+            return
+        hunk, index = cursor
+        line = hunk.lines[index]
+        removed = line.sign == "-"
+        number = line.old_no if removed else line.new_no
+        self._commenting = ReviewComment(
+            path=self.proposals[self.file_index].rel_path,
+            line=number or 0,
+            side="old" if removed else "new",
+            quoted=line.text,
+            comment="",
+            hunk=hunk.index,
+        )
+        self._open_input("comment", "", f"comment on {anchor(self._commenting)}")
+
+    def _add_comment(self, text: str) -> None:
+        if text and self._commenting is not None:
+            self.comments.append(ReviewComment(**{**self._commenting, "comment": text}))
+            self._show_comments()
+        self._commenting = None
+        self.action_close_input()
+        self._update_hunks()
+
+    def _show_comments(self) -> None:
+        """Draw the comments on the file under review beneath their lines."""
+        path = self.proposals[self.file_index].rel_path
+        shown: dict[tuple[int, int], list[str]] = {}
+        view = self.diff_view
+        for comment in self.comments:
+            if comment["path"] != path:
+                continue
+            key = view.line_key(comment["hunk"], comment["line"], comment["side"])
+            if key is not None:
+                shown.setdefault(key, []).append(comment["comment"])
+        view.set_comments(shown)
 
     # --- hunks ------------------------------------------------------------------
 

@@ -7,5 +7,6 @@ __all__ = [
     "events",
     "log",
     "loop",
+    "review",
     "session",
 ]

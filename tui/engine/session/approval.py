@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from tui.engine.session.review import ReviewComment
     from tui.engine.workspace.proposals import Proposal
 
 
@@ -68,6 +69,8 @@ class Approval:
     text: dict[int, str] = field(default_factory=dict)
     """For EDITED: proposal index -> the user's new content."""
     message: str | None = None
+    comments: tuple[ReviewComment, ...] = ()
+    """Review comments on lines of the proposals; they reach the model with the result (approved or denied)."""
 
     @property
     def approved(self) -> bool:
@@ -78,8 +81,8 @@ class Approval:
         return cls(ApprovalKind.ONCE)
 
     @classmethod
-    def deny(cls, message: str | None = None) -> Approval:
-        return cls(ApprovalKind.DENY, message=message)
+    def deny(cls, message: str | None = None, comments: tuple[ReviewComment, ...] = ()) -> Approval:
+        return cls(ApprovalKind.DENY, message=message, comments=comments)
 
 
 class Approver(Protocol):

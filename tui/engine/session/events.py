@@ -111,6 +111,8 @@ class PermissionDecision(Event):
     """The approval kind when the user decided (`once`, `session`, `save`, `hunks`, `edited`, `deny`)."""
     message: str | None = None
     """A denial's message to the model."""
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    """The user's review comments on lines of the edit (`review.ReviewComment`), approved or denied."""
 
 
 @dataclass(kw_only=True)

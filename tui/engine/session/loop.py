@@ -32,6 +32,7 @@ from tui.engine.session.events import (
     TurnEnd,
     UserMessage,
 )
+from tui.engine.session.review import review_feedback
 from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.tools.registry import UnknownTool, resolve
 
@@ -235,7 +236,10 @@ class AgentLoop:
 
         approval = await self._authorize(tool_use_id, action, outcome)
         if not approval.approved:
-            return finish(ToolOutput(self._denial_text(action, approval), is_error=True))
+            text = self._denial_text(action, approval)
+            if approval.comments:
+                text += "\n\n" + review_feedback(approval.comments, action.proposals, None)
+            return finish(ToolOutput(text, is_error=True))
 
         changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE)
         if changes_files:
@@ -253,6 +257,8 @@ class AgentLoop:
             output = ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True)
         finally:
             self.context.on_output = None
+        if approval.comments:
+            output.content += "\n\n" + review_feedback(approval.comments, action.proposals, output.edits)
         if self._attach_context is not None and not output.is_error and action.kind in (ToolKind.READ, ToolKind.EDIT):
             # Instructions that apply to the file just reached travel with its result, so a
             # resume (which rebuilds results from the log) sends exactly the same context.
@@ -332,6 +338,7 @@ class AgentLoop:
                 mode=mode,
                 choice=str(approval.kind),
                 message=approval.message,
+                comments=[dict(comment) for comment in approval.comments],
             )
         )
         if not approval.approved:
