@@ -258,3 +258,68 @@ async def test_changed_files_follow_a_command_that_adds_and_deletes(git_repo, mo
         await until(pilot, lambda: app.main.changed_files.files == [], "the list after undo")
         assert (git_repo / "app.py").exists() and not (git_repo / "made.txt").exists()
         await app.session.close()
+
+
+# --- 4: the diff pane follows the state ------------------------------------------------------
+
+
+def title(app: StepwiseApp) -> str:
+    return str(app.main.diff_title.render())
+
+
+async def test_the_diff_pane_shows_only_what_still_stands(git_repo, model_env) -> None:
+    from tests.support.fake_anthropic import tool_use
+
+    model_env.script(
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"})
+    )
+    model_env.script(
+        tool_use("replace_string_in_file", {"filePath": "README.md", "oldString": "# demo", "newString": "# demo!"})
+    )
+    model_env.script(text("Two edits."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "edit two files")
+        for count in (1, 2):
+            await until(pilot, lambda: app.main.permission.display, f"question {count}")
+            await pilot.press("y")
+            await until(pilot, lambda n=count: len(model_env.message_requests) == n + 1, f"edit {count} sent")
+        await until(pilot, lambda: not app.session.busy, "the turn")
+        assert title(app).startswith("Applied: README.md")
+        await send(pilot, "/undo")
+        await until(pilot, lambda: title(app).startswith("Applied: app.py"), "the earlier edit after undo")
+        await send(pilot, "/undo")
+        await until(pilot, lambda: title(app) == "No changes yet", "nothing after the second undo")
+        session_id = app.session.id
+        await app.session.close()
+    # Resumed, the undone edits stay gone from the pane.
+    resumed = cli_app(git_repo, "--resume", session_id)
+    async with resumed.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert title(resumed) == "No changes yet"
+        await resumed.session.close()
+
+
+async def test_a_new_session_from_agent_does_not_show_the_previous_sessions_edit(git_repo, model_env) -> None:
+    from tests.support.fake_anthropic import tool_use
+
+    model_env.script(
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"})
+    )
+    model_env.script(text("Edited."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "edit")
+        await until(pilot, lambda: app.main.permission.display, "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
+        assert title(app).startswith("Applied: app.py")
+        first = app.session
+        await send(pilot, "/agent general")
+        await until(
+            pilot, lambda: app.session is not first and app.main.status_bar.activity == "idle", "the new session"
+        )
+        assert title(app) == "No changes yet"
+        await app.session.close()

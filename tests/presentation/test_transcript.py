@@ -79,12 +79,12 @@ def test_fold_keeps_order_attaches_tool_outcomes_and_the_last_edit() -> None:
         NoteEntry("(interrupted: the reply above is partial)", "warning"),
         NoteEntry("Turn ended: max_turns", "warning"),
     ]
-    assert history.last_edit is not None and history.last_edit.path == "b.py"
+    assert history.standing.last is not None and history.standing.last.path == "b.py"
 
 
 def test_fold_of_nothing_is_empty() -> None:
     history = fold_history([])
-    assert history.entries == [] and history.last_edit is None
+    assert history.entries == [] and history.standing.last is None
 
 
 def test_the_transcript_keeps_edits_and_checkpoints_in_place_and_ignores_orphans() -> None:

@@ -330,3 +330,19 @@ def test_snapshot_of_the_replay_screen(snap_compare, two_turns: SessionRecord) -
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=end_of_first_turn)
+
+
+async def test_replay_at_the_last_event_does_not_show_an_undone_edit(two_turns: SessionRecord) -> None:
+    from tui.engine.session.events import Checkpoint, Rewind
+
+    last_step = max(e.step for e in two_turns.events if isinstance(e, Checkpoint))
+    undone = Rewind(to_step=0, step=last_step + 1, commit="r", undo=False)  # back to the session base
+    record = SessionRecord(path=two_turns.path, header=two_turns.header, events=[*two_turns.events, undone])
+    app = ReplayApp(record)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        await pilot.pause()
+        assert str(app.diff_title.render()) == "No changes yet"
+        await pilot.press("left")
+        await pilot.pause()
+        assert str(app.diff_title.render()).startswith("Applied: ")

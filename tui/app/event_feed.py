@@ -18,6 +18,7 @@ from tui.app.widgets.chat import ChatView
 from tui.engine.session.events import (
     AssistantMessage,
     CommandOutput,
+    EditApplied,
     Event,
     PermissionDecision,
     StreamReset,
@@ -26,6 +27,7 @@ from tui.engine.session.events import (
     ToolResult,
     TurnEnd,
 )
+from tui.presentation.standing import StandingEdits
 from tui.presentation.transcript import (
     CheckpointEntry,
     EditEntry,
@@ -35,6 +37,9 @@ from tui.presentation.transcript import (
     applied_title,
     fold_history,
 )
+
+NO_CHANGES_TITLE = "No changes yet"
+"""The diff pane's title when no applied edit stands (none yet, or every one undone)."""
 
 ShowDiff = Callable[[str, str, str], None]
 """`show_diff(title, diff, path)`: puts a diff and its title in the diff pane."""
@@ -53,6 +58,7 @@ class EventFeed:
         self.chat = chat
         self.show_diff = show_diff
         self.transcript = Transcript()
+        self.standing = StandingEdits()
 
     def apply(self, event: Event) -> None:
         """Show one live event; events the panes do not show (checkpoints, status, ...) are ignored."""
@@ -78,28 +84,38 @@ class EventFeed:
         elif isinstance(event, TurnEnd):
             chat.end_assistant()
         for entry in self.transcript.add(event):
-            if isinstance(entry, EditEntry):
-                self.show_diff(applied_title(entry.edit), entry.edit.diff, entry.edit.path)
-            elif not isinstance(entry, TextEntry | ThinkingEntry | CheckpointEntry):
+            if not isinstance(entry, TextEntry | ThinkingEntry | CheckpointEntry | EditEntry):
                 chat.add_entry(entry)
+        if self.standing.apply(event):
+            # An edit, a step, an undo or a rewind: the diff pane follows what still stands.
+            self._show_edit(self.standing.last)
+
+    def _show_edit(self, edit: EditApplied | None) -> None:
+        if edit is None:
+            self.show_diff(NO_CHANGES_TITLE, "", "")
+        else:
+            self.show_diff(applied_title(edit), edit.diff, edit.path)
 
     def clear(self) -> None:
-        """Start over: no messages shown, no call waiting for its outcome."""
+        """Start over: no messages shown, no call waiting for its outcome, no edit standing."""
         self.chat.clear_messages()
         self.transcript = Transcript()
+        self.standing = StandingEdits()
+        self._show_edit(None)
 
     def show_history(self, events: Iterable[Event]) -> AwaitMount:
         """Show a session's logged events at once: only the chat's last entries are built.
 
         Each assistant message is rendered once from its final text; the older
         entries wait in the chat until the user scrolls up to them. The diff
-        pane shows the last applied edit.
+        pane shows the last applied edit that still stands, or nothing (never
+        the previous session's edit, nor one undone since).
 
         Returns:
             Awaitable: done when the chat's widgets are mounted and rendered.
         """
         history = fold_history(events)
         mounted = self.chat.show_history(history.entries)
-        if history.last_edit is not None:
-            self.show_diff(applied_title(history.last_edit), history.last_edit.diff, history.last_edit.path)
+        self.standing = history.standing
+        self._show_edit(self.standing.last)
         return mounted

@@ -3,4 +3,4 @@
 Never imports Textual: print mode and export use it headless.
 """
 
-__all__ = ["transcript"]
+__all__ = ["standing", "transcript"]

@@ -28,6 +28,7 @@ from tui.engine.session.events import (
     UserMessage,
 )
 from tui.engine.session.review import comment_note
+from tui.presentation.standing import StandingEdits
 
 PARTIAL_NOTE = "(interrupted: the reply above is partial)"
 NOT_DECIDED = "Not run: the call was invalid."
@@ -275,11 +276,12 @@ class ChatHistory:
 
     Attributes:
         entries: The messages, oldest first.
-        last_edit: The last applied edit (the diff pane shows it), if any.
+        standing: The steps that still stand after these events; its `last` is the edit the
+            diff pane shows (not one a later undo or rewind took back), and live events go on from it.
     """
 
     entries: list[ChatEntry] = field(default_factory=list)
-    last_edit: EditApplied | None = None
+    standing: StandingEdits = field(default_factory=StandingEdits)
 
 
 def fold_history(events: Iterable[Event]) -> ChatHistory:
@@ -290,9 +292,10 @@ def fold_history(events: Iterable[Event]) -> ChatHistory:
             which are never logged, are ignored if present).
     """
     history = ChatHistory()
-    for entry in fold(events):
-        if isinstance(entry, EditEntry):
-            history.last_edit = entry.edit
-        elif not isinstance(entry, CheckpointEntry):
-            history.entries.append(entry)
+    transcript = Transcript()
+    for event in events:
+        history.standing.apply(event)
+        history.entries.extend(
+            entry for entry in transcript.add(event) if not isinstance(entry, EditEntry | CheckpointEntry)
+        )
     return history

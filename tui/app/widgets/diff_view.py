@@ -309,8 +309,8 @@ class DiffView(ScrollView, can_focus=True):
         return [
             i
             for i, row in enumerate(self._rows)
-            if row.kind == "line" and self._hunks[row.hunk].lines[row.right if row.left < 0 else row.left].sign
-            != NO_NEWLINE_MARKER
+            if row.kind == "line"
+            and self._hunks[row.hunk].lines[row.right if row.left < 0 else row.left].sign != NO_NEWLINE_MARKER
         ]
 
     def _put_cursor(self, row_index: int) -> None:

@@ -261,7 +261,9 @@ class PermissionPane(Vertical, can_focus=True):
         else:
             keys = "y approve · a for this session · s save rule · n deny"
             if self.proposals:
-                keys += " · e edit · E $EDITOR · j/k hunks · ↑/↓ lines · c comment · space toggle · A all edits this turn"
+                keys += (
+                    " · e edit · E $EDITOR · j/k hunks · ↑/↓ lines · c comment · space toggle · A all edits this turn"
+                )
         self._set("#permission-keys", keys)
 
     def on_diff_view_selection_changed(self, event: DiffView.SelectionChanged) -> None:

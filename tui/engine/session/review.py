@@ -81,5 +81,7 @@ def _landed(proposals: Sequence[Proposal], applied: Sequence[AppliedEdit] | None
             parts.append(f"{proposal.rel_path}: {'applied' if total == 1 else f'all {total} hunks applied'}")
         else:
             landed = ", ".join(str(i + 1) for i in edit.hunks_applied)
-            parts.append(f"{proposal.rel_path}: hunk{'s' if len(edit.hunks_applied) != 1 else ''} {landed} of {total} applied")
+            parts.append(
+                f"{proposal.rel_path}: hunk{'s' if len(edit.hunks_applied) != 1 else ''} {landed} of {total} applied"
+            )
     return "Hunks that landed: " + "; ".join(parts) + "."
