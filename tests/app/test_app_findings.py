@@ -323,3 +323,38 @@ async def test_a_new_session_from_agent_does_not_show_the_previous_sessions_edit
         )
         assert title(app) == "No changes yet"
         await app.session.close()
+
+
+# --- 6: a failing command looks like a failure ------------------------------------------------
+
+
+async def test_a_command_that_exits_1_shows_its_exit_status_in_the_error_colour(git_repo, model_env) -> None:
+    from tests.support.fake_anthropic import tool_use
+    from tui.app.widgets.tool_call import ToolCallView
+    from tui.engine.session.log import read_session
+    from tui.replay.app import ReplayApp
+    from tui.replay.export import to_html, to_markdown
+
+    model_env.script(tool_use("run_in_terminal", {"command": "echo broken; exit 1"}))
+    model_env.script(text("It failed."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "run it")
+        await until(pilot, lambda: app.main.permission.display, "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
+        [line] = app.main.chat.query(ToolCallView)
+        assert "approved by you · exit 1" in str(line.title) and line.has_class("-failed")
+        assert not line.has_class("-done")
+        path = app.session.path
+        await app.session.close()
+    record = read_session(path)
+    replay = ReplayApp(record)
+    async with replay.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        await pilot.pause()
+        [line] = replay.chat.query(ToolCallView)
+        assert "exit 1" in str(line.title) and line.has_class("-failed")
+    assert "### run_in_terminal echo broken; exit 1 · exit 1" in to_markdown(record)
+    assert 'class="entry tool failed"' in to_html(record)

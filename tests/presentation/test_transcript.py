@@ -100,7 +100,7 @@ def test_the_transcript_keeps_edits_and_checkpoints_in_place_and_ignores_orphans
         checkpoint,
     ]
     assert fold(events) == [ToolEntry(call, None, result), EditEntry(events[4]), CheckpointEntry(checkpoint)]
-    assert checkpoint_text(checkpoint) == "Checkpoint 1: replace_string_in_file: a.py (`0123456789`)"
+    assert checkpoint_text(checkpoint) == "Checkpoint 1: replace_string_in_file: a.py (commit 0123456789)"
 
 
 def test_a_live_transcript_adds_entries_as_events_arrive_and_fills_in_calls() -> None:
@@ -122,19 +122,31 @@ def decided(decided_by: str, behavior: str = "allow", **fields: str) -> Permissi
 
 def test_decisions_read_the_same_in_the_chat_line_and_in_transcripts() -> None:
     cases = [
-        (decided("user", choice="once"), "approved by you", "Approved by you: why"),
+        (decided("user", choice="once"), "approved by you", "Approved by you. It asked because why."),
         (
             decided("user", choice="session"),
             "approved by you for this session",
-            "Approved by you for this session: why",
+            "Approved by you for this session. It asked because why.",
         ),
-        (decided("user", choice="save"), "approved by you and saved", "Approved by you and saved: why"),
-        (decided("user", choice="hunks"), "approved by you (some hunks)", "Approved by you (some hunks): why"),
-        (decided("user", choice="edited"), "approved by you (edited)", "Approved by you (edited): why"),
+        (
+            decided("user", choice="save"),
+            "approved by you and saved",
+            "Approved by you and saved. It asked because why.",
+        ),
+        (
+            decided("user", choice="hunks"),
+            "approved by you (some hunks)",
+            "Approved by you (some hunks). It asked because why.",
+        ),
+        (
+            decided("user", choice="edited"),
+            "approved by you (edited)",
+            "Approved by you (edited). It asked because why.",
+        ),
         (
             decided("user", "deny", choice="deny", message="use pathlib"),
             "denied by you: use pathlib",
-            "Denied by you: why Message to the agent: use pathlib",
+            "Denied by you: “use pathlib”. It asked because why.",
         ),
         (decided("rule", rule="Bash(ls:*)"), "approved by rule Bash(ls:*)", "Approved by rule Bash(ls:*): why"),
         (decided("rule", "deny"), "denied by a rule", "Denied by a rule: why"),
@@ -156,6 +168,7 @@ def test_decisions_read_the_same_in_the_chat_line_and_in_transcripts() -> None:
             "Denied: print mode never prompts; x",
         ),
         (decided("hook", "deny"), "denied (hook)", "Denied (hook): why"),
+        (decided("user", "deny", choice="deny"), "denied by you", "Denied by you. It asked because why."),
     ]
     for event, line, detail in cases:
         assert (decision_text(event), decision_detail(event)) == (line, detail)

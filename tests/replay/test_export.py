@@ -82,3 +82,31 @@ def test_json_export_round_trips_every_event(recorded_session, capsys, tmp_path)
 def test_unknown_session_is_a_clear_error(capsys, stepwise_home):
     assert main(["export", "nope"]) == 2
     assert "no session 'nope'" in capsys.readouterr().err
+
+
+def test_a_denial_reads_as_the_users_reason_in_separate_sentences_and_html_has_no_backticks(tmp_path):
+    import re
+
+    from tui.engine.session.events import Checkpoint, PermissionDecision, SessionHeader, ToolCall, ToolResult
+    from tui.engine.session.log import SessionRecord
+    from tui.replay.export import to_html, to_markdown
+
+    header = SessionHeader(session_id="s", agent="general", model="m", permission_mode="default", workspace="/w")
+    events = [
+        Checkpoint(step=0, commit="afad64b028" * 4, label="session base"),
+        ToolCall(tool_use_id="t", name="Bash", tool="run_in_terminal", input={"command": "rm x"}, target="rm x"),
+        PermissionDecision(
+            tool_use_id="t", behavior="deny", decided_by="user", choice="deny",
+            reason="mode default asks before running commands", message="not before the tests pass",
+        ),
+        ToolResult(tool_use_id="t", content="Permission denied", is_error=True),
+    ]  # fmt: skip
+    record = SessionRecord(path=tmp_path / "s.jsonl", header=header, events=events)
+    expected = (
+        "Denied by you: “not before the tests pass”. It asked because mode default asks before running commands."
+    )
+    assert expected in to_markdown(record)
+    page = to_html(record)
+    assert "Checkpoint 0: session base (commit afad64b028)" in page
+    body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    assert "`" not in body

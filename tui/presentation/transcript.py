@@ -141,11 +141,34 @@ def decision_detail(event: PermissionDecision | None) -> str:
         return NOT_DECIDED
     phrase = _decision_phrase(event)
     text = phrase[:1].upper() + phrase[1:]
+    if event.decided_by == "user":
+        # The user's own words are the reason for their answer; the engine's reason is why it asked.
+        if event.behavior != "allow" and event.message:
+            text += f": “{event.message}”"
+        text += "."
+        if event.reason:
+            text += f" It asked because {event.reason.rstrip('.')}."
+        return text
     if event.reason:
         text += f": {event.reason}"
     if event.message and event.message != event.reason:
-        text += f" Message to the agent: {event.message}"
+        text += f". Message to the agent: {event.message}"
     return text
+
+
+def result_status(result: ToolResult) -> str:
+    """How a call ended, in a word or two: `done`, `failed`, or a command's `exit 1` (`killed by signal 9`)."""
+    if result.is_error:
+        return "failed"
+    code = result.exit_code
+    if code is None or code == 0:
+        return "done"
+    return f"exit {code}" if code > 0 else f"killed by signal {-code}"
+
+
+def result_failed(result: ToolResult) -> bool:
+    """An error, or a command that exited non-zero: drawn in the error colour."""
+    return result_status(result) != "done"
 
 
 def call_title(call: ToolCall) -> str:
@@ -174,8 +197,11 @@ def applied_title(event: EditApplied) -> str:
 
 
 def checkpoint_text(event: Checkpoint) -> str:
-    """A checkpoint as a transcript note: `Checkpoint 2: replace_string_in_file: app.py (`1a2b3c4d5e`)`."""
-    return f"Checkpoint {event.step}: {event.label} (`{event.commit[:10]}`)"
+    """A checkpoint as a transcript note: `Checkpoint 2: replace_string_in_file: app.py (commit 1a2b3c4d5e)`.
+
+    Plain text, no Markdown: HTML shows notes as written.
+    """
+    return f"Checkpoint {event.step}: {event.label} (commit {event.commit[:10]})"
 
 
 def event_note(event: Event) -> NoteEntry | None:

@@ -29,6 +29,8 @@ from tui.presentation.transcript import (
     edit_outcome,
     edit_title,
     fold,
+    result_failed,
+    result_status,
 )
 
 RESULT_LIMIT = 4000
@@ -65,13 +67,14 @@ def entries(record: SessionRecord) -> Iterator[Entry]:
             yield Entry("thinking", "Thinking", entry.text)
         elif isinstance(entry, ToolEntry):
             result = entry.result
+            ended = f" · {result_status(result)}" if result is not None and result_failed(result) else ""
             yield Entry(
                 "tool",
-                call_title(entry.call),
+                call_title(entry.call) + ended,
                 text=decision_detail(entry.decision),
                 code=_clip(result.content) if result is not None else "",
                 code_lang="text",
-                status="" if result is None else "failed" if result.is_error else "done",
+                status="" if result is None else "failed" if result_failed(result) else "done",
             )
         elif isinstance(entry, EditEntry):
             edit = entry.edit

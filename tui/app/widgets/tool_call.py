@@ -17,7 +17,7 @@ from textual.widgets import Collapsible, Log, Static
 
 from tui.engine.exec.terminal import sanitize_terminal_text
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
-from tui.presentation.transcript import ToolEntry, call_title, decision_text
+from tui.presentation.transcript import ToolEntry, call_title, decision_text, result_failed, result_status
 
 MAX_OUTPUT_LINES = 2000
 """Lines of live command output kept in the widget (the log keeps everything)."""
@@ -104,7 +104,9 @@ class ToolCallView(Collapsible):
     def watch_status(self, status: str) -> None:
         self.set_class(status == "waiting for approval", "-waiting")
         self.set_class(status.startswith("denied"), "-denied")
-        self.set_class(status == "failed", "-failed")
+        result = self.entry.result
+        # A command that exited non-zero failed too: `exit 1` in the error colour, never a green `done`.
+        self.set_class(result is not None and result_failed(result) and not status.startswith("denied"), "-failed")
         self.set_class(status == "done", "-done")
         self.title = self._title_text()
 
@@ -147,7 +149,7 @@ class ToolCallView(Collapsible):
         """The call finished: show the outcome, its duration and (when not streamed) its output."""
         self.entry.result = event
         if not self.status.startswith("denied"):
-            self.status = "failed" if event.is_error else "done"
+            self.status = result_status(event)
         self.title = self._title_text()
         if not self.output.display and event.content:
             self.output.display = True

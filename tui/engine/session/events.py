@@ -124,6 +124,8 @@ class ToolResult(Event):
     content: str
     is_error: bool = False
     duration_ms: int = 0
+    exit_code: int | None = None
+    """A command's exit status (negative: killed by that signal); None for other tools, and in older logs."""
 
 
 @dataclass(kw_only=True)

@@ -216,6 +216,7 @@ class AgentLoop:
                     content=output.content,
                     is_error=output.is_error,
                     duration_ms=int((time.monotonic() - started) * 1000),
+                    exit_code=output.exit_code,
                 )
             )
             return output

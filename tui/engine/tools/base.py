@@ -67,6 +67,8 @@ class Action:
 class ToolOutput:
     content: str
     is_error: bool = False
+    exit_code: int | None = None
+    """A finished command's exit status (negative: killed by that signal); None for other tools."""
     edits: list[AppliedEdit] = field(default_factory=list)
 
 

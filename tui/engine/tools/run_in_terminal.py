@@ -94,4 +94,4 @@ def describe_result(result: CommandResult, timeout_s: float) -> ToolOutput:
     status = f"Exit code: {code}" if code is not None and code >= 0 else f"Killed by signal {-(code or 0)}"
     if result.leftovers_killed:
         status += " (processes it left running in the background were stopped; use isBackground for servers)"
-    return ToolOutput(output + status)
+    return ToolOutput(output + status, exit_code=code)
