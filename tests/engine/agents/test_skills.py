@@ -3,7 +3,15 @@ from pathlib import Path
 import pytest
 
 from tui.engine.agents.files import Agent
-from tui.engine.agents.skills import find_skill, load_skill, prompt_sections, resolve_skills, skill_sections
+from tui.engine.agents.skills import (
+    Skill,
+    discover_skills,
+    find_skill,
+    load_skill,
+    resolve_skills,
+    skill_list_section,
+    skill_sections,
+)
 from tui.engine.config.home import bundled_dir
 
 
@@ -46,8 +54,12 @@ def test_resolve_reports_found_and_missing(tmp_path, homes):
 def test_sections_preload_bodies_and_warn_on_missing(tmp_path, homes):
     skill(tmp_path / ".claude" / "skills", "style", "Use four spaces.")
     warnings: list[str] = []
-    sections = prompt_sections(agent(["style", "ghost"]), tmp_path, warnings)
-    assert sections == ["Agent body.", "## Skill: style\n\nUse four spaces."]
+    folder = tmp_path / ".claude" / "skills" / "style"
+    sections = skill_sections(agent(["style", "ghost"]), tmp_path, warnings)
+    assert sections == [
+        f"## Skill: style\n\n(Its folder is {folder}; paths in it such as `scripts/...` are relative to that folder.)"
+        "\n\nUse four spaces."
+    ]
     assert len(warnings) == 1
     assert "agent 'a'" in warnings[0] and "'ghost' not found" in warnings[0]
 
@@ -76,3 +88,23 @@ def test_bundled_skills_have_frontmatter_and_content(name):
     assert loaded.name == name
     assert loaded.description
     assert "```" in loaded.body and "- [ ]" in loaded.body
+
+
+def test_a_skill_is_found_by_its_name_as_well_as_its_folder(tmp_path, homes):
+    path = tmp_path / ".claude" / "skills" / "pdf-tools" / "SKILL.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("---\nname: pdf\ndescription: PDFs\nallowed-tools: Bash(python scripts/fill.py:*)\n---\nUse scripts/fill.py\n")
+    assert find_skill("pdf-tools", tmp_path) == path
+    assert find_skill("pdf", tmp_path) == path
+    assert load_skill(path).allowed_tools == ("Bash(python scripts/fill.py:*)",)
+
+
+def test_the_skill_list_names_every_skill_not_preloaded_within_its_budget(tmp_path, homes):
+    for index in range(3):
+        skill(tmp_path / ".claude" / "skills", f"s{index}", "body")
+    skills = [s for s in discover_skills(tmp_path) if s.name.startswith("s")]
+    section = skill_list_section(skills, preloaded=["s1"])
+    assert "- s0: about s0" in section and "- s2: about s2" in section and "s1" not in section
+    many = [Skill(f"k{index:03}", "words " * 40, "b", tmp_path / f"k{index}" / "SKILL.md") for index in range(200)]
+    cut = skill_list_section(many, preloaded=[])
+    assert len(cut) < 9_000 and cut.rstrip().endswith("more (load one by name)")

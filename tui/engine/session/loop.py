@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
 from tui.engine.permissions.engine import Decision, PermissionEngine
 from tui.engine.permissions.pathguard import PathError
+from tui.engine.permissions.rules import Rule, parse_rule
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
 from tui.engine.session.conversation import Conversation, tool_result_block, user_content
 from tui.engine.session.events import (
@@ -105,6 +106,7 @@ class AgentLoop:
         self._save_rule = save_rule
         self._on_mode_change = on_mode_change
         self._attach_context = attach_context
+        self._turn_grants: list[Rule] = []
         self.cancel_event = asyncio.Event()
 
     def cancel(self) -> None:
@@ -128,9 +130,26 @@ class AgentLoop:
             outcome.reason = "error"
             raise
         finally:
+            self.clear_turn_grants()
             self.emit(Status(state="idle"))
             self.emit(TurnEnd(reason=outcome.reason, num_turns=outcome.turns))
         return outcome
+
+    def grant_for_turn(self, rule: str, source: str) -> None:
+        """Allow calls matching `rule` until this turn ends: a custom command's or a skill's
+        `allowed-tools`. Like any allow rule it never lifts a deny rule or a hard limit.
+
+        Raises:
+            ValueError: `rule` is malformed.
+        """
+        parsed = parse_rule(rule, "allow", source)
+        if all(existing.text != parsed.text for existing in self.permissions.session.allow):
+            self.permissions.session.add(parsed)
+            self._turn_grants.append(parsed)
+
+    def clear_turn_grants(self) -> None:
+        self.permissions.session.allow = [rule for rule in self.permissions.session.allow if rule not in self._turn_grants]
+        self._turn_grants.clear()
 
     async def _turns(self, outcome: TurnOutcome) -> None:
         while True:
@@ -264,6 +283,11 @@ class AgentLoop:
             # Instructions that apply to the file just reached travel with its result, so a
             # resume (which rebuilds results from the log) sends exactly the same context.
             output.content += self._attach_context(tool_use_id, action)
+        for rule in output.grants:
+            try:
+                self.grant_for_turn(rule, action.target)
+            except ValueError as exc:
+                self.emit(Error(message=f"{action.target}: allowed-tools entry {rule!r} ignored: {exc}", kind="rule"))
         finish(output)
         if changes_files:
             try:

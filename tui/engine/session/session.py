@@ -47,6 +47,7 @@ from tui.engine.tools.base import Action, ToolContext
 if TYPE_CHECKING:
     from tui.engine.agents.commands import CommandCatalog
     from tui.engine.agents.files import Agent
+    from tui.engine.agents.skills import Skill
     from tui.engine.exec.sandbox import Sandbox
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.permissions.engine import PermissionEngine
@@ -155,6 +156,7 @@ class Session:
         """
         from tui.engine.agents.discovery import discover_agents
         from tui.engine.agents.memory import load_memory
+        from tui.engine.agents.skills import discover_skills
         from tui.engine.config.settings import load_settings
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
@@ -211,11 +213,14 @@ class Session:
         # exit_plan_mode is always offered (and refused outside plan mode), so that
         # switching to plan mode mid-session leaves the model a way out.
         tool_names = [*agent.resolved_tools, "exit_plan_mode"]
+        skills = [skill for skill in discover_skills(root, warnings) if skill.name not in agent.skills]
+        if not skills and "Skill" in tool_names:
+            tool_names.remove("Skill")
         memory = load_memory(root, options.cwd)
         warnings.extend(memory.warnings)
         config = LoopConfig(
             model=model,
-            system=_system_blocks(agent, workspace, permissions.mode, memory, warnings),
+            system=_system_blocks(agent, workspace, permissions.mode, memory, skills if "Skill" in tool_names else [], warnings),
             tools=schemas(tool_names),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
@@ -385,7 +390,6 @@ class Session:
             SessionError: no such command, inputs it needs are missing, or a turn is running.
         """
         from tui.engine.agents.commands import expand, with_command_output
-        from tui.engine.permissions.rules import parse_rule
         from tui.engine.session.attachments import read_attachments
 
         command = self.commands.find(name)
@@ -397,30 +401,26 @@ class Session:
             raise SessionError(f"/{name} needs {wanted}: give them as arguments (/{name} {wanted})")
         if self.busy:
             raise SessionError("a turn is already running")
-        granted = []
-        for entry in command.allowed_tools:
-            try:
-                rule = parse_rule(entry, "allow", f"/{name}")
-            except ValueError as exc:
-                self.warnings.append(f"/{name}: allowed-tools entry {entry!r} ignored: {exc}")
-                continue
-            if rule not in self.permissions.session.allow:
-                self.permissions.session.add(rule)
-                granted.append(rule)
         try:
+            for entry in command.allowed_tools:
+                try:
+                    self.loop.grant_for_turn(entry, f"/{name}")
+                except ValueError as exc:
+                    self.warnings.append(f"/{name}: allowed-tools entry {entry!r} ignored: {exc}")
             self.busy = True
             outputs = []
             for index, shell_command in enumerate(expansion.shell_commands):
                 output = await self.loop.run_user_command(f"prompt_{self.id}_{len(self._events)}_{index}", shell_command)
                 outputs.append(output.content)
-            prompt = with_command_output(expansion, outputs)
-            self.busy = False
-            attachments = read_attachments(prompt, self.root)
-            self.warnings.extend(attachments.problems)
-            return await self.run(prompt, attachments.files)
+        except BaseException:
+            self.loop.clear_turn_grants()
+            raise
         finally:
             self.busy = False
-            self.permissions.session.allow = [rule for rule in self.permissions.session.allow if rule not in granted]
+        prompt = with_command_output(expansion, outputs)
+        attachments = read_attachments(prompt, self.root)
+        self.warnings.extend(attachments.problems)
+        return await self.run(prompt, attachments.files)
 
     def cancel(self) -> None:
         self.loop.cancel()
@@ -550,13 +550,14 @@ def _sandbox(root: Path, wanted: bool, warnings: list[str]) -> Sandbox | None:
 
 
 def _system_blocks(
-    agent: Agent, workspace: Workspace, mode: str, memory: Memory, warnings: list[str]
+    agent: Agent, workspace: Workspace, mode: str, memory: Memory, skills: list[Skill], warnings: list[str]
 ) -> list[dict[str, Any]]:
-    from tui.engine.agents.skills import skill_sections
+    from tui.engine.agents.skills import skill_list_section, skill_sections
 
     root = workspace.root
     parts = [agent.system_prompt.strip()]
     parts.extend(skill_sections(agent, root, warnings))
+    parts.append(skill_list_section(skills, agent.skills))
     parts.extend(memory.sections())
     parts.append(
         "## Environment\n"

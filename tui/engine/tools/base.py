@@ -70,6 +70,8 @@ class ToolOutput:
     exit_code: int | None = None
     """A finished command's exit status (negative: killed by that signal); None for other tools."""
     edits: list[AppliedEdit] = field(default_factory=list)
+    grants: tuple[str, ...] = ()
+    """Allow rules for the rest of the turn (a loaded skill's `allowed-tools`)."""
 
 
 class Tool(ABC):

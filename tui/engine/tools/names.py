@@ -19,6 +19,7 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "multi_replace_string_in_file": ToolKind.EDIT,
     "run_in_terminal": ToolKind.EXECUTE,
     "exit_plan_mode": ToolKind.PLAN,
+    "Skill": ToolKind.READ,
 }
 """Every canonical tool and its kind."""
 

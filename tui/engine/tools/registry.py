@@ -24,6 +24,7 @@ from tui.engine.tools.names import ALIASES
 from tui.engine.tools.read_file import ReadFile
 from tui.engine.tools.replace_string import ReplaceString
 from tui.engine.tools.run_in_terminal import RunInTerminal
+from tui.engine.tools.skill import Skill
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -38,6 +39,7 @@ TOOLS: dict[str, Tool] = {
         MultiReplace(),
         RunInTerminal(),
         ExitPlanMode(),
+        Skill(),
     )
 }
 """Canonical name -> the tool."""
