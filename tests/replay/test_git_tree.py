@@ -27,7 +27,7 @@ def test_tree_ids_follow_git_through_adds_removals_and_modes(tmp_path):
     os.chmod(tmp_path / "b.txt", 0o755)
     (tmp_path / "link").symlink_to("a.txt")
     tree = write_tree(tmp_path)
-    model = TreeModel.read(["git", "-C", str(tmp_path)], tree)
+    model = TreeModel.read(tmp_path / ".git", tree)
     assert model.tree_id() == tree
 
     (tmp_path / "b/d/new.py").write_text("hi")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+
+from tui.engine.workspace.gitrun import GitError, run_git
 
 MAX_LISTED_FILES = 20_000
 _SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache"})
@@ -13,16 +14,10 @@ _SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv
 def list_files(root: Path) -> list[str]:
     """Workspace-relative POSIX paths: `git ls-files` (tracked and untracked, not ignored) or a walk."""
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = run_git(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], root, timeout=10).check()
+    except GitError:
         return _walk(root)
-    names = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+    names = [name for name in done.text("replace").split("\0") if name]
     return sorted(set(names))[:MAX_LISTED_FILES]
 
 

@@ -7,9 +7,10 @@ folder; the backend-dev agent's model turns come from a bundled script.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
+
+from tui.engine.workspace.gitrun import run_git
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 SCRIPT = DEMO_DIR / "script.json"
@@ -36,7 +37,7 @@ def prepare_workspace(parent: Path | None = None) -> Path:
     shutil.copytree(SAMPLE, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     (root / ".gitignore").write_text("__pycache__/\n")
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "Sample shop project"]):
-        subprocess.run(["git", *_GIT_IDENTITY, *command], cwd=root, check=True, capture_output=True)
+        run_git([*_GIT_IDENTITY, *command], root).check()
     return root
 
 

@@ -8,9 +8,9 @@ git's, so they compare equal to the trees of recorded checkpoints.
 from __future__ import annotations
 
 import hashlib
-import subprocess
-from collections.abc import Sequence
 from pathlib import Path
+
+from tui.engine.workspace.gitrun import run_git
 
 FILE_MODE = "100644"
 TREE_MODE = "40000"
@@ -31,9 +31,13 @@ class TreeModel:
             self.set(path, mode, oid)
 
     @classmethod
-    def read(cls, git: Sequence[str], tree: str) -> TreeModel:
-        """Load the tree `tree` with `git ls-tree` (blobs, links and submodules; folders are implied)."""
-        out = subprocess.run([*git, "ls-tree", "-r", "-z", "--full-tree", tree], capture_output=True, check=True).stdout
+    def read(cls, git_dir: Path, tree: str) -> TreeModel:
+        """Load the tree `tree` of the repository at `git_dir` with `git ls-tree` (blobs, links and submodules; folders are implied).
+
+        Raises:
+            GitError: git cannot list the tree.
+        """
+        out = run_git(["--git-dir", str(git_dir), "ls-tree", "-r", "-z", "--full-tree", tree], git_dir).check().out
         entries = {}
         for record in out.split(b"\0"):
             if record:

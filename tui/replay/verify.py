@@ -21,7 +21,6 @@ import asyncio
 import difflib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.session.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
 from tui.engine.session.log import SessionRecord
+from tui.engine.workspace.gitrun import run_git
 from tui.replay.git_tree import TreeModel, blob_id, path_mode
 
 if TYPE_CHECKING:
@@ -67,16 +67,11 @@ class ScratchTree:
         self.model = TreeModel({})
 
     def git(self, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002 - subprocess.run's name
-        env = {
-            **os.environ,
-            "GIT_INDEX_FILE": str(self._index),
-            "GIT_DIR": str(self.git_dir),
-            "GIT_WORK_TREE": str(self.folder),
-        }
-        done = subprocess.run(["git", *args], cwd=self.folder, env=env, input=input, capture_output=True)
-        if done.returncode != 0:
-            raise VerifyError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
-        return done.stdout
+        env = {"GIT_INDEX_FILE": str(self._index), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
+        done = run_git(args, self.folder, env=env, stdin=input)
+        if not done.ok:
+            raise VerifyError(f"git {' '.join(args)} failed: {done.err.strip()}")
+        return done.out
 
     def trees_of(self, commits: list[str]) -> dict[str, str]:
         """The tree of each commit, in one git call.
@@ -99,15 +94,11 @@ class ScratchTree:
         """Which of `paths` the repository's ignore rules leave out of checkpoints."""
         if not paths:
             return set()
-        env = {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
-        done = subprocess.run(
-            ["git", "check-ignore", "--no-index", "--stdin", "-z"],
-            cwd=self.folder,
-            env=env,
-            input="\0".join(paths).encode() + b"\0",
-            capture_output=True,
+        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
+        done = run_git(
+            ["check-ignore", "--no-index", "--stdin", "-z"], self.folder, env=env, stdin="\0".join(paths).encode() + b"\0"
         )
-        return {p for p in done.stdout.decode().split("\0") if p}
+        return {p for p in done.out.decode().split("\0") if p}
 
     def lay_out(self, tree: str) -> None:
         """Make the folder hold exactly `tree`."""
@@ -115,12 +106,12 @@ class ScratchTree:
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         self.git("read-tree", tree)
         self.git("checkout-index", "-a", "-f")
-        self.model = TreeModel.read(["git", "--git-dir", str(self.git_dir)], tree)
+        self.model = TreeModel.read(self.git_dir, tree)
 
     def sync_from_disk(self) -> None:
         """Re-read the whole folder (after a re-run command changed unknown files)."""
         self.git("add", "-A", ".")
-        self.model = TreeModel.read(["git", "--git-dir", str(self.git_dir)], self.git("write-tree").decode().strip())
+        self.model = TreeModel.read(self.git_dir, self.git("write-tree").decode().strip())
 
     def diff_against(self, commit: str) -> str:
         self.git("add", "-A", ".")
@@ -200,16 +191,8 @@ def _git_dir_with(commit: str, workspaces: list[Path]) -> Path:
     for workspace in workspaces:
         if not workspace.is_dir():
             continue
-        found = subprocess.run(
-            ["git", "rev-parse", "--absolute-git-dir"], cwd=workspace, capture_output=True, text=True
-        ).stdout.strip()
-        if (
-            found
-            and subprocess.run(
-                ["git", "--git-dir", found, "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True
-            ).returncode
-            == 0
-        ):
+        found = run_git(["rev-parse", "--absolute-git-dir"], workspace).text().strip()
+        if found and run_git(["--git-dir", found, "cat-file", "-e", f"{commit}^{{commit}}"], workspace).ok:
             return Path(found)
     places = " or ".join(str(w) for w in workspaces)
     raise VerifyError(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.permissions.pathguard import PathError, relative_to_root, resolve_path
 from tui.engine.tools.base import ToolInputError
+from tui.engine.workspace.gitrun import GitError, run_git
 from tui.engine.workspace.globs import glob_regex
 
 GIT_TIMEOUT_S = 60.0
@@ -42,16 +42,10 @@ def display_path(root: Path, path: Path) -> str:
 
 def in_git_work_tree(folder: Path) -> bool:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        done = run_git(["rev-parse", "--is-inside-work-tree"], folder, timeout=GIT_TIMEOUT_S)
+    except GitError:
         return False
-    return done.returncode == 0 and done.stdout.strip() == "true"
+    return done.ok and done.text().strip() == "true"
 
 
 def list_files(folder: Path, *, include_ignored: bool = False) -> Iterator[Path]:
@@ -63,12 +57,12 @@ def list_files(folder: Path, *, include_ignored: bool = False) -> Iterator[Path]
 
 
 def _git_files(folder: Path, include_ignored: bool) -> Iterator[Path]:
-    args = ["git", "-c", "core.quotePath=false", "ls-files", "-z", "--cached", "--others"]
+    args = ["-c", "core.quotePath=false", "ls-files", "-z", "--cached", "--others"]
     if not include_ignored:
         args.append("--exclude-standard")
-    done = subprocess.run(args, cwd=folder, capture_output=True, timeout=GIT_TIMEOUT_S)
+    done = run_git(args, folder, timeout=GIT_TIMEOUT_S)
     seen: set[str] = set()
-    for raw in done.stdout.split(b"\0"):
+    for raw in done.out.split(b"\0"):
         name = os.fsdecode(raw)
         if name and name not in seen:
             seen.add(name)

@@ -25,6 +25,7 @@ from tui.engine.session.approval import Approval
 from tui.engine.tools._files import display_path, in_git_work_tree, tool_path, walk_files
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.workspace.gitrun import GitError, run_git
 from tui.engine.workspace.globs import expand_braces, glob_matches, normalize_glob
 
 DEFAULT_RESULTS = 20
@@ -255,15 +256,10 @@ def _search_git(folder: Path, query: SearchQuery) -> tuple[list[Match], bool]:
 def _git_has_pcre() -> bool:
     """Whether this git was built with PCRE (`-P`), whose syntax is close to Python's."""
     try:
-        done = subprocess.run(
-            ["git", "grep", "--no-index", "-P", "-q", "x", "--", os.devnull],
-            capture_output=True,
-            text=True,
-            timeout=SEARCH_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        done = run_git(["grep", "--no-index", "-P", "-q", "x", "--", os.devnull], None, timeout=SEARCH_TIMEOUT_S)
+    except GitError:
         return False
-    return done.returncode in (0, 1)
+    return done.status in (0, 1)
 
 
 def _search_rg(folder: Path, query: SearchQuery) -> tuple[list[Match], bool]:

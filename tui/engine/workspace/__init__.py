@@ -3,6 +3,7 @@
 __all__ = [
     "checkpoints",
     "fileio",
+    "gitrun",
     "globs",
     "proposals",
 ]

@@ -19,7 +19,6 @@ stop its walk where the session's chain meets the user's history.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -28,10 +27,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.workspace.fileio import atomic_write
+from tui.engine.workspace.gitrun import GitError, GitResult, run_git
 
 REF_PREFIX = "refs/stepwise/"
 IDENTITY_NAME = "stepwise"
@@ -99,10 +98,9 @@ class Workspace:
     worker threads.
     """
 
-    def __init__(self, repo: Any, root: Path) -> None:
-        self._repo = repo
+    def __init__(self, git_dir: Path, root: Path) -> None:
         self.root = root
-        self._git_dir = Path(repo.git_dir).resolve()
+        self._git_dir = git_dir.resolve()
         self._lock = threading.RLock()
 
     @classmethod
@@ -132,7 +130,7 @@ class Workspace:
                 f"{path} is in a bare git repository, which has no working tree; "
                 "start stepwise inside a clone or a work tree."
             )
-        return cls(repo, Path(repo.working_tree_dir).resolve())
+        return cls(Path(repo.git_dir), Path(repo.working_tree_dir).resolve())
 
     # --- state of the user's repository ---------------------------------------
 
@@ -215,8 +213,8 @@ class Workspace:
         paths = list(paths)
         if not paths:
             return set()
-        status, out, _ = self._run(("check-ignore", "--stdin", "-z"), stdin="\0".join(paths).encode() + b"\0")
-        return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p} if status in (0, 1) else set()
+        done = self._run(("check-ignore", "--stdin", "-z"), stdin="\0".join(paths).encode() + b"\0")
+        return {p for p in done.text().split("\0") if p} if done.status in (0, 1) else set()
 
 
     def hash_blob(self, data: bytes) -> str:
@@ -231,10 +229,10 @@ class Workspace:
         """
         if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha or ""):
             raise WorkspaceError(f"{sha!r} is not a blob id")
-        status, out, _ = self._run(("cat-file", "blob", sha))
-        if status != 0:
+        done = self._run(("cat-file", "blob", sha))
+        if not done.ok:
             raise WorkspaceError(f"there is no blob {sha} in {self.root}")
-        return out
+        return done.out
 
     def restore_blob(self, path: Path, blob: str | None) -> None:
         """Put file `path` back to blob `blob` (an ignored file's before-state); None deletes it.
@@ -335,8 +333,7 @@ class Workspace:
         literal = {"GIT_LITERAL_PATHSPECS": "1"}
         with self._lock:
             self._git("add", "-A", "--", *specs, env=literal)
-            status, _, _ = self._run(("diff", "--cached", "--quiet", "--", *specs), env=literal)
-            if status == 0:
+            if self._run(("diff", "--cached", "--quiet", "--", *specs), env=literal).ok:
                 return None
             env = {**literal, **self._identity_fallback()}
             self._git("commit", "-q", "-m", message, *(["--only", "--", *specs] if specs else []), env=env)
@@ -344,33 +341,12 @@ class Workspace:
 
     # --- internals ---------------------------------------------------------------
 
-    def _run(
-        self, args: Iterable[str], env: dict[str, str] | None = None, stdin: bytes | None = None
-    ) -> tuple[int, bytes, str]:
-        """(exit status, stdout bytes, stderr text) of `git <args>` at the workspace root."""
-        command = [self._repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args]
-        # gitpython's stdin must be a real file.
-        with contextlib.ExitStack() as stack:
-            stream = None
-            if stdin is not None:
-                stream = stack.enter_context(tempfile.TemporaryFile())
-                stream.write(stdin)
-                stream.seek(0)
-            try:
-                status, out, err = self._repo.git.execute(
-                    command,
-                    istream=stream,
-                    env={"GIT_TERMINAL_PROMPT": "0", **(env or {})},
-                    with_extended_output=True,
-                    with_exceptions=False,
-                    stdout_as_string=False,
-                    strip_newline_in_stdout=False,
-                )
-            except OSError as exc:
-                raise WorkspaceError(f"cannot run git: {exc}") from None
-        if isinstance(err, bytes):
-            err = err.decode("utf-8", "replace")
-        return status, out, err
+    def _run(self, args: Iterable[str], env: dict[str, str] | None = None, stdin: bytes | None = None) -> GitResult:
+        """`git <args>` at the workspace root, whatever its exit status."""
+        try:
+            return run_git(tuple(args), self.root, env=env, stdin=stdin)
+        except GitError as exc:
+            raise WorkspaceError(str(exc)) from None
 
     def _git(
         self,
@@ -385,11 +361,13 @@ class Workspace:
         Raises:
             WorkspaceError: the command failed and `check` is set.
         """
-        status, out, err = self._run(args, env=env, stdin=stdin)
-        if status != 0 and check:
-            name = next((a for a in args if not a.startswith("-") and "=" not in a), "git")
-            raise WorkspaceError(f"git {name} failed in {self.root}: {err.strip() or f'exit status {status}'}")
-        return out.decode("utf-8", errors)
+        done = self._run(args, env=env, stdin=stdin)
+        if check:
+            try:
+                done.check()
+            except GitError as exc:
+                raise WorkspaceError(str(exc)) from None
+        return done.text(errors)
 
     def _rev_parse(self, rev: str) -> str | None:
         return self._git("rev-parse", "-q", "--verify", rev, check=False).strip() or None
@@ -425,9 +403,9 @@ class Workspace:
         env = {"GIT_INDEX_FILE": str(index)}
         # --ignore-errors: an unreadable file or a nested repository without a
         # commit is left out (exit status 1) instead of losing the checkpoint.
-        status, _, err = self._run((*_PRIVATE_INDEX_OPTIONS, "add", "-A", "--ignore-errors"), env=env)
-        if status not in (0, 1):
-            raise WorkspaceError(f"git add failed in {self.root}: {err.strip()}")
+        added = self._run((*_PRIVATE_INDEX_OPTIONS, "add", "-A", "--ignore-errors"), env=env)
+        if added.status not in (0, 1):
+            raise WorkspaceError(f"git add failed in {self.root}: {added.err.strip()}")
         return self._git(*_PRIVATE_INDEX_OPTIONS, "write-tree", env=env).strip()
 
     def _target_tree(self, commit: str | None) -> str:
@@ -522,8 +500,7 @@ class Workspace:
         """The stepwise identity for whichever of author/committer git cannot determine."""
         env: dict[str, str] = {}
         for role in ("AUTHOR", "COMMITTER"):
-            status, _, _ = self._run(("var", f"GIT_{role}_IDENT",))
-            if status != 0:
+            if not self._run(("var", f"GIT_{role}_IDENT")).ok:
                 env[f"GIT_{role}_NAME"] = IDENTITY_NAME
                 env[f"GIT_{role}_EMAIL"] = IDENTITY_EMAIL
         return env
