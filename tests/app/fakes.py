@@ -119,6 +119,7 @@ class FakeSession:
         self.branch = branch
         self.usage: dict[str, int] = dict.fromkeys(TURN_USAGE, 0)
         self.cost_usd = 0.0
+        self.usage_by_agent: dict[str, dict[str, float]] = {}
         self.busy = False
         self.commands = CommandCatalog()
         self.warnings: list[str] = []

@@ -92,3 +92,13 @@ def test_add_arguments_does_not_clobber_a_global_agent_option():
     args = parser.parse_args(["--agent", "x.md", "agents", "--json"])
     assert (args.agent, args.json) == ("x.md", True)
     assert parser.parse_args(["agents", "--agent", "y.md"]).agent == "y.md"
+
+
+def test_the_report_says_which_agents_can_delegate_and_to_whom(repo, capsys):
+    code, report = run_json(capsys, cwd=repo)
+    assert code == 0
+    by_name = {agent["name"]: agent for agent in report["agents"]}
+    assert by_name["general"]["delegates_to"] == ["general", "backend-dev"]
+    assert by_name["backend-dev"]["delegates_to"] == []  # its tools do not name Task
+    run(argparse.Namespace(json=False, agent=None, cwd=repo))
+    assert "can delegate to: general, backend-dev" in capsys.readouterr().out

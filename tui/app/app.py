@@ -436,6 +436,10 @@ class StepwiseApp(App[int]):
                 f"cache write {usage.get('cache_creation_input_tokens', 0):,} "
                 f"({cache_share(usage):.0%} of prompt tokens from the cache). Cost: ${session.cost_usd:.4f}"
             )
+            from tui.engine.session.delegation import usage_by_agent_lines
+
+            for line in usage_by_agent_lines(session.usage_by_agent):
+                note(f"  {line}")
         elif name == "memory":
             note(session.memory.describe())
         elif name == "diff":

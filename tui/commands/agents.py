@@ -72,6 +72,8 @@ def render_text(report: dict[str, Any], cwd: Path) -> str:
             lines.append("")
             lines.append(f"{agent['name']}: {' '.join(agent['description'].split())}")
             lines.append(f"  tools: {', '.join(agent['tools']) or '(none)'}")
+            if agent["delegates_to"]:
+                lines.append(f"  can delegate to: {', '.join(agent['delegates_to'])}")
             lines.extend(f"  warning: {warning}" for warning in agent["warnings"])
     if report["shadowed"]:
         lines.append("")

@@ -114,6 +114,8 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
     finally:
         await session.close()
     is_error = outcome.reason in ("error", "max_turns")
+    # A sub-agent's denials are the run's too; each names its agent.
+    denials = [*outcome.denials, *(session.delegation.denials if session.delegation else [])]
 
     if args.output_format == "json":
         summary: dict[str, Any] = {
@@ -122,8 +124,12 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
             "result": outcome.text,
             "num_turns": outcome.turns,
             "usage": dict(session.usage),
+            "usage_by_agent": {
+                agent: {key: round(value, 6) if key == "cost_usd" else value for key, value in usage.items()}
+                for agent, usage in session.usage_by_agent.items()
+            },
             "cost_usd": round(session.cost_usd, 6),
-            "permission_denials": outcome.denials,
+            "permission_denials": denials,
             "is_error": is_error,
         }
         if errors:

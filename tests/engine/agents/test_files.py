@@ -152,8 +152,35 @@ def test_disallowed_pattern_is_a_deny_hint_not_a_removal(tmp_path):
 def test_unknown_tools_warn_but_do_not_fail(tmp_path):
     text = "---\nname: w\ndescription: d\ntools: Read, WebFetch, Task\n---\n"
     agent = load_agent_file(write(tmp_path, "w.md", text))
-    assert agent.resolved_tools == ("read_file",)
-    assert agent.warnings == ["tools not available in stepwise, ignored: WebFetch, Task"]
+    assert agent.resolved_tools == ("read_file", "run_subagent")
+    assert agent.warnings == ["tools not available in stepwise, ignored: WebFetch"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "tool"),
+    [
+        ("Task", "run_subagent"),
+        ("Agent", "run_subagent"),
+        ("agent", "run_subagent"),
+        ("runSubagent", "run_subagent"),
+        ("TodoWrite", "manage_todo_list"),
+        ("todo", "manage_todo_list"),
+        ("manage_todo_list", "manage_todo_list"),
+    ],
+)
+def test_delegation_and_task_list_entries_grant_their_tools(tmp_path, entry, tool):
+    agent = load_agent_file(write(tmp_path, "w.md", f"---\nname: w\ndescription: d\ntools: Read, {entry}\n---\n"))
+    assert agent.resolved_tools == ("read_file", tool)
+    assert agent.warnings == []
+
+
+def test_only_an_agent_without_a_tools_list_gets_delegation_unasked(tmp_path):
+    every = load_agent_file(write(tmp_path, "all.md", "---\nname: all\ndescription: d\n---\n"))
+    listed = load_agent_file(write(tmp_path, "some.md", "---\nname: some\ndescription: d\ntools: Read, Edit\n---\n"))
+    barred = load_agent_file(write(tmp_path, "no.md", "---\nname: no\ndescription: d\ndisallowedTools: Task\n---\n"))
+    assert "run_subagent" in every.resolved_tools and "manage_todo_list" in every.resolved_tools
+    assert "run_subagent" not in listed.resolved_tools
+    assert "run_subagent" not in barred.resolved_tools
 
 
 def test_closing_line_of_many_dashes(tmp_path):

@@ -88,30 +88,31 @@ KIND_ACTIONS = {
     "edit": (lambda root: edit(root, "src/a.py"), "Edit(src/**)"),
     "execute": (lambda root: run("npm test -- -x"), "Bash(npm test:*)"),
     "plan": (lambda root: plan(), "ExitPlanMode"),
+    "meta": (lambda root: Action(tool="manage_todo_list", kind=ToolKind.META, input={}, target="1/2 done"), "TodoWrite"),
 }
 
 MATRIX = """
-rule   mode               read        edit             execute     plan
-none   default            allow/mode  ask/mode         ask/mode    deny/mode
-none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode
-none   plan               allow/mode  deny/mode        deny/mode   ask/mode
-none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode
-none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode
-allow  default            allow/rule  allow/rule       allow/rule  deny/mode
-allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode
-allow  plan               allow/rule  deny/mode        allow/rule  ask/mode
-allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode
-allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode
-ask    default            ask/rule    ask/rule         ask/rule    deny/mode
-ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode
-ask    plan               ask/rule    deny/mode        ask/rule    ask/mode
-ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode
-ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode
-deny   default            deny/rule   deny/rule        deny/rule   deny/mode
-deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode
-deny   plan               deny/rule   deny/rule        deny/rule   deny/rule
-deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode
-deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode
+rule   mode               read        edit             execute     plan   meta
+none   default            allow/mode  ask/mode         ask/mode    deny/mode   allow/mode
+none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode   allow/mode
+none   plan               allow/mode  deny/mode        deny/mode   ask/mode   allow/mode
+none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode   allow/mode
+none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode   allow/mode
+allow  default            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
+allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
+allow  plan               allow/rule  deny/mode        allow/rule  ask/mode   allow/mode
+allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
+allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
+ask    default            ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
+ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
+ask    plan               ask/rule    deny/mode        ask/rule    ask/mode   ask/rule
+ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
+ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
+deny   default            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
+deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
+deny   plan               deny/rule   deny/rule        deny/rule   deny/rule   deny/rule
+deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
+deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
 """
 
 

@@ -27,12 +27,27 @@ def test_every_event_type_round_trips_through_json():
         ev.StreamReset: dict(keep_chars=3),
         ev.CommandOutput: dict(tool_use_id="t", text="x"),
         ev.Status: dict(state="idle"),
+        ev.TodoUpdate: dict(tool_use_id="t", items=[{"content": "c", "status": "pending", "active_form": ""}]),
+        ev.SubagentStart: dict(
+            run_id="r", tool_use_id="t", agent="b", parent_agent="g", description="d", prompt="p", model="m",
+            permission_mode="default",
+        ),
+        ev.SubagentEvent: dict(run_id="r", agent="b", event={"type": "error", "message": "m", "ts": 1.0}),
+        ev.SubagentStream: dict(run_id="r", agent="b", event={"type": "status", "state": "idle", "ts": 1.0}),
+        ev.SubagentEnd: dict(run_id="r", tool_use_id="t", agent="b", reason="end_turn", files=["a"], steps=[1]),
     }
     assert set(samples) == set(ev.event_types().values()), "every event type needs a sample here"
     for cls, fields in samples.items():
         event = cls(**fields)
         again = ev.event_from_dict(json.loads(json.dumps(ev.event_to_dict(event))))
         assert again == event
+
+
+def test_a_nested_event_gives_back_the_sub_agents_event():
+    inner = ev.ToolResult(tool_use_id="t", content="out", ts=2.0)
+    nested = ev.SubagentEvent(run_id="r", agent="b", event=ev.event_to_dict(inner))
+    assert nested.inner() == inner
+    assert ev.SubagentStream(run_id="r", agent="b", event={}).persistent is False
 
 
 def test_transient_events_are_not_persistent():

@@ -74,6 +74,26 @@ def test_schemas_are_well_formed_and_unique():
         ("Glob", {"pattern": "*.md"}, "file_search", {"query": "*.md"}),
         ("LS", {"path": "."}, "list_dir", {"path": "."}),
         ("ExitPlanMode", {"plan": "p"}, "exit_plan_mode", {"plan": "p"}),
+        (
+            "TodoWrite",
+            {"todos": [{"content": "Run tests", "status": "in_progress", "activeForm": "Running tests"}]},
+            "manage_todo_list",
+            {"operation": "write", "todoList": [{"title": "Run tests", "status": "in_progress", "activeForm": "Running tests"}]},
+        ),
+        ("todo", {"operation": "read"}, "manage_todo_list", {"operation": "read"}),
+        (
+            "Task",
+            {"description": "d", "prompt": "p", "subagent_type": "backend-dev"},
+            "run_subagent",
+            {"agentName": "backend-dev", "description": "d", "prompt": "p"},
+        ),
+        ("Agent", {"prompt": "p"}, "run_subagent", {"agentName": "", "description": "", "prompt": "p"}),
+        (
+            "runSubagent",
+            {"description": "d", "prompt": "p", "agentName": "api"},
+            "run_subagent",
+            {"agentName": "api", "description": "d", "prompt": "p"},
+        ),
     ],
 )
 def test_alias_mapping(name, args, canonical, expected):

@@ -164,7 +164,8 @@ class PermissionPane(Vertical, can_focus=True):
         self._commenting = None
         self.input_mode = ""
         request = pending.request
-        self._set("#permission-title", self._title(request))
+        title = self._title(request)
+        self._set("#permission-title", f"{request.asker_line}\n{title}" if request.agent else title)
         self._set("#permission-reason", f"Why: {request.reason}" if request.reason else "")
         self._set("#permission-detail", self._detail(request))
         self._show_plan(request)
@@ -259,7 +260,9 @@ class PermissionPane(Vertical, can_focus=True):
         elif self.input_mode:
             keys = "Enter confirm the rule (edit it first if you like) · Esc back"
         else:
-            keys = "y approve · a for this session · s save rule · n deny"
+            # A grant given to a sub-agent is the session's: every agent in it stops asking.
+            scope = "this session, every agent" if self.request and self.request.agent else "this session"
+            keys = f"y approve · a for {scope} · s save rule · n deny"
             if self.proposals:
                 keys += (
                     " · e edit · E $EDITOR · j/k hunks · ↑/↓ lines · c comment · space toggle · A all edits this turn"

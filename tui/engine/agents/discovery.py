@@ -30,6 +30,7 @@ from tui.engine.agents.files import Agent, AgentFileError, load_agent_file
 from tui.engine.agents.skills import missing_skill_warning, resolve_skills
 from tui.engine.config.home import bundled_dir, stepwise_home
 from tui.engine.model.aliases import resolve_model
+from tui.engine.tools.names import DELEGATION_TOOL
 
 if TYPE_CHECKING:
     from tui.engine.config.settings import Settings
@@ -180,6 +181,15 @@ class AgentCatalog:
             )
         return agent
 
+    def delegates_of(self, agent: Agent) -> list[Agent]:
+        """The agents `agent` may hand tasks to with `run_subagent` (itself first, in a fresh context).
+
+        None when its tools leave out `run_subagent`, or when no other agent exists.
+        """
+        if DELEGATION_TOOL not in agent.resolved_tools or all(other.name == agent.name for other in self.agents):
+            return []
+        return [agent, *(other for other in self.agents if other.name != agent.name)]
+
     def describe(self, agent: Agent) -> dict[str, Any]:
         """The agent as `stepwise agents --json` shows it: resolved tools, model and skills."""
         model = resolve_model(agent.model, None, self.settings)
@@ -196,6 +206,7 @@ class AgentCatalog:
             "model": {"requested": agent.model, "resolved": model.resolved},
             "permission_mode": agent.permission_mode,
             "skills": [ref.to_dict() for ref in skills],
+            "delegates_to": [other.name for other in self.delegates_of(agent)],
             "warnings": warnings,
         }
 

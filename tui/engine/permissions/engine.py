@@ -23,7 +23,9 @@ Evaluation order for one `Action`:
    everything; `plan` denies commands; `dontAsk` denies whatever would ask.
 
 `exit_plan_mode` asks in plan mode (unless a deny rule matches) and is denied
-in every other mode.
+in every other mode. The task list and delegation (`ToolKind.META`) run in every
+mode unless a deny or ask rule names them: a sub-agent's own edits and
+commands are decided one by one, like the session agent's.
 
 Ask rules are honoured in `bypassPermissions` too: an ask rule is an explicit
 request to be asked, as in Claude Code, where ask and deny rules apply in
@@ -116,6 +118,8 @@ class PermissionEngine:
         """The decision for one validated tool call."""
         if action.kind is ToolKind.PLAN:
             return self._decide_plan(action)
+        if action.kind is ToolKind.META:
+            return self._decide_meta(action)
         paths = tuple(self._resolve(path) for path in action.paths)
         if action.kind is ToolKind.EDIT:
             for path in paths:
@@ -155,6 +159,18 @@ class PermissionEngine:
         if denied:
             return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
         return self._decision("ask", "mode", "mode plan asks you to approve the plan before any change")
+
+    def _decide_meta(self, action: Action) -> Decision:
+        denied = self.rules.match("deny", action.tool, [None], self.root)
+        if denied:
+            return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
+        asked = self.rules.match("ask", action.tool, [None], self.root)
+        if asked and self.mode == "dontAsk":
+            reason = f"rule {asked.describe()} asks first, and mode dontAsk denies what would ask"
+            return self._decision("deny", "rule", reason, rule=asked)
+        if asked:
+            return self._decision("ask", "rule", f"rule {asked.describe()} asks first", rule=asked)
+        return self._decision("allow", "mode", f"{action.tool} acts only on the session; it needs no permission")
 
     def _allowed(self, tool: str, targets: list[Target]) -> Decision | None:
         """Allow when every target is matched by an allow rule or a session grant."""

@@ -41,3 +41,20 @@ def next_mode(mode: str) -> str:
     if mode not in MODE_CYCLE:
         return MODE_CYCLE[0]
     return MODE_CYCLE[(MODE_CYCLE.index(mode) + 1) % len(MODE_CYCLE)]
+
+
+_LOOSENESS: dict[str, int] = {"plan": 0, "dontAsk": 1, "default": 2, "acceptEdits": 3, "bypassPermissions": 4}
+"""How much a mode lets through without asking, least first."""
+
+
+def subagent_mode(session_mode: str, agent_mode: str) -> str:
+    """The mode a sub-agent runs in: never looser than the session's.
+
+    A session in `acceptEdits` or `bypassPermissions` decides for its sub-agents (as in
+    Claude Code); otherwise the stricter of the two applies, so a sub-agent asking for
+    `acceptEdits` under a `default` or `plan` session still asks.
+    """
+    session_mode, agent_mode = canonical_mode(session_mode), canonical_mode(agent_mode)
+    if session_mode in ("acceptEdits", "bypassPermissions"):
+        return session_mode
+    return min(session_mode, agent_mode, key=_LOOSENESS.__getitem__)

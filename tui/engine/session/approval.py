@@ -56,6 +56,23 @@ class ApprovalRequest:
     """File edits with their diffs and hunks (empty for commands)."""
     plan: str = ""
     """The plan text for `exit_plan_mode`."""
+    agent: str = ""
+    """The sub-agent that asks; empty when it is the session's own agent."""
+    delegated_by: str = ""
+    """For a sub-agent: the agent that delegated to it."""
+
+    @property
+    def asker(self) -> str:
+        """Who asks, for the pane: `backend-dev (sub-agent of general)`, or empty for the session's agent."""
+        return f"{self.agent} (sub-agent of {self.delegated_by})" if self.agent else ""
+
+    @property
+    def asker_line(self) -> str:
+        """`backend-dev (sub-agent of general) wants to edit app.py`; empty for the session's agent."""
+        if not self.agent:
+            return ""
+        verb = {"edit": "edit", "execute": "run", "read": "read"}.get(self.kind, f"use {self.tool} on")
+        return f"{self.asker} wants to {verb} {self.target}"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from typing import Any, ClassVar
 
 SESSION_FORMAT_VERSION = 1
 
+USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+"""The token counts of `AssistantMessage.usage`."""
+
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
 
@@ -226,6 +229,74 @@ class TurnEnd(Event):
     num_turns: int = 0
 
 
+@dataclass(kw_only=True)
+class TodoUpdate(Event):
+    """The agent's task list after a `manage_todo_list` (`TodoWrite`) call: the whole list."""
+
+    type: ClassVar[str] = "todo_update"
+    tool_use_id: str
+    items: list[dict[str, str]]
+    """`[{"content", "status", "active_form"}]`; status is `pending`, `in_progress` or `completed`."""
+
+
+@dataclass(kw_only=True)
+class SubagentStart(Event):
+    """A delegation began: the parent's `run_subagent` call `tool_use_id` runs `agent` as run `run_id`."""
+
+    type: ClassVar[str] = "subagent_start"
+    run_id: str
+    tool_use_id: str
+    agent: str
+    parent_agent: str
+    description: str
+    prompt: str
+    model: str
+    permission_mode: str
+
+
+@dataclass(kw_only=True)
+class NestedEvent(Event):
+    """An event of a sub-agent's own run, nested under the parent's call (see `SubagentStart`).
+
+    The inner event is kept in its wire form, so the parent's conversation, the
+    step timeline and older readers never mistake it for one of the parent's.
+    """
+
+    run_id: str
+    agent: str
+    event: dict[str, Any]
+
+    def inner(self) -> Event:
+        return event_from_dict(self.event)
+
+
+@dataclass(kw_only=True)
+class SubagentEvent(NestedEvent):
+    """A logged event of a sub-agent's run (its messages, tool calls, decisions, edits)."""
+
+    type: ClassVar[str] = "subagent_event"
+
+
+@dataclass(kw_only=True)
+class SubagentEnd(Event):
+    """A delegation ended: why, how long, what it cost and what it changed."""
+
+    type: ClassVar[str] = "subagent_end"
+    run_id: str
+    tool_use_id: str
+    agent: str
+    reason: str
+    """`end_turn`, `max_turns`, `cancelled`, `error`, or the model's stop reason."""
+    num_turns: int = 0
+    duration_ms: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+    cost_usd: float = 0.0
+    files: list[str] = field(default_factory=list)
+    """Files its edits and commands changed (workspace-relative)."""
+    steps: list[int] = field(default_factory=list)
+    """The checkpoints (step numbers) of its changes: `/undo` and `/rewind` reach them."""
+
+
 # --- transient events (listeners only) ---------------------------------------
 
 
@@ -289,6 +360,14 @@ class Status(Event):
     persistent: ClassVar[bool] = False
     state: str
     detail: str = ""
+
+
+@dataclass(kw_only=True)
+class SubagentStream(NestedEvent):
+    """A transient event (delta, status, command output) of a sub-agent's run."""
+
+    type: ClassVar[str] = "subagent_stream"
+    persistent: ClassVar[bool] = False
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

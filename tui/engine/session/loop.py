@@ -64,6 +64,8 @@ class LoopConfig:
     tools: list[dict[str, Any]]
     max_turns: int = 50
     max_tokens: int = 16000
+    only_tools: frozenset[str] | None = None
+    """When set, calls to any other tool are refused (a sub-agent gets exactly its own tools)."""
 
 
 @dataclass
@@ -244,6 +246,9 @@ class AgentLoop:
             if not isinstance(raw_input, dict):
                 raise ToolInputError(f"the input of {name} must be a JSON object, got {type(raw_input).__name__}")
             tool, args = resolve(name, raw_input)
+            only = self.config.only_tools
+            if only is not None and tool.name not in only:
+                raise UnknownTool(f"{name} is not one of your tools; they are: {', '.join(sorted(only))}")
             self.context.tool_use_id = tool_use_id
             action = tool.prepare(args, self.context)
         except (UnknownTool, ToolInputError, PathError) as exc:
@@ -289,6 +294,8 @@ class AgentLoop:
             except ValueError as exc:
                 self.emit(Error(message=f"{action.target}: allowed-tools entry {rule!r} ignored: {exc}", kind="rule"))
         finish(output)
+        for event in output.events:
+            self.emit(event)
         if changes_files:
             try:
                 self._record_step(tool_use_id, action, output)

@@ -19,6 +19,7 @@ from tui.engine.agents.memory import Memory, display_path, reminder
 from tui.engine.session.approval import Approver
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
+    USAGE_KEYS,
     AssistantMessage,
     Checkpoint,
     ContextAttached,
@@ -28,6 +29,8 @@ from tui.engine.session.events import (
     ModeChange,
     Rewind,
     SessionHeader,
+    SubagentEvent,
+    TodoUpdate,
     TurnEnd,
 )
 from tui.engine.session.log import (
@@ -48,12 +51,12 @@ if TYPE_CHECKING:
     from tui.engine.agents.commands import CommandCatalog
     from tui.engine.agents.files import Agent
     from tui.engine.agents.skills import Skill
+    from tui.engine.config.settings import Settings
     from tui.engine.exec.sandbox import Sandbox
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.permissions.engine import PermissionEngine
+    from tui.engine.session.delegation import Delegation
     from tui.engine.workspace.checkpoints import RestoreResult, Workspace
-
-USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
 class SessionError(RuntimeError):
@@ -100,14 +103,23 @@ class Session:
         warnings: Sequence[str] = (),
         save_rule: Callable[[str], None] | None = None,
         memory: Memory | None = None,
+        delegates: Sequence[Agent] = (),
+        settings: Settings | None = None,
     ) -> None:
-        """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline."""
+        """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline.
+
+        `delegates` are the agents `run_subagent` may run (`AgentCatalog.delegates_of` the agent);
+        `settings` resolve their models.
+        """
         self._listeners: list[Callable[[Event], None]] = []
         self._events: list[Event] = []
         self._timeline: list[Checkpoint] = []
         self._next_step = 0
         self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
         self.cost_usd = 0.0
+        self.usage_by_agent: dict[str, dict[str, float]] = {}
+        """Tokens and `cost_usd` per agent: the session's own and each sub-agent it delegated to."""
+        self._todos: list[dict[str, str]] = []
         self.busy = False
         self.warnings: list[str] = list(warnings)
         self.id = session_id
@@ -126,12 +138,13 @@ class Session:
         for event in self._events:
             self._replay_state(event)
         self._writer = SessionWriter(self.path)
+        self.delegation = _delegation(self, delegates, settings, provider, approver, config, save_rule)
         self.loop = AgentLoop(
             config=config,
             provider=provider,
             permissions=permissions,
             approver=approver,
-            context=ToolContext(root=self.root, terminals=terminals),
+            context=ToolContext(root=self.root, terminals=terminals, todos=list(self._todos), delegate=self.delegation),
             recorder=self,
             emit=self._record,
             conversation=conversation,
@@ -163,7 +176,7 @@ class Session:
         from tui.engine.permissions.engine import PermissionEngine
         from tui.engine.permissions.modes import canonical_mode
         from tui.engine.permissions.rules import load_rules
-        from tui.engine.tools.registry import schemas
+        from tui.engine.session.delegation import offered_tools
         from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
 
         try:
@@ -218,10 +231,13 @@ class Session:
             tool_names.remove("Skill")
         memory = load_memory(root, options.cwd)
         warnings.extend(memory.warnings)
+        delegates = catalog.delegates_of(agent)
         config = LoopConfig(
             model=model,
-            system=_system_blocks(agent, workspace, permissions.mode, memory, skills if "Skill" in tool_names else [], warnings),
-            tools=schemas(tool_names),
+            system=_system_blocks(
+                agent, workspace, permissions.mode, memory, skills if "Skill" in tool_names else [], warnings
+            ),
+            tools=offered_tools(tool_names, delegates),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
         terminals = TerminalManager(sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
@@ -248,6 +264,8 @@ class Session:
             warnings=warnings,
             save_rule=lambda rule: _save_rule(root, rule),
             memory=memory,
+            delegates=delegates,
+            settings=settings,
         )
         if record is None:
             self._record(
@@ -282,9 +300,13 @@ class Session:
     def _replay_state(self, event: Event) -> None:
         """Update totals and the step timeline from one (live or logged) event."""
         if isinstance(event, AssistantMessage):
-            for key in USAGE_KEYS:
-                self.usage[key] += int(event.usage.get(key, 0) or 0)
-            self.cost_usd += event.cost_usd
+            self._count_usage(self.agent_name, event)
+        elif isinstance(event, SubagentEvent) and event.event.get("type") == AssistantMessage.type:
+            inner = event.inner()
+            if isinstance(inner, AssistantMessage):
+                self._count_usage(event.agent, inner)
+        elif isinstance(event, TodoUpdate):
+            self._todos = list(event.items)
         elif isinstance(event, Checkpoint):
             self._timeline.append(event)
             self._next_step = event.step + 1
@@ -295,6 +317,21 @@ class Session:
             self.permissions.mode = event.new
         elif isinstance(event, ContextAttached):
             self.memory.mark_attached(event.paths)
+
+    def _count_usage(self, agent: str, message: AssistantMessage) -> None:
+        """Add a model response to the session's totals and to its agent's."""
+        mine = self.usage_by_agent.setdefault(agent, {**dict.fromkeys(USAGE_KEYS, 0), "cost_usd": 0.0})
+        for key in USAGE_KEYS:
+            tokens = int(message.usage.get(key, 0) or 0)
+            self.usage[key] += tokens
+            mine[key] += tokens
+        self.cost_usd += message.cost_usd
+        mine["cost_usd"] += message.cost_usd
+
+    @property
+    def todos(self) -> list[dict[str, str]]:
+        """The session agent's task list (restored from the log on resume)."""
+        return list(self.loop.context.todos)
 
     def history(self) -> list[Event]:
         return list(self._events)
@@ -314,7 +351,9 @@ class Session:
         attached = self.memory.attach_for(action.paths)
         if not attached:
             return ""
-        self._record(ContextAttached(tool_use_id=tool_use_id, paths=[display_path(m.path, self.root) for m in attached]))
+        self._record(
+            ContextAttached(tool_use_id=tool_use_id, paths=[display_path(m.path, self.root) for m in attached])
+        )
         return reminder(attached, self.root)
 
     def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
@@ -410,7 +449,9 @@ class Session:
             self.busy = True
             outputs = []
             for index, shell_command in enumerate(expansion.shell_commands):
-                output = await self.loop.run_user_command(f"prompt_{self.id}_{len(self._events)}_{index}", shell_command)
+                output = await self.loop.run_user_command(
+                    f"prompt_{self.id}_{len(self._events)}_{index}", shell_command
+                )
                 outputs.append(output.content)
         except BaseException:
             self.loop.clear_turn_grants()
@@ -570,3 +611,46 @@ def _system_blocks(
         "(per file or per hunk) before it reaches disk; a denial may carry the user's reason."
     )
     return [{"type": "text", "text": "\n\n".join(p for p in parts if p)}]
+
+
+def _listed_skills(agent: Agent, root: Path, warnings: list[str]) -> list[Skill]:
+    """The skills a sub-agent's prompt lists for its Skill tool (none without the tool; its own are preloaded)."""
+    from tui.engine.agents.skills import discover_skills
+
+    if "Skill" not in agent.resolved_tools:
+        return []
+    return [skill for skill in discover_skills(root, warnings) if skill.name not in agent.skills]
+
+
+def _delegation(
+    session: Session,
+    delegates: Sequence[Agent],
+    settings: Settings | None,
+    provider: ModelProvider,
+    approver: Approver,
+    config: LoopConfig,
+    save_rule: Callable[[str], None] | None,
+) -> Delegation | None:
+    """What runs the session's sub-agents; None when its agent cannot delegate."""
+    if not delegates:
+        return None
+    from tui.engine.session.delegation import Delegation
+
+    return Delegation(
+        agents=list(delegates),
+        parent=session.agent,
+        model=session.model,
+        settings=settings,
+        # A sub-agent's prompt is built like the session agent's: body, skills, memory, environment.
+        system=lambda agent, mode, warnings: _system_blocks(
+            agent, session.workspace, mode, session.memory, _listed_skills(agent, session.root, warnings), warnings
+        ),
+        provider=provider,
+        permissions=session.permissions,
+        approver=approver,
+        ledger=session,
+        files_between=lambda before, after: [path for _, path in session.workspace.changed_files(before, after)],
+        emit=session._record,
+        save_rule=save_rule,
+        max_turns=config.max_turns,
+    )

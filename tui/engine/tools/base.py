@@ -21,6 +21,8 @@ from tui.engine.workspace.proposals import AppliedEdit, Proposal
 
 if TYPE_CHECKING:
     from tui.engine.exec.terminal import TerminalManager
+    from tui.engine.session.events import Event
+    from tui.engine.tools.run_subagent import Delegator
 
 
 class ToolKind(StrEnum):
@@ -28,6 +30,9 @@ class ToolKind(StrEnum):
     EDIT = "edit"
     EXECUTE = "execute"
     PLAN = "plan"
+    META = "meta"
+    """Acts only on the session itself (the task list, delegation): needs no permission.
+    A sub-agent's own edits and commands still ask, one by one."""
 
 
 class ToolInputError(ValueError):
@@ -43,6 +48,10 @@ class ToolContext:
     on_output: Callable[[str], None] | None = None
     """Receives command output as it arrives (live display)."""
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    todos: list[dict[str, str]] = field(default_factory=list)
+    """This agent's task list (`manage_todo_list`)."""
+    delegate: Delegator | None = None
+    """Runs sub-agents for `run_subagent`; None for a sub-agent (delegation is one level deep)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class ToolOutput:
     edits: list[AppliedEdit] = field(default_factory=list)
     grants: tuple[str, ...] = ()
     """Allow rules for the rest of the turn (a loaded skill's `allowed-tools`)."""
+    events: list[Event] = field(default_factory=list)
+    """Events the call adds to the session log after its result (a `TodoUpdate`)."""
 
 
 class Tool(ABC):

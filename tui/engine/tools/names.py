@@ -20,6 +20,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "run_in_terminal": ToolKind.EXECUTE,
     "exit_plan_mode": ToolKind.PLAN,
     "Skill": ToolKind.READ,
+    "manage_todo_list": ToolKind.META,
+    "run_subagent": ToolKind.META,
 }
 """Every canonical tool and its kind."""
 
@@ -43,8 +45,17 @@ ALIASES: dict[str, str] = {
     "Glob": "file_search",
     "LS": "list_dir",
     "ExitPlanMode": "exit_plan_mode",
+    "TodoWrite": "manage_todo_list",
+    "todo": "manage_todo_list",
+    "Task": "run_subagent",
+    "Agent": "run_subagent",
+    "runSubagent": "run_subagent",
+    "agent": "run_subagent",
 }
-"""Claude Code names accepted for the canonical tools."""
+"""Claude Code (and Copilot) names accepted for the canonical tools."""
+
+DELEGATION_TOOL = "run_subagent"
+"""The tool that runs a sub-agent; never offered to a sub-agent (delegation is one level deep)."""
 
 ALL_TOOLS: tuple[str, ...] = tuple(name for name in TOOL_KINDS if name != "exit_plan_mode")
 """What an agent gets when its `tools` field is absent (`exit_plan_mode` is added in plan mode)."""

@@ -24,7 +24,9 @@ from tui.engine.tools.names import ALIASES
 from tui.engine.tools.read_file import ReadFile
 from tui.engine.tools.replace_string import ReplaceString
 from tui.engine.tools.run_in_terminal import RunInTerminal
+from tui.engine.tools.run_subagent import RunSubagent
 from tui.engine.tools.skill import Skill
+from tui.engine.tools.todo import ManageTodoList
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -40,6 +42,8 @@ TOOLS: dict[str, Tool] = {
         RunInTerminal(),
         ExitPlanMode(),
         Skill(),
+        ManageTodoList(),
+        RunSubagent(),
     )
 }
 """Canonical name -> the tool."""
@@ -84,6 +88,23 @@ ALIAS_SCHEMAS: dict[str, dict[str, Any]] = {
     "Glob": _obj(["pattern"], pattern=_STR, path=_STR),
     "LS": _obj(["path"], path=_STR),
     "ExitPlanMode": _obj(["plan"], plan=_STR),
+    "TodoWrite": _obj(
+        ["todos"],
+        todos={
+            "type": "array",
+            "items": _obj(
+                ["content", "status"],
+                content=_STR,
+                status={"type": "string", "enum": ["pending", "in_progress", "completed"]},
+                activeForm=_STR,
+            ),
+        },
+    ),
+    "todo": ManageTodoList.input_schema,
+    "Task": _obj(["prompt"], description=_STR, prompt=_STR, subagent_type=_STR),
+    "Agent": _obj(["prompt"], description=_STR, prompt=_STR, subagent_type=_STR),
+    "runSubagent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
+    "agent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
 }
 """The Claude Code input shapes the aliases accept (validated before mapping)."""
 
@@ -130,6 +151,27 @@ def _grep(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _todo_write(args: dict[str, Any]) -> dict[str, Any]:
+    items = [
+        {"title": todo["content"], "status": todo["status"], "activeForm": todo.get("activeForm") or ""}
+        for todo in args["todos"]
+    ]
+    return {"operation": "write", "todoList": items}
+
+
+def _delegation(agent_key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Claude Code's `subagent_type` / Copilot's `agentName` (optional in both)."""
+
+    def mapper(args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "agentName": args.get(agent_key) or "",
+            "description": args.get("description") or "",
+            "prompt": args["prompt"],
+        }
+
+    return mapper
+
+
 _MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "Read": _renamed({"file_path": "filePath", "offset": "offset", "limit": "limit"}),
     "Write": _renamed({"file_path": "filePath", "content": "content"}, overwrite=True),
@@ -145,6 +187,12 @@ _MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "Glob": _renamed({"pattern": "query", "path": "path"}),
     "LS": _renamed({"path": "path"}),
     "ExitPlanMode": _renamed({"plan": "plan"}),
+    "TodoWrite": _todo_write,
+    "todo": dict,
+    "Task": _delegation("subagent_type"),
+    "Agent": _delegation("subagent_type"),
+    "runSubagent": _delegation("agentName"),
+    "agent": _delegation("agentName"),
 }
 
 

@@ -1,0 +1,47 @@
+"""Delegation in the app, in a real terminal (tmux, 120x40) against the scripted server."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.app.test_tmux_e2e import terminal_env  # noqa: F401 - the shared terminal fixture
+from tests.support.fake_anthropic import text, tool_use
+from tests.support.tmux import Tmux, wait_until
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end runs on Linux")
+
+BUNDLED_BACKEND_DEV = Path(__file__).parents[2] / "agents" / "backend-dev.md"
+EDIT = {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"}
+
+
+def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+    agents = git_repo / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    shutil.copy(BUNDLED_BACKEND_DEV, agents / "backend-dev.md")
+    fake_anthropic.script(
+        tool_use("Task", {"description": "Change the greeting", "prompt": "Say howdy.", "subagent_type": "backend-dev"})
+    )
+    fake_anthropic.script(tool_use("replace_string_in_file", EDIT))
+    fake_anthropic.script(text("backend-complete: howdy."))
+    fake_anthropic.script(text("All delegated."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("greet differently")
+        term.send("Enter")
+        screen = term.wait_for("backend-dev (sub-agent of general) wants to edit app.py")
+        assert "for this session, every agent" in screen
+        assert "hello" in (git_repo / "app.py").read_text(), "nothing reaches disk before approval"
+        term.send("y")
+        wait_until(lambda: "howdy" in (git_repo / "app.py").read_text(), what="the sub-agent's edit on disk")
+        term.wait_for("All delegated.")
+        term.type("/undo")
+        term.send("Enter")
+        app = git_repo / "app.py"
+        # The restore replaces the file, so it may be missing for a moment.
+        wait_until(lambda: app.exists() and "hello" in app.read_text(), what="/undo taking the edit back")
+    finally:
+        term.close()

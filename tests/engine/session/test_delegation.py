@@ -1,0 +1,175 @@
+"""Delegation against the scripted server: modes, grants, depth, limits, cancel, resume, the task list."""
+
+import pytest
+
+from tests.support.fake_anthropic import text, tool_use
+from tui.engine.permissions.modes import subagent_mode
+from tui.engine.session.approval import Approval, ApprovalKind
+from tui.engine.session.events import SubagentEnd, SubagentStart, TodoUpdate, ToolResult
+from tui.engine.session.session import Session, SessionOptions
+
+EDIT = {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"}
+
+
+class Scripted:
+    """An approver answering from a list (or a callable per request), recording the requests."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    async def __call__(self, request):
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        return answer(request) if callable(answer) else answer
+
+
+def agent_file(repo, name, frontmatter=""):
+    folder = repo / ".claude" / "agents"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(
+        f"---\nname: {name}\ndescription: The {name} agent.\n{frontmatter}---\nYou are {name}.\n"
+    )
+
+
+def delegate(agent, prompt="do the task"):
+    return tool_use("Task", {"description": "a task", "prompt": prompt, "subagent_type": agent})
+
+
+def results_of(server, index):
+    return [b for b in server.message_requests[index].body["messages"][-1]["content"] if b["type"] == "tool_result"]
+
+
+@pytest.mark.parametrize(
+    ("session", "agent", "expected"),
+    [
+        ("default", "acceptEdits", "default"),
+        ("plan", "acceptEdits", "plan"),
+        ("plan", "bypassPermissions", "plan"),
+        ("default", "plan", "plan"),
+        ("default", "dontAsk", "dontAsk"),
+        ("acceptEdits", "default", "acceptEdits"),
+        ("acceptEdits", "plan", "acceptEdits"),
+        ("bypassPermissions", "default", "bypassPermissions"),
+        ("dontAsk", "acceptEdits", "dontAsk"),
+    ],
+)
+def test_a_sub_agents_mode_is_never_looser_than_the_sessions(session, agent, expected):
+    assert subagent_mode(session, agent) == expected
+
+
+async def test_a_grant_given_to_a_sub_agent_holds_for_the_whole_session(git_repo, model_env):
+    agent_file(git_repo, "runner", "tools: Bash\npermissionMode: acceptEdits\n")
+    model_env.script(delegate("runner"))
+    model_env.script(tool_use("run_in_terminal", {"command": "echo one"}))
+    model_env.script(text("ran it"))
+    model_env.script(tool_use("run_in_terminal", {"command": "echo two"}))
+    model_env.script(text("done"))
+    approver = Scripted(Approval(ApprovalKind.SESSION, rule="run_in_terminal(echo:*)"))
+    session = Session.open(SessionOptions(cwd=git_repo), approver)
+    await session.run("go")
+    [request] = approver.requests
+    assert (request.agent, request.delegated_by) == ("runner", "general")
+    assert request.asker_line == "runner (sub-agent of general) wants to run echo one"
+    assert "two" in results_of(model_env, 4)[0]["content"]
+    # The sub-agent asked for acceptEdits; the session is in default, so its commands ask too.
+    start = next(e for e in session.history() if isinstance(e, SubagentStart))
+    assert start.permission_mode == "default"
+
+
+async def test_a_sub_agent_cannot_delegate_again(git_repo, model_env):
+    agent_file(git_repo, "helper")  # no `tools`: every tool, but never run_subagent
+    model_env.script(delegate("helper"))
+    model_env.script(delegate("helper", "nested"))
+    model_env.script(text("could not nest"))
+    model_env.script(text("ok"))
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted())
+    await session.run("go")
+    sub_tools = [t["name"] for t in model_env.message_requests[1].body["tools"]]
+    assert "run_subagent" not in sub_tools and "manage_todo_list" in sub_tools
+    refused = results_of(model_env, 2)[0]
+    assert refused["is_error"] is True and "not one of your tools" in refused["content"]
+
+
+async def test_max_turns_and_an_unknown_model_return_what_the_sub_agent_has(git_repo, model_env):
+    agent_file(git_repo, "brief", "model: GPT-4.1\nmaxTurns: 1\n")
+    model_env.script(delegate("brief"))
+    model_env.script(text("Halfway there."), tool_use("read_file", {"filePath": "app.py"}))
+    model_env.script(text("ok"))
+    session = Session.open(SessionOptions(cwd=git_repo, model="opus"), Scripted())
+    outcome = await session.run("go")
+    assert outcome.reason == "end_turn"
+    assert model_env.message_requests[1].body["model"] == model_env.message_requests[0].body["model"]
+    report = results_of(model_env, 2)[0]
+    assert "is_error" not in report
+    assert report["content"].startswith("Halfway there.")
+    assert "stopped at its maxTurns" in report["content"]
+    assert "Warning: model 'GPT-4.1' is not a Claude model alias or id" in report["content"]
+
+
+async def test_an_interrupt_while_a_sub_agent_asks_cancels_it_and_the_parents_turn(git_repo, model_env):
+    agent_file(git_repo, "editor", "tools: Edit\n")
+    model_env.script(delegate("editor"))
+    model_env.script(tool_use("replace_string_in_file", EDIT))
+    model_env.respond_with(lambda body: [text("never shown")])
+    holder = {}
+
+    def interrupt(request):
+        holder["session"].cancel()
+        return Approval.deny("the user interrupted")
+
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted(interrupt))
+    holder["session"] = session
+    outcome = await session.run("go")
+    assert outcome.reason == "cancelled"
+    end = next(e for e in session.history() if isinstance(e, SubagentEnd))
+    assert end.reason == "cancelled"
+    result = next(e for e in session.history() if isinstance(e, ToolResult) and e.tool_use_id == end.tool_use_id)
+    assert result.is_error and result.content.startswith("Cancelled.")
+    assert "hello" in (git_repo / "app.py").read_text()
+
+
+async def test_resume_rebuilds_the_parent_without_the_sub_agents_conversation(git_repo, model_env):
+    agent_file(git_repo, "editor", "tools: Edit\n")
+    model_env.script(delegate("editor", "SUB-PROMPT"))
+    model_env.script(tool_use("replace_string_in_file", EDIT))
+    model_env.script(text("SUB-FINAL"))
+    model_env.script(text("done"))
+    session = Session.open(SessionOptions(cwd=git_repo, permission_mode="acceptEdits"), Scripted())
+    await session.run("go")
+    await session.close()
+    assert set(session.usage_by_agent) == {"general", "editor"}
+
+    resumed = Session.open(SessionOptions(cwd=git_repo, resume=session.id), Scripted())
+    sent = repr(resumed.loop.conversation.messages)
+    assert "SUB-PROMPT" in sent  # the parent's own tool call carries the prompt ...
+    assert sent.count("SUB-PROMPT") == 1  # ... but the sub-agent's conversation is not re-sent
+    assert "SUB-FINAL" in sent  # its report is the parent's tool result
+    assert resumed.usage_by_agent == session.usage_by_agent
+    # Its step is one of the session's: undo takes it back.
+    assert "hi" in (git_repo / "app.py").read_text()
+    await resumed.undo()
+    assert "hello" in (git_repo / "app.py").read_text()
+    await resumed.close()
+
+
+async def test_the_task_list_is_logged_and_restored_on_resume(git_repo, model_env):
+    todos = [
+        {"content": "Read the code", "status": "completed", "activeForm": "Reading the code"},
+        {"content": "Fix the bug", "status": "in_progress", "activeForm": "Fixing the bug"},
+    ]
+    model_env.script(tool_use("TodoWrite", {"todos": todos}))
+    model_env.script(text("listed"))
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted())
+    await session.run("go")
+    await session.close()
+    [update] = [e for e in session.history() if isinstance(e, TodoUpdate)]
+    assert [(i["content"], i["status"], i["active_form"]) for i in update.items] == [
+        ("Read the code", "completed", "Reading the code"),
+        ("Fix the bug", "in_progress", "Fixing the bug"),
+    ]
+    result = results_of(model_env, 1)[0]
+    assert "[x] Read the code" in result["content"] and "[~] Fix the bug" in result["content"]
+    resumed = Session.open(SessionOptions(cwd=git_repo, resume=session.id), Scripted())
+    assert resumed.todos == update.items
+    await resumed.close()
