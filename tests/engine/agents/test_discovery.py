@@ -29,6 +29,7 @@ def test_precedence_order_and_shadowing(repo, homes):
         "claude_sub": agent_file(sub / ".claude" / "agents", "shared"),
         "claude_root": agent_file(repo / ".claude" / "agents", "shared"),
         "github": agent_file(repo / ".github" / "agents", "shared", filename="shared.agent.md"),
+        "chatmodes": agent_file(repo / ".github" / "chatmodes", "shared", filename="shared.chatmode.md"),
         "user": agent_file(stepwise_home / "agents", "shared"),
         "home": agent_file(home / ".claude" / "agents", "shared"),
     }
@@ -39,6 +40,7 @@ def test_precedence_order_and_shadowing(repo, homes):
         places["claude_sub"],
         places["claude_root"],
         places["github"],
+        places["chatmodes"],
         places["user"],
         places["home"],
     ]

@@ -5,7 +5,8 @@ Places searched, highest precedence first:
 1. the explicit `--agent PATH`;
 2. `.stepwise/agents/` in the working directory and each parent up to the repository root;
 3. `.claude/agents/` in the working directory and each parent up to the repository root;
-4. `.github/agents/` at the repository root (Copilot `*.agent.md` and `*.chatmode.md`);
+4. `.github/agents/` and `.github/chatmodes/` at the repository root (Copilot `*.agent.md`
+   and the older `*.chatmode.md`);
 5. `$STEPWISE_HOME/agents/`;
 6. `~/.claude/agents/`;
 7. the bundled agents (without their `skills/` folder).
@@ -71,6 +72,7 @@ def agent_dirs(cwd: Path, root: Path) -> list[Path]:
         *(folder / ".stepwise" / "agents" for folder in walk),
         *(folder / ".claude" / "agents" for folder in walk),
         root / ".github" / "agents",
+        root / ".github" / "chatmodes",
         stepwise_home() / "agents",
         Path.home() / ".claude" / "agents",
         bundled_dir("agents"),

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tui.engine.config.claude_settings import ClaudeSettings, load_claude_settings
 from tui.engine.config.home import stepwise_home
 from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
 from tui.engine.model.pricing import DEFAULT_PRICES, price_for
@@ -68,6 +69,13 @@ class Settings:
     """The merged settings as read, unknown keys included (e.g. `permissions`)."""
     files: list[SettingsFile] = field(default_factory=list)
     """Every file looked at, lowest precedence first, with its own mapping."""
+    claude: ClaudeSettings = field(default_factory=ClaudeSettings)
+    """Claude Code's settings files (permissions, env, model, hooks), read-only."""
+    default_mode: str | None = None
+    """`permissions.defaultMode` (stepwise's settings, else Claude Code's): the mode when neither a
+    flag nor the agent sets one."""
+    env: dict[str, str] = field(default_factory=dict)
+    """`env` for the agent's commands: Claude Code's files, then stepwise's own over them."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -238,8 +246,19 @@ def load_settings(root: Path | None = None) -> Settings:
         files.append(SettingsFile(path, scope, data))
     layers = [(file.path, file.data) for file in files]
     reader = _Reader(layers, warnings)
+    claude = load_claude_settings(root)
+    # stepwise's own `model` wins; Claude Code's applies when stepwise's settings name none.
+    model = reader.string("model", None) or claude.model or DEFAULT_SESSION_ALIAS
+    env = {**claude.env(), **{str(name): str(value) for name, value in reader.mapping("env").items()}}
+    permissions = reader.raw.get("permissions")  # its type is reported once, by the rules
+    default_mode = permissions.get("defaultMode") if isinstance(permissions, dict) else None
+    if not isinstance(default_mode, str):
+        default_mode = None
+    warnings.extend(claude.warnings)
+    if unused := claude.unhonoured():
+        warnings.append(f"Claude Code settings stepwise does not use: {', '.join(unused)}")
     return Settings(
-        model=reader.string("model", DEFAULT_SESSION_ALIAS) or DEFAULT_SESSION_ALIAS,
+        model=model,
         model_aliases=reader.aliases(),
         prices=reader.prices(),
         theme=reader.string("theme", None),
@@ -247,6 +266,9 @@ def load_settings(root: Path | None = None) -> Settings:
         auto_commit=reader.boolean("auto_commit", False),
         raw=reader.raw,
         files=files,
+        claude=claude,
+        default_mode=default_mode or claude.default_mode,
+        env=env,
         warnings=warnings,
     )
 

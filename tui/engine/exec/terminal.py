@@ -175,8 +175,11 @@ class TerminalManager:
         kill_grace_s: float = KILL_GRACE_S,
         drain_grace_s: float = DRAIN_GRACE_S,
         sandbox: Sandbox | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.max_output_chars = max_output_chars
+        self.env = dict(env or {})
+        """Set for every command (settings `env`), under stepwise's own no-pager variables."""
         self.kill_grace_s = kill_grace_s
         self.drain_grace_s = drain_grace_s
         self.sandbox = sandbox
@@ -199,7 +202,7 @@ class TerminalManager:
         """
         started = time.monotonic()
         buffer = OutputBuffer(self.max_output_chars)
-        process = await _spawn(command, cwd, self.sandbox)
+        process = await _spawn(command, cwd, self.sandbox, self.env)
         pump = asyncio.create_task(_pump(process, buffer, on_output))
         finished = asyncio.create_task(_wait_all(process, pump, self.drain_grace_s))
         cancel_wait = asyncio.create_task((cancel or asyncio.Event()).wait())
@@ -236,7 +239,7 @@ class TerminalManager:
         self, command: str, cwd: Path, on_output: Callable[[str], None] | None = None
     ) -> str:
         """Start `command` without waiting for it; returns the id for `output`."""
-        process = await _spawn(command, cwd, self.sandbox)
+        process = await _spawn(command, cwd, self.sandbox, self.env)
         term_id = f"term-{next(self._ids)}"
         entry = _Background(command=command, process=process, buffer=OutputBuffer(self.max_output_chars))
 
@@ -309,14 +312,14 @@ def _shell() -> str:
     return shutil.which("bash") or "/bin/sh"
 
 
-def _command_env() -> dict[str, str]:
-    env = dict(os.environ)
+def _command_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **extra}
     # Commands run without a terminal: no pagers, no editors, no colour negotiation.
     env.update(TERM="dumb", PAGER="cat", GIT_PAGER="cat", GIT_EDITOR="true")
     return env
 
 
-async def _spawn(command: str, cwd: Path, sandbox: Sandbox | None) -> asyncio.subprocess.Process:
+async def _spawn(command: str, cwd: Path, sandbox: Sandbox | None, env: dict[str, str]) -> asyncio.subprocess.Process:
     argv = [_shell(), "-c", command]
     if sandbox is not None:
         argv = sandbox.wrap(argv, cwd)
@@ -326,7 +329,7 @@ async def _spawn(command: str, cwd: Path, sandbox: Sandbox | None) -> asyncio.su
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=_command_env(),
+        env=_command_env(env),
         start_new_session=True,
     )
 

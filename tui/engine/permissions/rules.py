@@ -23,7 +23,6 @@ rule becomes a warning naming the file, never an error.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shlex
@@ -46,7 +45,6 @@ from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS, canonical_name
 
 BEHAVIORS = ("allow", "ask", "deny")
 
-CLAUDE_SETTINGS = (Path(".claude") / "settings.local.json", Path(".claude") / "settings.json")
 """Claude Code's project settings, read but never written."""
 
 _RULE_GROUPS = {"edit": frozenset(EDIT_TOOLS), "read": frozenset(PATH_READ_TOOLS)}
@@ -350,13 +348,14 @@ def load_rules(
     for behavior, texts in (("allow", cli_allow), ("deny", cli_deny)):
         for text in texts:
             _add_parsed(ruleset, warnings, text, behavior, f"--{behavior}", quiet_claude_tools=False)
-    root = Path(workspace_root)
     sources: list[tuple[str, dict[str, Any] | None, bool]] = []
     if (project := settings.file("project")) is not None:
         sources.append((str(PROJECT_SETTINGS), project.data, False))
-    sources += [(str(path), _read_claude_settings(root / path, str(path), warnings), True) for path in CLAUDE_SETTINGS]
+    claude = settings.claude.files
+    sources += [(file.label, file.data, True) for file in claude if file.scope == "project"]
     if (user := settings.file("user")) is not None:
         sources.append((str(user.path), user.data, False))
+    sources += [(file.label, file.data, True) for file in claude if file.scope == "user"]
     for label, data, is_claude in sources:
         permissions = _permissions_of(data, label, warnings)
         for behavior in BEHAVIORS:
@@ -378,24 +377,6 @@ def _add_parsed(
         if quiet_claude_tools and name and _CLAUDE_ONLY_TOOL.fullmatch(name.group(1)):
             return
         warnings.append(f"{source}: {behavior} rule ignored: {exc}")
-
-
-def _read_claude_settings(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
-    """A Claude Code settings file's mapping (read, never written), None when absent or unusable (with a warning)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        warnings.append(f"{label}: cannot read it ({exc}); its permission rules are ignored")
-        return None
-    except ValueError as exc:
-        warnings.append(f"{label}: invalid JSON ({_first_line(exc)}); its permission rules are ignored")
-        return None
-    if not isinstance(data, dict):
-        warnings.append(f"{label}: expected a mapping at the top level; its permission rules are ignored")
-        return None
-    return data
 
 
 def _permissions_of(data: dict[str, Any] | None, label: str, warnings: list[str]) -> dict[str, Any] | None:
@@ -421,10 +402,6 @@ def _rule_list(permissions: dict | None, behavior: str, label: str, warnings: li
         warnings.append(f"{label}: `permissions.{behavior}` must be a list of rules; ignored")
         return []
     return value
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def save_rule(workspace_root: Path, rule_text: str, behavior: str = "allow") -> Path:

@@ -212,7 +212,10 @@ class Session:
         try:
             # A resumed session keeps its mode (its ModeChange events replay below); a flag overrides it.
             requested_mode = options.permission_mode and canonical_mode(options.permission_mode)
-            mode = requested_mode or (record.header.permission_mode if record else agent.permission_mode)
+            # The agent's own mode, else the user's defaultMode (stepwise's or Claude Code's settings).
+            agent_mode = agent.permission_mode if agent.permission_mode != "default" else None
+            start_mode = agent_mode or (canonical_mode(settings.default_mode) if settings.default_mode else "default")
+            mode = requested_mode or (record.header.permission_mode if record else start_mode)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
         rules, rule_warnings = load_rules(root, settings, cli_allow=options.allow, cli_deny=options.deny)
@@ -240,7 +243,7 @@ class Session:
             tools=offered_tools(tool_names, delegates),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
-        terminals = TerminalManager(sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
+        terminals = TerminalManager(env=settings.env, sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
         if record:
             session_id, path = record.header.session_id, record.path
             warnings.extend(record.problems)
