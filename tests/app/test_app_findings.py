@@ -358,3 +358,74 @@ async def test_a_command_that_exits_1_shows_its_exit_status_in_the_error_colour(
         assert "exit 1" in str(line.title) and line.has_class("-failed")
     assert "### run_in_terminal echo broken; exit 1 · exit 1" in to_markdown(record)
     assert 'class="entry tool failed"' in to_html(record)
+
+
+# --- frictions: focus, the command palette, one interrupt note, /clear and /agent feedback ---------
+
+
+async def test_keys_typed_in_the_chat_go_to_the_prompt_and_esc_returns_to_it(git_repo, model_env) -> None:
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.chat.focus()
+        await pilot.press("/", "h", "e", "l", "p")
+        assert app.focused is app.main.prompt and app.main.prompt.text == "/help"
+        app.main.changed_files.focus()
+        await pilot.press("escape")
+        assert app.focused is app.main.prompt
+        await app.session.close()
+
+
+async def test_the_command_palette_offers_every_slash_command(git_repo, model_env) -> None:
+    from tui.app.slash_commands import SLASH_COMMANDS
+
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {f"/{c.name}" for c in SLASH_COMMANDS} <= set(commands)
+        for name in ("undo", "rewind", "diff", "export", "mode", "agent", "model", "theme", "resume"):
+            assert f"/{name}" in commands
+        commands["/mode"].callback()
+        await until(
+            pilot, lambda: any(n.startswith("Mode: default.") for n in notes(app)), "/mode run from the palette"
+        )
+        await app.session.close()
+
+
+def test_the_readme_key_table_and_command_list_match_help() -> None:
+    from tui.app.keys import KEYS, readme_rows
+    from tui.app.slash_commands import SLASH_COMMANDS, help_text
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| key | does |\n| --- | --- |\n", 1)[1].split("\n\n", 1)[0]
+    assert table.splitlines() == readme_rows()
+    help_shown = help_text()
+    for key in KEYS:
+        assert " ".join(key.keys) in help_shown
+    for command in SLASH_COMMANDS:
+        assert f"`/{command.name}`" in readme and f"/{command.name}" in help_shown
+
+
+async def test_clear_and_agent_say_what_they_did_and_resume_marks_the_current_session(git_repo, model_env) -> None:
+    from tui.app.screens.pick import PickScreen
+
+    model_env.script(text("One."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "first prompt, which the picker previews")
+        await until(pilot, lambda: not app.session.busy and model_env.message_requests, "the turn")
+        await send(pilot, "/clear")
+        await until(pilot, lambda: any(n.startswith("Chat cleared") for n in notes(app)), "the /clear note")
+        await send(pilot, "/resume")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+        [(sid, label)] = app.screen.items
+        assert sid == app.session.id and label.endswith("← current")
+        assert "1 turn " in label and "“first prompt, which the picker previews”" in label
+        await pilot.press("escape")
+        first = app.session
+        await send(pilot, "/agent general")
+        await until(pilot, lambda: app.session is not first and app.main.status_bar.activity == "idle", "the switch")
+        assert f"/agent general: agent general, model {app.session.model}, session {app.session.id}." in notes(app)
+        await app.session.close()

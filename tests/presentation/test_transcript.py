@@ -65,6 +65,7 @@ def test_fold_keeps_order_attaches_tool_outcomes_and_the_last_edit() -> None:
         edit("b.py"),
         ModeChange(old="default", new="plan"),
         AssistantMessage(content=[{"type": "text", "text": "cut"}], model="m", stop_reason=None, partial=True),
+        TurnEnd(reason="cancelled"),
         TurnEnd(reason="max_turns"),
         TurnEnd(reason="end_turn"),
     ]
@@ -76,7 +77,7 @@ def test_fold_keeps_order_attaches_tool_outcomes_and_the_last_edit() -> None:
         ToolEntry(call, decision, result),
         NoteEntry("Mode: default → plan (by user)", "info"),
         TextEntry("cut"),
-        NoteEntry("(interrupted: the reply above is partial)", "warning"),
+        NoteEntry("Interrupted: the reply above is partial.", "warning"),
         NoteEntry("Turn ended: max_turns", "warning"),
     ]
     assert history.standing.last is not None and history.standing.last.path == "b.py"

@@ -102,9 +102,7 @@ def test_a_denial_reads_as_the_users_reason_in_separate_sentences_and_html_has_n
         ToolResult(tool_use_id="t", content="Permission denied", is_error=True),
     ]  # fmt: skip
     record = SessionRecord(path=tmp_path / "s.jsonl", header=header, events=events)
-    expected = (
-        "Denied by you: “not before the tests pass”. It asked because mode default asks before running commands."
-    )
+    expected = "Denied by you: “not before the tests pass”. It asked because mode default asks before running commands."
     assert expected in to_markdown(record)
     page = to_html(record)
     assert "Checkpoint 0: session base (commit afad64b028)" in page

@@ -27,7 +27,15 @@ from tui.app.gc_tuning import first_frame_drawn
 from tui.app.mentions import list_files, match_files
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
-from tui.app.slash_commands import SlashCall, UnknownCommand, complete_slash, help_text, is_builtin, parse_slash
+from tui.app.slash_commands import (
+    SLASH_COMMANDS,
+    SlashCall,
+    UnknownCommand,
+    complete_slash,
+    help_text,
+    is_builtin,
+    parse_slash,
+)
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
 from tui.engine.session.approval import Approver
@@ -113,6 +121,8 @@ class StepwiseApp(App[int]):
         self.start_error: str | None = None
         """Why the first session could not start; the app then exits non-zero."""
         self._opening = True
+        self._switching: str | None = None
+        """The command (`/agent x`, `/model y`, `/resume`) whose new session is opening."""
         self._queued: list[str] = []
         """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
         self.theme_specs: dict[str, ThemeSpec] = {}
@@ -168,9 +178,11 @@ class StepwiseApp(App[int]):
             session = await opening
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
             self._opening = False
+            self._switching = None
             self._open_failed(str(exc))
             return
         self._opening = False
+        switched, self._switching = self._switching, None
         old, self.session = self.session, session
         if old is not None:
             await old.close()
@@ -178,6 +190,10 @@ class StepwiseApp(App[int]):
         self.main.show_session(session)
         self.main.refresh_state("idle")
         self._warm_up(session)
+        if switched:
+            self.main.chat.add_note(
+                f"{switched}: agent {session.agent_name}, model {session.model}, session {session.id}.", "info"
+            )
         for warning in getattr(session, "warnings", []):
             self.main.chat.add_note(warning, "warning")
         self._refresh_git()
@@ -254,8 +270,13 @@ class StepwiseApp(App[int]):
         yield from super().get_system_commands(screen)
         for name in self.theme_specs:
             yield SystemCommand(f"Theme: {name}", f"Switch to the {name} theme", lambda n=name: self._apply_theme(n))
+        for slash in SLASH_COMMANDS:
+            # Every built-in slash command, run as if typed without an argument (pickers open, settings show).
+            yield SystemCommand(f"/{slash.name}", slash.help, lambda s=slash: self.run_slash(SlashCall(s, "")))
         for command in self._custom_commands():
-            yield SystemCommand(f"/{command.name}", command.help, lambda c=command: self.main.prompt.load_text(f"/{c.name} "))
+            yield SystemCommand(
+                f"/{command.name}", command.help, lambda c=command: self.main.prompt.load_text(f"/{c.name} ")
+            )
 
     def _custom_commands(self) -> list[CustomCommand]:
         if self.session is None:
@@ -269,7 +290,9 @@ class StepwiseApp(App[int]):
         if query.kind == "slash":
             builtin = [Completion(f"/{c.name}", c.help) for c in complete_slash(query.query)]
             needle = query.query.lower()
-            custom = [Completion(f"/{c.name}", c.help) for c in self._custom_commands() if c.name.lower().startswith(needle)]
+            custom = [
+                Completion(f"/{c.name}", c.help) for c in self._custom_commands() if c.name.lower().startswith(needle)
+            ]
             return builtin + custom
         if self.session is None:
             return []
@@ -367,14 +390,16 @@ class StepwiseApp(App[int]):
         return [f"Session {session.id} saved. Resume it with: stepwise --resume {session.id}"]
 
     def action_interrupt(self) -> None:
-        """Esc: stop the running turn; what was shown stays."""
+        """Esc: stop the running turn (what was shown stays); with nothing running, back to the prompt."""
         session = self.session
         if session is None or not session.busy:
+            if self.main.prompt.display:
+                self.main.prompt.focus()
             return
         session.cancel()
         self.approver.cancel_pending("The user interrupted the turn.")
+        # The turn's end says so, once: "Interrupted." (or that the reply above is partial).
         self.main.withdraw_approval()
-        self.main.chat.add_note("Interrupted.", "warning")
 
     def action_cycle_mode(self) -> None:
         if self.session is not None:
@@ -404,6 +429,7 @@ class StepwiseApp(App[int]):
             self.run_worker(self.action_quit())
         elif name == "clear":
             self.main.chat.clear_messages()
+            note("Chat cleared; the session goes on (the model still has the whole conversation).")
         elif name == "theme":
             if argument:
                 problem = self._apply_theme(argument)
@@ -535,6 +561,8 @@ class StepwiseApp(App[int]):
         if not sessions:
             self.main.chat.add_note("No earlier session in this workspace.", "info")
             return
+        current = self.session.id if self.session is not None else None
+        sessions = [(sid, f"{label}  ← current" if sid == current else label) for sid, label in sessions]
         picked = await self.push_screen_wait(PickScreen("Resume a session", sessions))
         if picked is not None:
             self._reopen(SessionChange(resume=picked), "/resume")
@@ -548,6 +576,7 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(f"{what} waits for the running turn: press Esc first.", "warning")
             return
         self._opening = True
+        self._switching = what
         self.main.chat.clear_messages()
         self.main.refresh_state("starting", what)
         self._open_session(self.reopen(self.approver, change))

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tui.app.keys import help_lines
+
 if TYPE_CHECKING:
     from tui.engine.agents.commands import CustomCommand
 
@@ -96,13 +98,6 @@ def help_text(custom: Sequence[CustomCommand] = ()) -> str:
     if custom:
         lines.append("Your commands (.claude/commands, .github/prompts, ~/.claude/commands):")
         lines += [f"  /{c.name} {c.argument_hint}".rstrip().ljust(26) + c.help for c in custom]
-    lines += [
-        "Keys:",
-        "  Enter send · Shift+Enter or Ctrl+J new line · Up/Down history · @path attach a file",
-        "  Shift+Tab cycle mode · Esc interrupt · d unified/side-by-side diff · Ctrl+P command palette",
-        "Approvals:",
-        "  y approve · a approve for this session · s approve and save the rule · n deny (with a message)",
-        "  e edit before applying · E edit in $EDITOR · j/k or [/] move between hunks · space toggle a hunk",
-        "  A approve all remaining edits of this turn",
-    ]
+    lines += ["  @path in a prompt attaches the file; //text sends a prompt starting with /"]
+    lines += help_lines()
     return "\n".join(lines)

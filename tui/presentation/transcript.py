@@ -30,7 +30,9 @@ from tui.engine.session.events import (
 from tui.engine.session.review import comment_note
 from tui.presentation.standing import StandingEdits
 
-PARTIAL_NOTE = "(interrupted: the reply above is partial)"
+PARTIAL_NOTE = "Interrupted: the reply above is partial."
+INTERRUPTED_NOTE = "Interrupted."
+"""One note per interrupt, at the turn's end: `PARTIAL_NOTE` when a reply was cut off, else this."""
 NOT_DECIDED = "Not run: the call was invalid."
 """A call that never reached a permission decision (unknown tool, bad input)."""
 USER_CHOICES = {"once": "", "session": " for this session", "save": " and saved", "hunks": " (some hunks)"}
@@ -238,7 +240,7 @@ def event_note(event: Event) -> NoteEntry | None:
 
 
 def _assistant_entries(event: AssistantMessage) -> list[Entry]:
-    """What a complete model response shows: its text and thinking blocks, and a note when it is partial."""
+    """What a model response shows: its text and thinking blocks (a partial one's note comes at the turn's end)."""
     shown: list[Entry] = []
     for block in event.content:
         kind = block.get("type")
@@ -246,8 +248,6 @@ def _assistant_entries(event: AssistantMessage) -> list[Entry]:
             shown.append(TextEntry(str(block["text"])))
         elif kind == "thinking" and block.get("thinking"):
             shown.append(ThinkingEntry(str(block["thinking"])))
-    if event.partial:
-        shown.append(NoteEntry(PARTIAL_NOTE, "warning"))
     return shown
 
 
@@ -258,6 +258,8 @@ class Transcript:
         """An empty transcript: feed it events with `add`."""
         self._open: dict[str, ToolEntry] = {}
         """Calls still waiting for their result; a call's story ends with it."""
+        self._cut_off = False
+        """The turn's last reply was partial (interrupted while it streamed)."""
 
     def add(self, event: Event) -> list[Entry]:
         """The entries `event` adds at the end (none for a decision or result: they fill in their call's entry).
@@ -268,7 +270,11 @@ class Transcript:
         if isinstance(event, UserMessage):
             return [UserEntry(event.text, list(event.attachments or []))]
         if isinstance(event, AssistantMessage):
+            self._cut_off = event.partial
             return _assistant_entries(event)
+        if isinstance(event, TurnEnd) and event.reason == "cancelled":
+            cut_off, self._cut_off = self._cut_off, False
+            return [NoteEntry(PARTIAL_NOTE if cut_off else INTERRUPTED_NOTE, "warning")]
         if isinstance(event, ToolCall):
             entry = ToolEntry(event)
             self._open[event.tool_use_id] = entry

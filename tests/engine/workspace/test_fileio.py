@@ -101,3 +101,19 @@ def test_mixed_line_endings_are_kept_line_by_line(tmp_path):
     assert loaded.newline == "\n"
     edited = loaded.text.replace("two", "TWO")
     assert encode_text(edited, loaded.newline) == b"one\r\nTWO\nthree\n"
+
+
+def test_refusals_say_what_the_file_was_read_for(tmp_path):
+    from tui.engine.workspace.fileio import FileRefused, read_text
+
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\x00\x00")
+    (tmp_path / "big.txt").write_text("x" * 100)
+    for purpose, verb, noun in (
+        ("attach", "attaches", "attaching"),
+        ("read", "reads", "reading"),
+        ("edit", "edits", "editing"),
+    ):
+        with pytest.raises(FileRefused, match=f"stepwise only {verb} text files"):
+            read_text(tmp_path / "logo.png", purpose=purpose)
+        with pytest.raises(FileRefused, match=f"over the 10-byte limit for {noun}"):
+            read_text(tmp_path / "big.txt", max_bytes=10, purpose=purpose)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.widget import AwaitMount
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 
 from tui.app.approver import AppApprover, PendingApproval
 from tui.app.event_feed import EventFeed
@@ -62,7 +64,6 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "toggle_diff_layout", "unified/side by side"),
-        Binding("d", "toggle_diff_layout", "unified/side by side", show=False),
     ]
 
     def __init__(self, approver: AppApprover, completer: Completer) -> None:
@@ -97,6 +98,25 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.prompt.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key typed where it does nothing (the chat, the changed-files list) goes to the prompt.
+
+        The permission pane, the diff pane (the only ScrollView: it is not imported before the
+        first frame) and any text field keep their keys; so does a space, which opens and closes
+        a tool call's line in the chat.
+        """
+        focused = self.focused
+        if not event.is_printable or not event.character or event.character == " " or not self.prompt.display:
+            return
+        if focused is self.prompt or isinstance(focused, Input | TextArea | ScrollView):
+            return
+        if focused is not None and self.permission in focused.ancestors_with_self:
+            return
+        event.stop()
+        event.prevent_default()
+        self.prompt.focus()
+        self.prompt.insert(event.character)
 
     @property
     def diff_view(self) -> DiffView:

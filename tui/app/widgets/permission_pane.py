@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -63,6 +64,14 @@ def approval_for(
     if partial:
         return Approval(ApprovalKind.HUNKS, hunks=partial, comments=comments)
     return Approval(ApprovalKind.ONCE, comments=comments)
+
+
+def external_editor() -> str | None:
+    """The editor `E` opens, as git picks one: $VISUAL, $EDITOR, else `vi`, else `nano` (None: none found)."""
+    chosen = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if chosen:
+        return chosen
+    return next((name for name in ("vi", "nano") if shutil.which(name)), None)
 
 
 class PermissionPane(Vertical, can_focus=True):
@@ -445,14 +454,14 @@ class PermissionPane(Vertical, can_focus=True):
     def action_edit_external(self) -> None:
         if not self.proposals or self.input_mode:
             return
-        if not os.environ.get("VISUAL") and not os.environ.get("EDITOR"):
-            self.notify("Set $EDITOR to edit in your editor; `e` edits here.", severity="warning")
+        editor = external_editor()
+        if editor is None:
+            self.notify("No $VISUAL, $EDITOR, vi or nano found; `e` edits here.", severity="warning")
             return
-        self._external_edit(self.proposals[self.file_index])
+        self._external_edit(self.proposals[self.file_index], editor)
 
     @work(exclusive=True, group="external-editor")
-    async def _external_edit(self, proposal: Proposal) -> None:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ""
+    async def _external_edit(self, proposal: Proposal, editor: str) -> None:
         suffix = Path(proposal.rel_path).suffix
         with tempfile.TemporaryDirectory(prefix="stepwise-edit-") as folder:
             path = Path(folder) / f"proposal{suffix}"

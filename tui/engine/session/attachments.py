@@ -51,7 +51,7 @@ def read_attachments(text: str, root: Path) -> Attachments:
         if not path.is_file():
             continue  # an @handle or an e-mail-like word, not a file
         try:
-            content = read_text(path, max_bytes=MAX_ATTACHED_BYTES).text
+            content = read_text(path, max_bytes=MAX_ATTACHED_BYTES, purpose="attach").text
         except (FileRefused, OSError) as exc:
             result.problems.append(f"@{raw}: {exc}")
             continue

@@ -50,7 +50,7 @@ class ReadFile(Tool):
         path = action.paths[0]
         rel = display_path(ctx.root, path)
         try:
-            text = read_text(path).text
+            text = read_text(path, purpose="read").text
         except FileNotFoundError:
             return ToolOutput(f"{rel} does not exist. Use file_search to find the right path.", is_error=True)
         except FileRefused as exc:

@@ -14,6 +14,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are neither read whole nor edited."""
@@ -46,18 +47,27 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def decode_text(data: bytes, name: str) -> tuple[str, str]:
+Purpose = Literal["edit", "read", "attach"]
+"""What a file is read for: refusals say so (`stepwise only attaches text files`)."""
+_VERBS: dict[str, tuple[str, str]] = {
+    "edit": ("edits", "editing"),
+    "read": ("reads", "reading"),
+    "attach": ("attaches", "attaching"),
+}
+
+
+def decode_text(data: bytes, name: str, purpose: Purpose = "edit") -> tuple[str, str]:
     """(text with `\\n` endings, newline style) of file bytes.
 
     Raises:
         FileRefused: the bytes look binary or are not UTF-8.
     """
     if b"\x00" in data[:8192]:
-        raise FileRefused(f"{name} is a binary file; stepwise only edits text files")
+        raise FileRefused(f"{name} is a binary file; stepwise only {_VERBS[purpose][0]} text files")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise FileRefused(f"{name} is not UTF-8 text; stepwise only edits UTF-8 text files") from None
+        raise FileRefused(f"{name} is not UTF-8 text; stepwise only {_VERBS[purpose][0]} UTF-8 text files") from None
     # Only a file that ends every line with CRLF is treated as CRLF; a file with
     # mixed endings keeps its `\r`s in the text, so each line is written back as it was.
     crlf = text.count("\r\n")
@@ -66,7 +76,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     return text, "\n"
 
 
-def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> TextFile:
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, purpose: Purpose = "edit") -> TextFile:
     """Read a text file.
 
     Raises:
@@ -78,10 +88,10 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> TextFile:
     st = path.stat()
     if st.st_size > max_bytes:
         raise FileRefused(
-            f"{path.name} is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for editing"
+            f"{path.name} is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for {_VERBS[purpose][1]}"
         )
     data = path.read_bytes()
-    text, newline = decode_text(data, path.name)
+    text, newline = decode_text(data, path.name, purpose)
     return TextFile(text=text, newline=newline, digest=digest_bytes(data), mode=stat.S_IMODE(st.st_mode))
 
 
