@@ -194,7 +194,7 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(
                 f"{switched}: agent {session.agent_name}, model {session.model}, session {session.id}.", "info"
             )
-        for warning in getattr(session, "warnings", []):
+        for warning in session.warnings:
             self.main.chat.add_note(warning, "warning")
         self._refresh_git()
         if self.initial_prompt:
