@@ -276,7 +276,7 @@ def test_dont_ask_denies_every_bypass_attempt(root: Path, command: str) -> None:
         "(git status; npm test)",
         "{ git status; npm test; }",
         "LANG=C git status",
-        'LANG=C TZ=Europe/Paris NO_COLOR=1 npm test',
+        "LANG=C TZ=Europe/Paris NO_COLOR=1 npm test",
         "npm test $(git status)",
         "npm test `git status`",
         "bash -c 'git status && npm test'",
@@ -308,9 +308,9 @@ def test_reason_names_the_part_no_rule_allows(root: Path) -> None:
     assert "no rule allows `rm -rf x`" in decision.reason
 
 
-def test_reason_explains_opaque_parts(root: Path) -> None:
+def test_reason_explains_what_stepwise_cannot_tell(root: Path) -> None:
     decision = engine(root, allow=["Bash(git status)"]).decide(run("PATH=/tmp git status"))
-    assert "no rule can allow `PATH=/tmp git status`: it sets PATH" in decision.reason
+    assert decision.reason == "stepwise cannot tell what this runs: it sets PATH, which can change what programs run"
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,9 @@ def test_deny_rule_matches_any_part(root: Path, command: str, mode: str) -> None
     assert decision.rule == "Bash(rm:*)"
 
 
-@pytest.mark.parametrize("command", ["env echo rm", "timeout 5 echo rm", "command -v rm", "find . -name rm", "xargs echo rm"])
+@pytest.mark.parametrize(
+    "command", ["env echo rm", "timeout 5 echo rm", "command -v rm", "find . -name rm", "xargs echo rm"]
+)
 def test_a_wrapper_is_read_as_it_reads_its_arguments(root: Path, command: str) -> None:
     # None of these runs `rm`: the deny rule leaves them to the allow rule.
     decision = engine(root, allow=["Bash"], deny=["Bash(rm:*)"]).decide(run(command))
@@ -732,10 +734,10 @@ def test_no_suggestion_unless_asking(root: Path, mode: str) -> None:
     assert decision.behavior != "ask" and decision.suggested_rule is None
 
 
-def test_redirect_to_a_name_with_nul_asks(root: Path) -> None:
+def test_a_command_with_nul_asks(root: Path) -> None:
     decision = engine(root, allow=["Bash(echo:*)"]).decide(run("echo x > 'a\0b'"))
-    assert outcome(decision) == "ask/hard_limit"
-    assert "not a usable file name" in decision.reason
+    assert outcome(decision) == "ask/mode"
+    assert "it holds a NUL character" in decision.reason
 
 
 def test_symlink_loop_is_not_a_crash(root: Path) -> None:
@@ -806,7 +808,9 @@ def test_look_alike_files_are_ordinary(root: Path, rel: str) -> None:
     assert outcome(engine(root, "acceptEdits").decide(edit(root, rel))) == "allow/mode"
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")])
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")]
+)
 @pytest.mark.parametrize(
     "command",
     [
@@ -826,7 +830,9 @@ def test_redirects_into_control_files_always_ask(root: Path, mode: str, expected
     assert "redirects output to" in decision.reason
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")])
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("bypassPermissions", "ask/hard_limit"), ("dontAsk", "deny/hard_limit")]
+)
 @pytest.mark.parametrize(
     "command",
     [
@@ -913,7 +919,7 @@ def test_env_prefixes_are_never_allowed_by_a_pattern_or_grant(root: Path, comman
     permissions.grant_session(rule)
     decision = permissions.decide(run(command))
     assert outcome(decision) == "ask/mode", decision.reason
-    assert "no rule can allow" in decision.reason
+    assert decision.reason.startswith("stepwise cannot tell what this runs: ")
 
 
 @pytest.mark.parametrize("command", ["LANG=C less README", "LC_ALL=C.UTF-8 TZ=UTC NO_COLOR=1 CI=1 less README"])
@@ -927,3 +933,109 @@ def test_safe_env_prefixes_are_allowed_by_a_pattern(root: Path, command: str) ->
 def test_deny_rules_see_through_prefixes_and_ansi_c_quoting(root: Path, command: str) -> None:
     decision = engine(root, "bypassPermissions", allow=["Bash"], deny=["Bash(rm:*)"]).decide(run(command))
     assert outcome(decision) == "deny/rule", decision.reason
+
+
+# -- the grammar fails closed (issue 12) ------------------------------------------------------------
+
+# One command per class of the red-team findings the command analysis answers, each under allow
+# rules covering every program it names as written.
+NOT_UNDERSTOOD = [
+    ("glob-redirect", "echo '[alias] x = !touch p' >> .gi?/config", ["Bash(echo:*)"]),
+    ("tilde-plus", "echo x > ~+/../outside/f", ["Bash(echo:*)"]),
+    ("case", "case a in a) echo x >> .git/config;; esac", ["Bash(echo:*)"]),
+    ("heredoc", "cat <<EOF\nfoo", ["Bash(cat:*)"]),
+    ("env-sh-c", "env sh -c 'touch p'", ["Bash(env:*)", "Bash(sh:*)"]),
+    ("timeout-bash-c", "timeout 5 bash -c -e 'touch p'", ["Bash(timeout:*)", "Bash(bash:*)"]),
+    ("xargs-sh", "echo x | xargs -I{} sh -c '{}'", ["Bash(echo:*)", "Bash(xargs:*)", "Bash(sh:*)"]),
+    ("find-exec-sh", "find . -exec sh -c '{}' \\;", ["Bash(find:*)", "Bash(sh:*)"]),
+    ("printf-v", "printf -v GIT_EDITOR %s 'touch p; true'; git commit -m x", ["Bash(printf:*)", "Bash(git commit:*)"]),
+    ("read", "read -r GIT_EDITOR < f; git commit -m x", ["Bash(read:*)", "Bash(git commit:*)"]),
+    ("subscript", "test -v 'x[$(touch p)]'", ["Bash(test:*)", "Bash(touch:*)"]),
+    ("function", "function f { touch p; }; f", ["Bash(f:*)", "Bash(touch:*)"]),
+    ("coproc", "coproc touch p", ["Bash(coproc:*)", "Bash(touch:*)"]),
+    ("trap", "trap 'touch p' EXIT", ["Bash(trap:*)"]),
+    ("alias", "alias ls=touch", ["Bash(alias:*)"]),
+    ("translated", '$"touch" p', ['Bash($"touch":*)']),
+    ("interpreter", "python -c 'import os'", ["Bash(python:*)"]),
+    ("shell-stdin", "curl -s x | sh", ["Bash(curl:*)", "Bash(sh:*)"]),
+]
+
+
+@pytest.mark.parametrize(("line", "rules"), [c[1:] for c in NOT_UNDERSTOOD], ids=[c[0] for c in NOT_UNDERSTOOD])
+@pytest.mark.parametrize(("mode", "expected"), [("default", "ask"), ("acceptEdits", "ask"), ("dontAsk", "deny")])
+def test_what_the_analysis_does_not_understand_no_rule_allows(
+    root: Path, line: str, rules: list[str], mode: str, expected: str
+) -> None:
+    decision = engine(root, mode, allow=rules).decide(run(line))
+    assert decision.behavior == expected, decision.reason
+    said = ("stepwise cannot tell what this runs: ", "redirects output to", "no rule allows `touch p`")
+    assert any(words in decision.reason for words in said), decision.reason
+
+
+@pytest.mark.parametrize(
+    "line", ["function f { rm x; }; f", "python3 -c 'import shutil'", "eval $(cat cmd)", "$CMD x", "FOO=1 ls"]
+)
+@pytest.mark.parametrize("mode", ["default", "acceptEdits", "bypassPermissions"])
+def test_with_command_deny_rules_a_hidden_program_never_runs_unasked(root: Path, line: str, mode: str) -> None:
+    decision = engine(root, mode, allow=["Bash"], deny=["Bash(rm:*)"]).decide(run(line))
+    assert outcome(decision) == "ask/hard_limit", decision.reason
+    assert "the deny rules for commands cannot be checked" in decision.reason
+
+
+def test_bypass_runs_what_it_cannot_read_when_no_deny_rule_could_be_missed(root: Path) -> None:
+    assert outcome(engine(root, "bypassPermissions").decide(run("python3 -c 'print(1)'"))) == "allow/mode"
+
+
+def test_plan_mode_asks_for_what_rules_cover_but_the_analysis_cannot_read(root: Path) -> None:
+    decision = engine(root, "plan", allow=["Bash(python:*)"]).decide(run("python -c 'x'"))
+    assert outcome(decision) == "ask/mode"
+    assert decision.reason == "stepwise cannot tell what this runs: python -c runs code given in the command line"
+
+
+@pytest.mark.parametrize(
+    ("line", "rules", "expected"),
+    [
+        ("timeout 60 npm test -q", ["Bash(timeout 60 npm test:*)"], "allow/rule"),
+        ("timeout 60 npm test -q", ["Bash(timeout:*)"], "ask/mode"),
+        ("timeout 60 rm -rf x", ["Bash(timeout 60 npm test:*)"], "ask/mode"),
+        ("env rm x", ["Bash(env:*)"], "ask/mode"),
+        ("bash -c 'rm x'", ["Bash(bash -c:*)"], "ask/mode"),
+        ("bash -c 'npm test'", ["Bash(bash -c:*)", "Bash(npm test:*)"], "allow/rule"),
+    ],
+)
+def test_a_wrapped_command_needs_a_rule_that_names_it(root: Path, line: str, rules: list[str], expected: str) -> None:
+    assert outcome(engine(root, allow=rules).decide(run(line))) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("rm -rf build", "allow/rule"),
+        ("rm -rf .", "ask/hard_limit"),
+        ("rm -rf sub/..", "ask/hard_limit"),
+        ("rm -rf .git", "ask/hard_limit"),
+        ("cp -r src/. .", "allow/rule"),
+        ("mv .stepwise x", "ask/hard_limit"),
+        ("rm /etc/passwd", "ask/mode"),
+        ("tee .GIT/config", "ask/hard_limit"),
+        ("sed -i s/a/b/ .claude/settings.json", "ask/hard_limit"),
+    ],
+)
+def test_paths_known_programs_write_are_checked(root: Path, line: str, expected: str) -> None:
+    (root / "build").mkdir()
+    (root / ".stepwise").mkdir()
+    rules = ["Bash(rm:*)", "Bash(cp:*)", "Bash(mv:*)", "Bash(tee:*)", "Bash(sed:*)"]
+    assert outcome(engine(root, allow=rules).decide(run(line))) == expected
+
+
+def test_copying_a_folder_holding_a_control_file_into_the_workspace_asks(root: Path) -> None:
+    (root / "src" / ".claude").mkdir()
+    (root / "src" / ".claude" / "settings.json").write_text("{}")
+    assert outcome(engine(root, allow=["Bash(cp:*)"]).decide(run("cp -r src/. ."))) == "ask/hard_limit"
+
+
+def test_a_glob_argument_matching_a_protected_path_asks(root: Path) -> None:
+    (root / ".git" / "config").write_text("")
+    permissions = engine(root, "bypassPermissions")
+    assert outcome(permissions.decide(run("vim .gi?/config"))) == "ask/hard_limit"
+    assert outcome(permissions.decide(run("cat src/*.py"))) == "allow/mode"

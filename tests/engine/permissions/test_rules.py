@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tui.engine.config.settings import SettingsError, load_settings
+from tui.engine.permissions.analysis import analyze
 from tui.engine.permissions.rules import (
     Rule,
     RuleSet,
@@ -18,7 +19,6 @@ from tui.engine.permissions.rules import (
     rule_matches,
     save_rule,
 )
-from tui.engine.permissions.shell_split import split_command
 from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS
 
 
@@ -154,25 +154,38 @@ def test_describe_names_the_source() -> None:
     ],
 )
 def test_command_patterns(pattern: str, command: str, matches: bool) -> None:
-    (part,) = split_command(command)
+    (part,) = analyze(command).commands
     assert parse_rule(f"Bash({pattern})").matches_command(part) is matches
 
 
 def test_bare_rule_matches_every_command() -> None:
-    (part,) = split_command("$CMD x")
+    (part,) = analyze("$CMD x").commands
     assert parse_rule("Bash").matches_command(part)
 
 
-def test_allow_patterns_never_vouch_for_opaque_commands(root: Path) -> None:
-    (part,) = split_command("PATH=. git status")
-    assert part.opaque
-    assert not rule_matches(parse_rule("Bash(git status)", "allow"), "run_in_terminal", part, root)
-    assert rule_matches(parse_rule("Bash(git status)", "deny"), "run_in_terminal", part, root)
-    assert rule_matches(parse_rule("Bash", "allow"), "run_in_terminal", part, root)
+def test_deny_patterns_see_a_program_by_its_file_name_and_allow_patterns_do_not(root: Path) -> None:
+    (part,) = analyze("/bin/rm -rf x").commands
+    assert not rule_matches(parse_rule("Bash(rm:*)", "allow"), "run_in_terminal", part, root)
+    assert rule_matches(parse_rule("Bash(rm:*)", "deny"), "run_in_terminal", part, root)
+    assert rule_matches(parse_rule("Bash(rm:*)", "ask"), "run_in_terminal", part, root)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "names"),
+    [
+        ("timeout 60 npm test:*", "timeout 60 npm", True),
+        ("timeout 60 npm test", "timeout 60 npm", True),
+        ("timeout:*", "timeout 60 npm", False),
+        ("timeout * npm test:*", "timeout 60 npm", False),
+        ("timeout 60 npmx:*", "timeout 60 npm", False),
+    ],
+)
+def test_a_rule_names_a_wrapped_program_only_when_it_spells_it_out(pattern: str, text: str, names: bool) -> None:
+    assert parse_rule(f"Bash({pattern})").names_literally(text) is names
 
 
 def test_rule_matches_only_its_tools(root: Path) -> None:
-    (part,) = split_command("git status")
+    (part,) = analyze("git status").commands
     assert not rule_matches(parse_rule("Edit"), "run_in_terminal", part, root)
     assert rule_matches(parse_rule("Edit(src/**)"), "create_file", root / "src" / "a.py", root)
     assert not rule_matches(parse_rule("Edit(src/**)"), "read_file", root / "src" / "a.py", root)
@@ -269,12 +282,12 @@ def test_ruleset_match_and_cover(root: Path) -> None:
     for text in ("Bash(git status)", "Bash(npm test:*)"):
         rules.add(parse_rule(text, "allow", "--allow"))
     rules.add(parse_rule("Bash(rm:*)", "deny", "--deny"))
-    parts = list(split_command("git status && npm test && ls"))
+    parts = list(analyze("git status && npm test && ls").commands)
     assert rules.match("deny", "run_in_terminal", parts, root) is None
     assert rules.match("allow", "run_in_terminal", parts, root).text == "Bash(git status)"
     covered = rules.cover("allow", "run_in_terminal", parts, root)
     assert [r.text if r else None for r in covered] == ["Bash(git status)", "Bash(npm test:*)", None]
-    assert rules.match("deny", "run_in_terminal", list(split_command("ls; rm -rf x")), root).text == "Bash(rm:*)"
+    assert rules.match("deny", "run_in_terminal", list(analyze("ls; rm -rf x").commands), root).text == "Bash(rm:*)"
 
 
 def test_ruleset_adds_each_rule_once() -> None:
@@ -450,7 +463,11 @@ def test_save_rule_refuses_to_clobber_a_broken_file(root: Path, content: str, me
 
 @pytest.mark.parametrize(
     ("rule", "behavior", "problem"),
-    [("Bash(ls", "allow", "unbalanced parentheses"), ("Nope", "allow", "unknown tool"), ("Bash", "perhaps", "unknown rule behavior")],
+    [
+        ("Bash(ls", "allow", "unbalanced parentheses"),
+        ("Nope", "allow", "unknown tool"),
+        ("Bash", "perhaps", "unknown rule behavior"),
+    ],
 )
 def test_save_rule_validates_first(root: Path, rule: str, behavior: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

@@ -1,10 +1,10 @@
 """The permission engine: modes, rules, shell analysis and the hard limits on paths."""
 
 __all__ = [
+    "analysis",
     "engine",
     "modes",
     "pathguard",
     "rules",
-    "shell_split",
     "wrappers",
 ]

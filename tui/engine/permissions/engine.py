@@ -34,19 +34,27 @@ every mode.
 
 from __future__ import annotations
 
+import glob
+import itertools
 import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.permissions.analysis import CHANGES_DIRECTORY, SHELLS, Analysis, Command, Write, analyze
 from tui.engine.permissions.modes import canonical_mode
 from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
 from tui.engine.permissions.rules import Rule, RuleSet, Target, parse_rule
-from tui.engine.permissions.shell_split import SHELLS, ShellCommand, ShellSyntaxError, split_command
 from tui.engine.tools.base import Action, ToolKind
 
 _HARMLESS_TARGETS = re.compile(r"/dev/(null|stdout|stderr|tty|fd/\d+)")
+MAX_GLOB_MATCHES = 1000
+"""A glob argument matching more files than this is not checked file by file: it asks."""
+MAX_TREE_CHECK = 5000
+"""A folder a command removes or copies is searched for protected paths up to this many entries."""
+CANNOT_TELL = "stepwise cannot tell what this runs"
+"""How every decision on a command the analysis does not understand begins its explanation."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +82,19 @@ class _Subject:
     """`targets`, plus the whole command line, so deny rules also see it unsplit."""
     outside_reads: list[Path] = field(default_factory=list)
     protected_writes: list[str] = field(default_factory=list)
-    """Why a write always asks: one entry per control file edited or per redirection breaking a limit."""
+    """Why a write always asks: one entry per control file edited or per write breaking a limit."""
+    analysis: Analysis | None = None
+    """For a command: what it runs and writes (see `analysis`)."""
+    unsure: list[str] = field(default_factory=list)
+    """Why no pattern rule, grant or mode but `bypassPermissions` may run the command: what the
+    analysis does not understand, and writes outside the workspace."""
 
 
 class PermissionEngine:
     """Decides each tool call from the mode, the rules, session grants and the hard limits."""
 
     def __init__(self, root: Path, mode: str = "default", rules: RuleSet | None = None) -> None:
+        """An engine for the workspace `root`, starting in `mode` with `rules` (none by default)."""
         self.root = Path(root).resolve()
         self.rules = rules if rules is not None else RuleSet()
         self.session = RuleSet()
@@ -131,6 +145,20 @@ class PermissionEngine:
         denied = self.rules.match("deny", action.tool, subject.deny_targets, self.root)
         if denied:
             return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
+        analysis = subject.analysis
+        too_deep = analysis is not None and any(problem.kind == "depth" for problem in analysis.problems)
+        if (
+            analysis is not None
+            and too_deep
+            and (first := next((r for r in self.rules.deny if action.tool in r.tools), None))
+        ):
+            reason = f"rule {first.describe()} denies it: {analysis.reason}, so every deny rule applies"
+            return self._decision("deny", "rule", reason, rule=first)
+        if analysis is not None and analysis.hides_programs and self.rules.has_rules_for("deny", action.tool):
+            detail = f"{CANNOT_TELL}: {analysis.reason}, so the deny rules for commands cannot be checked"
+            if self.mode in ("plan", "dontAsk"):
+                return self._decision("deny", "hard_limit", f"{detail} (mode {self.mode} denies it)")
+            return self._decision("ask", "hard_limit", f"{detail}; no rule, grant or mode lifts this, so it asks")
         if action.kind is ToolKind.EDIT and self.mode == "plan":
             return self._decision(
                 "deny", "mode", "mode plan is read-only: present the plan with exit_plan_mode before editing"
@@ -147,10 +175,30 @@ class PermissionEngine:
                 return self._decision("deny", "hard_limit", f"{detail} (mode {self.mode} denies it)")
             return self._decision("ask", "hard_limit", f"{detail}; no rule, grant or mode lifts this, so it asks")
 
+        if subject.unsure:
+            return self._not_understood(action, subject, subject.unsure[0])
         allowed = self._allowed(action.tool, subject.targets)
         if allowed is not None:
             return allowed
         return self._decide_by_mode(action, subject)
+
+    def _not_understood(self, action: Action, subject: _Subject, why: str) -> Decision:
+        """No pattern rule, grant or mode but `bypassPermissions` runs what the analysis cannot read;
+        a bare tool rule (`Bash`) is a choice to run every command, and still does."""
+        bare = next((rule for rule in self.rules.allow if rule.pattern is None and action.tool in rule.tools), None)
+        if bare is not None:
+            return self._decision("allow", "rule", f"rule {bare.describe()} allows every command", rule=bare)
+        if self.mode == "bypassPermissions":
+            return self._decide_by_mode(action, subject)
+        reason = f"{CANNOT_TELL}: {why}"
+        if self.mode == "dontAsk":
+            return self._decision("deny", "mode", f"{reason}, and mode dontAsk denies what would ask")
+        commands = [target for target in subject.targets if isinstance(target, Command)]
+        if self.mode == "plan" and not all(self._cover(action.tool, commands)):
+            return self._decision(
+                "deny", "mode", f"mode plan does not run commands until the plan is approved ({reason})"
+            )
+        return self._decision("ask", "mode", reason)
 
     def _decide_plan(self, action: Action) -> Decision:
         if self.mode != "plan":
@@ -176,18 +224,22 @@ class PermissionEngine:
         """Allow when every target is matched by an allow rule or a session grant."""
         if not targets:
             return None
-        by_rule = self.rules.cover("allow", tool, targets, self.root)
-        if all(by_rule):
-            rules = _distinct(by_rule)
+        commands = [target for target in targets if isinstance(target, Command)]
+        if commands and len(commands) == len(targets):
+            found = self._cover(tool, commands)
+        else:
+            by_rule = self.rules.cover("allow", tool, targets, self.root)
+            by_session = self.session.cover("allow", tool, targets, self.root)
+            found = [rule or grant for rule, grant in zip(by_rule, by_session, strict=True)]
+        if not all(found):
+            return None
+        rules = _distinct(found)
+        if all(rule.source != "session" for rule in rules):
             verb = "allows it" if len(rules) == 1 else "allow every part of it"
             names = ", ".join(rule.describe() for rule in rules)
             return self._decision("allow", "rule", f"rule {names} {verb}", rules=rules)
-        by_session = self.session.cover("allow", tool, targets, self.root)
-        if all(rule or grant for rule, grant in zip(by_rule, by_session, strict=True)):
-            rules = _distinct([rule or grant for rule, grant in zip(by_rule, by_session, strict=True)])
-            names = ", ".join(rule.text if rule.source == "session" else rule.describe() for rule in rules)
-            return self._decision("allow", "session", f"approved for this session: {names}", rules=rules)
-        return None
+        names = ", ".join(rule.text if rule.source == "session" else rule.describe() for rule in rules)
+        return self._decision("allow", "session", f"approved for this session: {names}", rules=rules)
 
     def _decide_by_mode(self, action: Action, subject: _Subject) -> Decision:
         mode = self.mode
@@ -215,24 +267,33 @@ class PermissionEngine:
         reason = f"mode {self.mode} asks before {activity}{detail}"
         return self._decision("ask", "mode", reason, suggested=self._suggest(action, subject))
 
-    def _uncovered_commands(self, tool: str, subject: _Subject) -> list[ShellCommand]:
+    def _uncovered_commands(self, tool: str, subject: _Subject) -> list[Command]:
         """The parts of a command no allow rule or session grant matches."""
-        commands = [target for target in subject.targets if isinstance(target, ShellCommand)]
+        commands = [target for target in subject.targets if isinstance(target, Command)]
+        covered = self._cover(tool, commands)
+        return [command for command, rule in zip(commands, covered, strict=True) if rule is None]
+
+    def _cover(self, tool: str, commands: list[Command]) -> list[Rule | None]:
+        """For each command, the allow rule or session grant matching it. A command a wrapper runs
+        is also covered by the rule matching its wrapper when that rule names it literally
+        (`Bash(timeout 60 npm test:*)` covers the `npm test` it runs; `Bash(timeout:*)` does not)."""
         by_rule = self.rules.cover("allow", tool, commands, self.root)
         by_session = self.session.cover("allow", tool, commands, self.root)
-        return [c for c, rule, grant in zip(commands, by_rule, by_session, strict=True) if not (rule or grant)]
+        found = [rule or grant for rule, grant in zip(by_rule, by_session, strict=True)]
+        for index, command in enumerate(commands):
+            if found[index] is None and command.outer is not None and command.outer in commands:
+                wrapper_rule = found[commands.index(command.outer)]
+                if wrapper_rule is not None and wrapper_rule.names_literally(command.via):
+                    found[index] = wrapper_rule
+        return found
 
     def _uncovered_detail(self, action: Action, subject: _Subject) -> str:
         """Which part of a command stops the rules from allowing it, when that is worth saying."""
+        if subject.unsure:
+            return f" ({CANNOT_TELL}: {subject.unsure[0]})"
         uncovered = self._uncovered_commands(action.tool, subject)
-        if not uncovered:
-            return ""
-        first = uncovered[0]
-        if first.opaque:
-            shown = " ".join([*first.assignments, first.text]).strip()
-            return f" (no rule can allow `{shown}`: {first.opaque})"
-        if len(subject.targets) > 1:
-            return f" (no rule allows `{first.text}`)"
+        if uncovered and len(subject.targets) > 1:
+            return f" (no rule allows `{uncovered[0].text}`)"
         return ""
 
     # -- subjects ------------------------------------------------------------
@@ -246,45 +307,105 @@ class PermissionEngine:
             controls = [reason for p in paths if (reason := control_file_reason(self.root, p))]
             return _Subject(targets, targets, protected_writes=controls)
         line = action.command if action.command is not None else str(action.input.get("command", ""))
-        whole = ShellCommand(text=" ".join(line.split()), words=tuple(line.split()))
-        try:
-            commands = split_command(line)
-        except ShellSyntaxError as exc:
-            unparsable = ShellCommand(whole.text, whole.words, opaque=f"it cannot be parsed ({exc})")
-            return _Subject([unparsable], [unparsable])
-        targets = [c for c in commands if c.words or c.opaque]
+        whole = Command(words=tuple(line.split()), text=" ".join(line.split()), exact=False)
+        analysis = analyze(line)
+        commands: list[Target] = list(analysis.commands) or [whole]
         cwd = self._resolve(action.cwd) if action.cwd else self.root
-        # A loop or function can run a `cd` before a redirection written earlier, so any `cd` counts.
-        moved = next((c for c in commands if c.may_change_directory), None)
-        redirects = [r for c in commands for r in c.redirects if r.writes_file]
-        protected = [p for r in redirects if (p := self._redirect_problem(r.target, r.dynamic, cwd, moved))]
+        protected = [problem.reason for problem in analysis.problems if problem.kind == "redirect"]
+        unsure = [problem.reason for problem in analysis.problems if problem.kind != "redirect"]
+        for write in analysis.writes:
+            problem, always = self._write_problem(write, cwd)
+            if problem:
+                (protected if always else unsure).append(problem)
         # A command's own arguments can write a protected file too (`cp x .git/hooks/pre-commit`,
-        # `sed -i ... .stepwise/settings.yaml`): naming one makes the command ask like a redirection.
-        protected += [p for c in commands for word in c.words[1:] if (p := self._argument_problem(word, cwd))]
-        return _Subject(targets, [*targets, whole], protected_writes=protected)
+        # `python x.py .stepwise/settings.yaml`): naming one makes the command ask like a redirection.
+        protected += [p for word in analysis.named if (p := self._argument_problem(word, cwd))]
+        protected += [p for pattern in analysis.patterns if (p := self._pattern_problem(pattern, cwd))]
+        return _Subject(
+            commands,
+            [*commands, whole],
+            protected_writes=list(dict.fromkeys(protected)),
+            analysis=analysis,
+            unsure=unsure,
+        )
 
     def _argument_problem(self, word: str, cwd: Path) -> str | None:
-        if word.startswith("-"):
-            word = word.partition("=")[2]
-        if not word or "\0" in word or any(char in word for char in "$`*?["):
+        if not word or "\0" in word:
             return None
-        path = Path(os.path.expanduser(word))
-        problem = protected_reason(self.root, self._resolve(path if path.is_absolute() else cwd / path))
+        problem = protected_reason(self.root, self._resolve(self._absolute(word, cwd)))
         return f"it names {word}: {problem}" if problem else None
 
-    def _redirect_problem(self, target: str, dynamic: bool, cwd: Path, moved: ShellCommand | None) -> str | None:
-        if dynamic:
-            return f"it redirects output to {target}, which is only known when it runs"
+    def _pattern_problem(self, pattern: str, cwd: Path) -> str | None:
+        """A glob argument is checked against what it matches now (bash expands it the same way)."""
+        try:
+            matches = itertools.islice(glob.iglob(pattern, root_dir=cwd, include_hidden=False), MAX_GLOB_MATCHES + 1)
+            found = list(matches)
+        except (OSError, ValueError, RecursionError):
+            return f"it names {pattern}, which cannot be expanded here"
+        if len(found) > MAX_GLOB_MATCHES:
+            return f"it names {pattern}, which matches more than {MAX_GLOB_MATCHES} files"
+        for match in found:
+            problem = protected_reason(self.root, self._resolve(self._absolute(match, cwd)))
+            if problem:
+                return f"it names {pattern}, which matches {match}: {problem}"
+        return None
+
+    def _write_problem(self, write: Write, cwd: Path) -> tuple[str | None, bool]:
+        """Why `write` keeps a rule or mode from running the command, and whether it asks in every
+        mode: a redirection out of the workspace, and any write into `.git/` or a control file, do;
+        a program writing outside the workspace is left to `bypassPermissions` (and the sandbox)."""
+        target = write.path
         if _HARMLESS_TARGETS.fullmatch(target):
-            return None
-        if "\0" in target:
-            return f"it redirects output to {target!r}, which is not a usable file name"
-        path = Path(os.path.expanduser(target))
-        if not path.is_absolute() and moved is not None:
-            return f"it redirects output to {target} after `{moved.text}` changes folder, so where it lands is unknown"
-        path = self._resolve(path if path.is_absolute() else cwd / path)
-        problem = write_violation(self.root, path) or control_file_reason(self.root, path)
-        return f"it redirects output to {target}: {problem}" if problem else None
+            return None, False
+        verb = "it redirects output to" if write.by == "redirect" else f"{write.by} writes"
+        path = self._resolve(self._absolute(target, cwd))
+        if write.by == "redirect":
+            problem = write_violation(self.root, path) or control_file_reason(self.root, path)
+            return (f"{verb} {target}: {problem}" if problem else None), True
+        problem = protected_reason(self.root, path)
+        if problem:
+            return f"{verb} {target}: {problem}", True
+        if relative_to_root(self.root, path) is None:
+            return f"{verb} {target}, outside the workspace", False
+        landing = [path]
+        if path.is_dir():
+            landing = [path / os.path.basename(source.rstrip("/")) for source in write.sources] or [path]
+        for place, source in itertools.zip_longest(landing, write.sources):
+            problem = self._tree_problem(place, self._resolve(self._absolute(source, cwd)) if source else None)
+            if problem:
+                return f"{verb} {target}: {problem}", True
+        return None, False
+
+    def _tree_problem(self, place: Path, source: Path | None) -> str | None:
+        """Why writing the folder `place` (removing it, changing it, or copying `source` into it)
+        reaches a protected path: the workspace's `.git`, a control file inside it."""
+        place = self._resolve(place)
+        if relative_to_root(self.root, place) is None:
+            return write_violation(self.root, place)
+        if place == self.root and source is None:
+            return "that is the workspace itself, .git/ included"
+        problem = protected_reason(self.root, place)
+        if problem:
+            return problem
+        checked = 0
+        # Removing or changing a folder reaches everything in it; copying into one, what is copied.
+        for tree, onto in [(source, place)] if source is not None else [(place, place)]:
+            if not tree.is_dir():
+                continue
+            for folder, dirs, files in os.walk(tree):
+                for name in [*dirs, *files]:
+                    checked += 1
+                    if checked > MAX_TREE_CHECK:
+                        return f"{place} holds more than {MAX_TREE_CHECK} files to check"
+                    mapped = onto / os.path.relpath(os.path.join(folder, name), tree)
+                    problem = protected_reason(self.root, self._resolve(mapped))
+                    if problem:
+                        return problem
+        return None
+
+    def _absolute(self, word: str, cwd: Path) -> Path:
+        path = Path(word)
+        return path if path.is_absolute() else cwd / path
 
     def _resolve(self, path: Path) -> Path:
         """Where `path` really points; a path that cannot be resolved (symlink loop) stays as given,
@@ -342,9 +463,9 @@ class PermissionEngine:
         )
 
 
-def _command_prefix_rule(tool: str, command: ShellCommand) -> str | None:
+def _command_prefix_rule(tool: str, command: Command) -> str | None:
     """`run_in_terminal(npm test:*)`: the command name, plus its sub-command when it has one."""
-    if command.opaque or not command.words or command.may_change_directory:
+    if not command.words or command.name in CHANGES_DIRECTORY:
         return None
     name = command.words[0]
     if name.rsplit("/", 1)[-1] in SHELLS | {"eval"} or shlex.quote(name) != name:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +37,9 @@ from tui.engine.config.settings import (
     project_settings_path,
     update_settings_file,
 )
+from tui.engine.permissions.analysis import Command
 from tui.engine.permissions.pathguard import relative_to_root
-from tui.engine.permissions.shell_split import ShellCommand
-from tui.engine.permissions.wrappers import TooDeeplyWrapped, commands_run
+from tui.engine.permissions.wrappers import by_program_name
 from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS, canonical_name
 
 BEHAVIORS = ("allow", "ask", "deny")
@@ -89,26 +88,29 @@ class Rule:
         preposition = "in" if "/" in self.source or "\\" in self.source else "from"
         return f"{self.text} {preposition} {self.source}"
 
-    def matches_command(self, command: ShellCommand) -> bool:
-        """Whether this rule's pattern matches one simple command (see module docstring)."""
+    def matches_command(self, command: Command) -> bool:
+        """Whether this rule's pattern matches one simple command as written (see module docstring)."""
         if self.pattern is None:
             return True
         regex = _command_regex(self.pattern)
         return any(regex.fullmatch(text) for text in (command.text, command.normalized))
 
-    def matches_run(self, command: ShellCommand) -> bool:
-        """Whether this rule's pattern matches what `command` runs: its program by name (`/bin/rm` is `rm`)
-        or a command it runs through a wrapper (`env rm`; see `tui.engine.permissions.wrappers`)."""
+    def matches_program(self, command: Command) -> bool:
+        """Whether this rule's pattern matches `command` with its program named by file name
+        (`/bin/rm -rf x` is `rm -rf x`), quotes removed."""
         if self.pattern is None:
             return True
         regex = _command_regex(self.pattern)
-        try:
-            forms = commands_run(command.words)
-        except TooDeeplyWrapped:
-            return True  # unreadable: every deny and ask rule applies
-        return any(
-            regex.fullmatch(text) for words in forms for text in (" ".join(words), " ".join(shlex.quote(word) for word in words))
-        )
+        return any(regex.fullmatch(text) for text in (command.by_name, " ".join(by_program_name(command.words))))
+
+    def names_literally(self, text: str) -> bool:
+        """Whether this rule's pattern spells out `text` before any wildcard (`timeout 5 npm test:*`
+        spells out `timeout 5 npm`; `timeout:*` does not)."""
+        if self.pattern is None:
+            return False
+        literal = " ".join(re.split(r"(?<!\\)\*", self.pattern.removesuffix(":*"), maxsplit=1)[0].split())
+        wanted = " ".join(text.split())
+        return literal == wanted or literal.startswith(wanted + " ")
 
     def matches_path(self, path: Path, root: Path) -> bool:
         """Whether this rule's pattern matches a resolved absolute `path` (see module docstring)."""
@@ -159,27 +161,26 @@ def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
     return Rule(behavior=behavior, tool=tool, pattern=pattern, source=source, text=text.strip())
 
 
-Target = ShellCommand | Path | None
+Target = Command | Path | None
 """What one rule check looks at: one simple command, one path, or nothing (a bare call)."""
 
 
 def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
     """Whether `rule` matches a call of `tool` on `target`.
 
-    An allow rule with a pattern never vouches for an opaque command (one
-    whose meaning is only known when it runs); ask and deny rules still match
-    its text, and also what it runs: its program by name (`/bin/rm` is `rm`)
-    and the commands it runs through a wrapper (`env rm`, `timeout 5 rm`,
-    `xargs rm`, `find -exec rm`; see `tui.engine.permissions.wrappers`).
+    An allow rule matches a command as written; ask and deny rules also match
+    it with its program named by file name (`/bin/rm` is `rm`). The commands
+    a wrapper runs (`env rm`, `timeout 5 rm`, `xargs rm`, `find -exec rm`)
+    are commands of their own in the analysis, so every rule sees them.
     """
     if tool not in rule.tools:
         return False
     if rule.pattern is None:
         return True
-    if isinstance(target, ShellCommand):
+    if isinstance(target, Command):
         if rule.behavior == "allow":
-            return not target.opaque and rule.matches_command(target)
-        return rule.matches_command(target) or rule.matches_run(target)
+            return rule.matches_command(target)
+        return rule.matches_command(target) or rule.matches_program(target)
     if isinstance(target, Path):
         return rule.matches_path(target, root)
     return False
@@ -201,6 +202,10 @@ class RuleSet:
         rules = self.rules(rule.behavior)
         if all(existing.text != rule.text for existing in rules):
             rules.append(rule)
+
+    def has_rules_for(self, behavior: str, tool: str) -> bool:
+        """Whether any `behavior` rule applies to `tool`."""
+        return any(tool in rule.tools for rule in self.rules(behavior))
 
     def match(self, behavior: str, tool: str, targets: Sequence[Target], root: Path) -> Rule | None:
         """The first rule of the `behavior` list that matches any of `targets`."""

@@ -11,7 +11,7 @@ command, `NAME=value` words of `env`), nested wrappers included
 match the command as written, so neither a path nor a wrapper turns an
 allowed command into more than it was.
 
-Pure functions over words; the shell splitting is `tui.engine.permissions.shell_split`.
+Pure functions over words; reading the command line is `tui.engine.permissions.analysis`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ class _Wrapper:
     """Options whose value is itself a command line (`env -S 'rm -rf x'`)."""
     only_prints: frozenset[str] = frozenset()
     """Options with which nothing runs (`command -v rm` only prints where `rm` is)."""
+    shell_string: frozenset[str] = frozenset()
+    """Options whose value is a command line run by `sh -c` (`flock f -c 'rm x'`)."""
+    runs_shell: frozenset[str] = frozenset()
+    """Options starting a shell that reads its input (`sudo -s`, `sudo -i`)."""
+    lone_dash: bool = False
+    """A lone `-` is an option (`env -` is `env -i`)."""
+    needs_command: str = ""
+    """When set, running without a `shell_string` option is a shell reading its input: the reason."""
 
 
 _WRAPPERS: dict[str, _Wrapper] = {
@@ -53,56 +61,87 @@ _WRAPPERS: dict[str, _Wrapper] = {
         valued=frozenset({"-u", "--unset", "-C", "--chdir"}),
         assignments=True,
         split_string=frozenset({"-S", "--split-string"}),
+        lone_dash=True,
     ),
     "nice": _Wrapper(valued=frozenset({"-n", "--adjustment"})),
-    "ionice": _Wrapper(valued=frozenset({"-c", "--class", "-n", "--classdata", "-p", "--pid", "-P", "--pgid", "-u", "--uid"})),
+    "ionice": _Wrapper(
+        valued=frozenset({"-c", "--class", "-n", "--classdata", "-p", "--pid", "-P", "--pgid", "-u", "--uid"})
+    ),
     "timeout": _Wrapper(valued=frozenset({"-s", "--signal", "-k", "--kill-after"}), positional=1),
     "stdbuf": _Wrapper(valued=frozenset({"-i", "--input", "-o", "--output", "-e", "--error"})),
     "chrt": _Wrapper(positional=1),
     "taskset": _Wrapper(positional=1),
-    "flock": _Wrapper(valued=frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), positional=1),
+    "flock": _Wrapper(
+        valued=frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}),
+        positional=1,
+        shell_string=frozenset({"-c", "--command"}),
+    ),
     "chroot": _Wrapper(valued=frozenset({"--userspec", "--groups"}), positional=1),
     "sudo": _Wrapper(
         valued=frozenset(
-            {"-u", "--user", "-g", "--group", "-h", "--host", "-p", "--prompt", "-C", "--close-from",
-             "-D", "--chdir", "-r", "--role", "-t", "--type", "-T", "--command-timeout", "-U", "--other-user"}
+            {
+                "-u",
+                "--user",
+                "-g",
+                "--group",
+                "-h",
+                "--host",
+                "-p",
+                "--prompt",
+                "-C",
+                "--close-from",
+                "-D",
+                "--chdir",
+                "-r",
+                "--role",
+                "-t",
+                "--type",
+                "-T",
+                "--command-timeout",
+                "-U",
+                "--other-user",
+            }
         ),
         assignments=True,
+        runs_shell=frozenset({"-s", "--shell", "-i", "--login"}),
     ),
     "doas": _Wrapper(valued=frozenset({"-u", "-C"})),
+    "su": _Wrapper(
+        valued=frozenset({"-g", "--group", "-G", "--supp-group", "-s", "--shell", "-w", "--whitelist-environment"}),
+        positional=1,
+        shell_string=frozenset({"-c", "--command", "-C", "--session-command"}),
+        needs_command="su without -c runs a shell reading its input",
+    ),
     "busybox": _Wrapper(),
     "xargs": _Wrapper(
         valued=frozenset(
-            {"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "--eof", "-I", "-i", "--replace", "-L", "-l",
-             "--max-lines", "-n", "--max-args", "-P", "--max-procs", "-s", "--max-chars", "--process-slot-var"}
+            {
+                "-a",
+                "--arg-file",
+                "-d",
+                "--delimiter",
+                "-E",
+                "-I",
+                "-L",
+                "-n",
+                "--max-args",
+                "-P",
+                "--max-procs",
+                "-s",
+                "--max-chars",
+                "--process-slot-var",
+            }
         )
     ),
 }
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 _FIND_EXEC_END = frozenset({";", "+"})
 MAX_WRAPPED = 64
-"""More inner commands than this (`env env env ...`) make the command unreadable (`TooDeeplyWrapped`)."""
+"""More commands than this run through nested wrappers (`env env env ...`) are not followed."""
 
 
-class TooDeeplyWrapped(ValueError):
-    """A command runs more commands through wrappers than anyone writes by hand."""
-
-
-def commands_run(words: Words) -> list[Words]:
-    """`words` by its program's name (if named by a path) and every command it runs through wrappers.
-
-    Args:
-        words: One simple command's words, quotes removed.
-
-    Returns:
-        The forms deny rules should also see, without `words` itself:
-        `("rm", "-rf", "x")` for `/bin/rm -rf x` or `env /bin/rm -rf x`.
-
-    Raises:
-        TooDeeplyWrapped: see `wrapped_commands`.
-    """
-    forms = [by_program_name(words), *map(by_program_name, wrapped_commands(words))]
-    return [form for form in dict.fromkeys(forms) if form != words]
+class UnreadableWrapperError(ValueError):
+    """A wrapper runs a command this reading cannot state (an `env -S` string with expansions, `sudo -s`)."""
 
 
 def by_program_name(words: Words) -> Words:
@@ -112,47 +151,37 @@ def by_program_name(words: Words) -> Words:
     return words
 
 
-def wrapped_commands(words: Words) -> list[Words]:
-    """The words of every command that `words` runs through a wrapper, outermost first.
-
-    Args:
-        words: One simple command's words, quotes removed.
-
-    Returns:
-        The inner commands (`["rm", "-rf", "x"]` for `env FOO=1 rm -rf x`),
-        including those of nested wrappers; empty for a command that wraps
-        nothing.
+def run_by(words: Words) -> list[Words]:
+    """The commands `words` runs directly (not those of nested wrappers).
 
     Raises:
-        TooDeeplyWrapped: more than `MAX_WRAPPED` inner commands; the caller
-            must not assume any of them is harmless.
+        UnreadableWrapperError: it runs something that cannot be stated as words.
     """
-    found: list[Words] = []
-    pending = [words]
-    while pending:
-        for command in _run_by(pending.pop()):
-            if len(found) == MAX_WRAPPED:
-                raise TooDeeplyWrapped(f"more than {MAX_WRAPPED} commands run through wrappers")
-            found.append(command)
-            pending.append(command)
-    return found
-
-
-def _run_by(words: Words) -> list[Words]:
-    """The commands `words` runs directly (not those of nested wrappers)."""
     if not words:
         return []
     name = by_program_name(words)[0]  # `/usr/bin/env` is `env`
     if name == "find":
         return list(_find_exec(words))
     if name in _WRAPPERS:
-        command = _after_wrapper(_WRAPPERS[name], words[1:])
+        wrapper = _WRAPPERS[name]
+        command = _after_wrapper(wrapper, words[1:])
         return [command] if command else []
     return []
 
 
 def _after_wrapper(wrapper: _Wrapper, args: Words) -> Words:
     """The command a wrapper runs, from the words after its name (empty when it runs none)."""
+    # `flock FILE -c CMD` and `su USER -c CMD` take the option after their positional argument too.
+    for position, word in enumerate(args):
+        if word == "--":
+            break
+        option, has_value, value = word.partition("=")
+        if option in wrapper.shell_string:
+            if not has_value:
+                value = args[position + 1] if position + 1 < len(args) else ""
+            return ("sh", "-c", value)
+    if wrapper.needs_command:
+        raise UnreadableWrapperError(wrapper.needs_command)
     index = 0
     while index < len(args):
         word = args[index]
@@ -161,17 +190,23 @@ def _after_wrapper(wrapper: _Wrapper, args: Words) -> Words:
             break
         if word in wrapper.only_prints:
             return ()
+        if word in wrapper.runs_shell:
+            raise UnreadableWrapperError(f"{word} starts a shell reading its input")
         option = word.split("=", 1)[0]
         if option in wrapper.split_string:
             value = word.split("=", 1)[1] if "=" in word else (args[index + 1] if index + 1 < len(args) else "")
             rest = args[index + (1 if "=" in word else 2) :]
+            if any(char in value for char in "$\\\0"):
+                raise UnreadableWrapperError(f"{option} is given {value!r}, which it expands when it runs")
             try:
                 return (*shlex.split(value), *rest)
             except ValueError:
-                return (value, *rest)  # unbalanced quotes: still match its first word
+                raise UnreadableWrapperError(f"{option} is given {value!r}, which has unbalanced quotes") from None
         if word in wrapper.valued:
             index += 2
-        elif (word.startswith("-") and word != "-") or (wrapper.assignments and _ASSIGNMENT.match(word)):
+        elif (word.startswith("-") and (word != "-" or wrapper.lone_dash)) or (
+            wrapper.assignments and _ASSIGNMENT.match(word)
+        ):
             index += 1
         else:
             break
