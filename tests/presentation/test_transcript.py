@@ -201,3 +201,21 @@ def test_an_applied_edit_is_titled_the_same_everywhere() -> None:
         "Applied: d.py",
     ]
     assert (edit_title(some), edit_outcome(some)) == ("Applied: b.py", "2 of 3 hunks applied")
+
+
+def test_hook_runs_and_attached_instructions_show_as_notes() -> None:
+    from tui.engine.session.events import ContextAttached, HookRan
+    from tui.presentation.transcript import fold
+
+    entries = fold(
+        [
+            HookRan(event="PreToolUse", command="./guard.sh", source=".claude/settings.json", matcher="Bash", exit_code=2, summary="blocked: no rm"),
+            HookRan(event="PostToolUse", command="./log.sh", source=".claude/settings.json", exit_code=0, summary="ok"),
+            ContextAttached(tool_use_id="t", paths=["pkg/CLAUDE.md"]),
+        ]
+    )
+    assert entries == [
+        NoteEntry("Hook PreToolUse Bash (.claude/settings.json): blocked: no rm", "warning"),
+        NoteEntry("Hook PostToolUse (.claude/settings.json): ok", "info"),
+        NoteEntry("Instructions attached for the file just read: pkg/CLAUDE.md", "info"),
+    ]

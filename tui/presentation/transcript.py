@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
+    ContextAttached,
     EditApplied,
     Error,
     Event,
+    HookRan,
     ModeChange,
     PermissionDecision,
     Retry,
@@ -209,8 +211,9 @@ def checkpoint_text(event: Checkpoint) -> str:
 def event_note(event: Event) -> NoteEntry | None:
     """The note an event shows by itself, if it shows one.
 
-    Covers rewinds, mode changes, retries, errors and turns that ended for a
-    reason other than the model finishing or the user cancelling.
+    Covers rewinds, mode changes, retries, errors, turns that ended for a reason
+    other than the model finishing or the user cancelling, hook runs and attached
+    instructions.
     """
     if isinstance(event, Rewind):
         what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
@@ -233,6 +236,12 @@ def event_note(event: Event) -> NoteEntry | None:
         return NoteEntry(f"Error ({event.kind}): {event.message}", "error")
     if isinstance(event, TurnEnd) and event.reason not in ("end_turn", "cancelled"):
         return NoteEntry(f"Turn ended: {event.reason}", "warning")
+    if isinstance(event, HookRan):
+        quiet = event.exit_code == 0 and event.summary == "ok"
+        where = f" {event.matcher}" if event.matcher else ""
+        return NoteEntry(f"Hook {event.event}{where} ({event.source}): {event.summary}", "info" if quiet else "warning")
+    if isinstance(event, ContextAttached):
+        return NoteEntry(f"Instructions attached for the file just read: {', '.join(event.paths)}", "info")
     return None
 
 

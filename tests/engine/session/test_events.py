@@ -16,6 +16,7 @@ def test_every_event_type_round_trips_through_json():
         ev.EditApplied: dict(tool_use_id="t", path="a", before_blob=None, after_blob="b", hunks_total=2, hunks_applied=[1]),
         ev.Checkpoint: dict(step=1, commit="c", label="l"),
         ev.ContextAttached: dict(tool_use_id="t", paths=["pkg/CLAUDE.md"]),
+        ev.HookRan: dict(event="PreToolUse", command="./guard.sh", source=".claude/settings.json", exit_code=2, summary="blocked"),
         ev.Retry: dict(attempt=1, reason="overloaded", wait_s=0.5, status=529),
         ev.Error: dict(message="boom"),
         ev.ModeChange: dict(old="default", new="plan"),

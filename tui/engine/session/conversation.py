@@ -16,8 +16,10 @@ from tui.engine.session.events import AssistantMessage, Event, ToolResult, UserM
 INTERRUPTED = "The session ended before this tool call finished; it did not run to completion."
 
 
-def user_content(text: str, attachments: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
-    """Content blocks of a user message: the text, then each attached file."""
+def user_content(
+    text: str, attachments: list[dict[str, str]] | None = None, context: str = ""
+) -> list[dict[str, Any]]:
+    """Content blocks of a user message: the text, then each attached file, then what hooks added."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
     for item in attachments or []:
         blocks.append(
@@ -26,6 +28,8 @@ def user_content(text: str, attachments: list[dict[str, str]] | None = None) -> 
                 "text": f'<attached_file path="{item["path"]}">\n{item["content"]}\n</attached_file>',
             }
         )
+    if context:
+        blocks.append({"type": "text", "text": f"<system-reminder>\n{context}\n</system-reminder>"})
     return blocks
 
 
@@ -80,7 +84,7 @@ class Conversation:
         for event in events:
             if isinstance(event, UserMessage):
                 conversation.close_open_tool_calls()
-                conversation.add_user(user_content(event.text, event.attachments))
+                conversation.add_user(user_content(event.text, event.attachments, event.context))
             elif isinstance(event, AssistantMessage):
                 conversation.add_assistant(event.content)
             elif isinstance(event, ToolResult) and event.tool_use_id in conversation.pending_tool_ids():

@@ -53,6 +53,7 @@ from tui.engine.tools.run_subagent import delegation_schema
 if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
     from tui.engine.config.settings import Settings
+    from tui.engine.session.hooks import Hooks
 
 
 class DelegatedPermissions(PermissionEngine):
@@ -159,11 +160,14 @@ class Delegation:
         emit: Callable[[Event], None],
         save_rule: Callable[[str], None] | None = None,
         max_turns: int = 50,
+        hooks: Hooks | None = None,
     ) -> None:
         self._agents: dict[str, Agent] = {parent.name: parent}
         for agent in agents:
             self._agents.setdefault(agent.name, agent)
         self._parent = parent
+        self._hooks = hooks
+        """The session's hooks: a sub-agent's tool calls meet the same PreToolUse guards."""
         self._model = model
         self._settings = settings
         self._system = system
@@ -226,9 +230,12 @@ class Delegation:
             recorder=_RunRecorder(self._ledger, run, self._files_between),
             emit=emit,
             save_rule=self._save_rule,
+            hooks=self._hooks,
         )
         started = time.monotonic()
         outcome = await _drive(loop, prompt, ctx.cancel, run)
+        if self._hooks is not None:
+            await self._hooks.record("SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=ctx.tool_use_id)
         end = SubagentEnd(
             run_id=run.run_id,
             tool_use_id=ctx.tool_use_id,

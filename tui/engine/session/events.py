@@ -66,6 +66,8 @@ class UserMessage(Event):
     text: str
     attachments: list[dict[str, str]] = field(default_factory=list)
     """`[{"path", "content"}]` for `@path` mentions; sent to the model after the text."""
+    context: str = ""
+    """What hooks added (UserPromptSubmit, SessionStart): sent after the text, not shown as typed."""
 
 
 @dataclass(kw_only=True)
@@ -158,6 +160,21 @@ class Checkpoint(Event):
     commit: str
     label: str
     tool_use_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class HookRan(Event):
+    """A configured hook ran: which, where it is configured, and what came of it."""
+
+    type: ClassVar[str] = "hook_ran"
+    event: str
+    command: str
+    source: str = ""
+    matcher: str = ""
+    exit_code: int | None = None
+    summary: str = ""
+    tool_use_id: str = ""
+    duration_ms: int = 0
 
 
 @dataclass(kw_only=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
@@ -33,6 +33,7 @@ from tui.engine.session.events import (
     TurnEnd,
     UserMessage,
 )
+from tui.engine.session.hooks import MAX_HOOK_OUTPUT_CHARS, HookResult, Hooks, blocking, claude_tool_input, context_of
 from tui.engine.session.review import review_feedback
 from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.tools.registry import UnknownTool, resolve
@@ -74,6 +75,11 @@ class TurnOutcome:
     text: str = ""
     turns: int = 0
     denials: list[dict[str, Any]] = field(default_factory=list)
+    stop_hook_runs: int = 0
+
+
+MAX_STOP_HOOK_CONTINUES = 3
+"""A Stop hook that always blocks cannot keep a turn going for ever."""
 
 
 CANCELLED = "The user interrupted this turn; the tool call did not run."
@@ -96,6 +102,7 @@ class AgentLoop:
         save_rule: Callable[[str], None] | None = None,
         on_mode_change: Callable[[str, str], None] | None = None,
         attach_context: Callable[[str, Action], str] | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self.config = config
         self.provider = provider
@@ -109,21 +116,35 @@ class AgentLoop:
         self._on_mode_change = on_mode_change
         self._attach_context = attach_context
         self._turn_grants: list[Rule] = []
+        self.hooks = hooks
+        self._notifications: set[asyncio.Task[Any]] = set()
         self.cancel_event = asyncio.Event()
 
     def cancel(self) -> None:
         self.cancel_event.set()
         self.context.cancel.set()
 
-    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnOutcome:
-        """One user turn: model and tools until the model ends its turn."""
+    async def run_turn(
+        self, text: str, attachments: list[dict[str, str]] | None = None, context: str = ""
+    ) -> TurnOutcome:
+        """One user turn: model and tools until the model ends its turn.
+
+        `context` goes to the model after the prompt (what a SessionStart hook added).
+        """
         self.cancel_event.clear()
         self.context.cancel.clear()
-        self.emit(UserMessage(text=text, attachments=list(attachments or [])))
-        self.conversation.close_open_tool_calls()
-        self.conversation.add_user(user_content(text, attachments))
         outcome = TurnOutcome(reason="end_turn")
         try:
+            if self.hooks is not None:
+                results = await self.hooks.record("UserPromptSubmit", {"prompt": text})
+                if (blocked := blocking(results)) is not None:
+                    outcome.reason = "blocked"
+                    self.emit(Error(message=f"A UserPromptSubmit hook blocked the prompt: {blocked.reason or 'no reason given'}", kind="hook"))
+                    return outcome
+                context = "\n\n".join(part for part in (context, context_of(results)) if part)
+            self.emit(UserMessage(text=text, attachments=list(attachments or []), context=context))
+            self.conversation.close_open_tool_calls()
+            self.conversation.add_user(user_content(text, attachments, context))
             await self._turns(outcome)
         except asyncio.CancelledError:
             outcome.reason = "cancelled"
@@ -195,6 +216,8 @@ class AgentLoop:
                 return
             calls = [b for b in content if b.get("type") == "tool_use"]
             if not calls:
+                if await self._stop_hook_continues(outcome):
+                    continue
                 outcome.reason = response.stop_reason or "end_turn"
                 return
             results = []
@@ -215,6 +238,20 @@ class AgentLoop:
             if self.cancel_event.is_set():
                 outcome.reason = "cancelled"
                 return
+
+    async def _stop_hook_continues(self, outcome: TurnOutcome) -> bool:
+        """Run the Stop hooks; one that blocks sends its reason to the model, which goes on (bounded)."""
+        if self.hooks is None or outcome.stop_hook_runs >= MAX_STOP_HOOK_CONTINUES:
+            return False
+        results = await self.hooks.record("Stop", {"stop_hook_active": outcome.stop_hook_runs > 0})
+        blocked = blocking(results)
+        if blocked is None:
+            return False
+        outcome.stop_hook_runs += 1
+        message = f"A Stop hook asks you to go on: {blocked.reason or 'no reason given'}"
+        self.emit(UserMessage(text=message))
+        self.conversation.add_user(user_content(message))
+        return True
 
     async def run_user_command(self, tool_use_id: str, command: str) -> ToolOutput:
         """A command the user's prompt asked for (a custom command's `` !`cmd` `` line).
@@ -259,7 +296,17 @@ class AgentLoop:
             return finish(ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True))
         self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=action.tool, input=raw_input, target=action.target))
 
-        approval = await self._authorize(tool_use_id, action, outcome)
+        hook = None
+        if self.hooks is not None:
+            payload = {"tool_input": claude_tool_input(action.tool, action.input)}
+            results = await self.hooks.record("PreToolUse", payload, action.tool, tool_use_id)
+            hook = next((result for result in results if result.verdict), None)
+            if hook is not None and hook.verdict in ("block", "deny"):
+                reason = f"a PreToolUse hook ({hook.hook.source}) blocked it: {hook.reason or 'no reason given'}"
+                self.emit(PermissionDecision(tool_use_id=tool_use_id, behavior="deny", decided_by="hook", reason=reason, mode=self.permissions.mode))
+                outcome.denials.append({"tool": action.tool, "input": action.input, "reason": reason})
+                return finish(ToolOutput(f"Blocked: {reason}", is_error=True))
+        approval = await self._authorize(tool_use_id, action, outcome, hook)
         if not approval.approved:
             text = self._denial_text(action, approval)
             if approval.comments:
@@ -288,6 +335,8 @@ class AgentLoop:
             # Instructions that apply to the file just reached travel with its result, so a
             # resume (which rebuilds results from the log) sends exactly the same context.
             output.content += self._attach_context(tool_use_id, action)
+        if self.hooks is not None and not self.cancel_event.is_set():
+            output.content += await self._post_tool_hooks(tool_use_id, action, output)
         for rule in output.grants:
             try:
                 self.grant_for_turn(rule, action.target)
@@ -322,8 +371,27 @@ class AgentLoop:
         label = f"{action.tool}: {action.target}"[:200]
         self.recorder.after_step(label, tool_use_id, edited=[e.proposal.rel_path for e in output.edits])
 
-    async def _authorize(self, tool_use_id: str, action: Action, outcome: TurnOutcome) -> Approval:
+    async def _post_tool_hooks(self, tool_use_id: str, action: Action, output: ToolOutput) -> str:
+        """What PostToolUse hooks send the model with the result: a block's reason, added context."""
+        assert self.hooks is not None
+        payload = {
+            "tool_input": claude_tool_input(action.tool, action.input),
+            "tool_response": {"content": output.content[:MAX_HOOK_OUTPUT_CHARS], "is_error": output.is_error},
+        }
+        notes = []
+        for result in await self.hooks.record("PostToolUse", payload, action.tool, tool_use_id):
+            if result.verdict == "block":
+                notes.append(f"A PostToolUse hook ({result.hook.source}) reports: {result.reason or 'blocked'}")
+            if result.additional_context:
+                notes.append(result.additional_context)
+        return "".join(f"\n\n{note}" for note in notes)
+
+    async def _authorize(
+        self, tool_use_id: str, action: Action, outcome: TurnOutcome, hook: HookResult | None = None
+    ) -> Approval:
         decision: Decision = self.permissions.decide(action)
+        if hook is not None:
+            decision = _with_hook(decision, hook, action)
         mode = self.permissions.mode
         if decision.behavior != "ask":
             allowed = decision.behavior == "allow"
@@ -356,6 +424,11 @@ class AgentLoop:
             plan=str(action.input.get("plan", "")) if action.kind is ToolKind.PLAN else "",
         )
         self.emit(Status(state="waiting", detail=action.target))
+        if self.hooks is not None:
+            # Notification hooks (a desktop notice, a sound) must not hold up the approval.
+            task = asyncio.create_task(self.hooks.record("Notification", {"message": f"stepwise needs your approval for {action.tool}: {action.target}"}))
+            self._notifications.add(task)
+            task.add_done_callback(self._notifications.discard)
         approval = await self.approver(request)
         decided_by = getattr(self.approver, "decided_by", "user")
         if approval.kind in (ApprovalKind.SESSION, ApprovalKind.SAVE) and approval.rule:
@@ -404,6 +477,17 @@ class AgentLoop:
             self.permissions.mode = "default"
             if self._on_mode_change:
                 self._on_mode_change(old, "default")
+
+
+def _with_hook(decision: Decision, hook: HookResult, action: Action) -> Decision:
+    """A PreToolUse hook's verdict over the engine's: `allow` lifts only a mode's question (never a
+    hard limit, an ask rule or a deny), `ask` turns an allow into a question."""
+    where = hook.hook.source or "settings"
+    if hook.verdict == "allow" and decision.behavior == "ask" and decision.decided_by == "mode" and action.kind is not ToolKind.PLAN:
+        return replace(decision, behavior="allow", decided_by="hook", reason=f"a PreToolUse hook ({where}) allows it{': ' + hook.reason if hook.reason else ''}")
+    if hook.verdict == "ask" and decision.behavior == "allow":
+        return replace(decision, behavior="ask", decided_by="hook", reason=f"a PreToolUse hook ({where}) asks first{': ' + hook.reason if hook.reason else ''}")
+    return decision
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.agents.memory import Memory, display_path, reminder
+from tui.engine.config.home import stepwise_home
 from tui.engine.session.approval import Approver
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
@@ -33,6 +34,7 @@ from tui.engine.session.events import (
     TodoUpdate,
     TurnEnd,
 )
+from tui.engine.session.hooks import HookCommand, Hooks, context_of, parse_hooks, unseen_hooks
 from tui.engine.session.log import (
     SessionLogError,
     SessionRecord,
@@ -105,6 +107,8 @@ class Session:
         memory: Memory | None = None,
         delegates: Sequence[Agent] = (),
         settings: Settings | None = None,
+        hooks: list[HookCommand] | None = None,
+        resumed: bool = False,
     ) -> None:
         """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline.
 
@@ -134,6 +138,9 @@ class Session:
         self.terminals = terminals
         self.auto_commit = auto_commit
         self.memory = memory or Memory(root=self.root, cwd=self.root)
+        self.hooks = Hooks(list(hooks or []), self.root, session_id, path, env=terminals.env, emit=self._record)
+        self._hooks_started = False
+        self._resumed = resumed
         self._events = list(events)
         for event in self._events:
             self._replay_state(event)
@@ -151,6 +158,7 @@ class Session:
             save_rule=save_rule,
             on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
             attach_context=self._attach_context,
+            hooks=self.hooks if self.hooks.commands else None,
         )
 
     # --- construction ---------------------------------------------------------
@@ -234,6 +242,9 @@ class Session:
             tool_names.remove("Skill")
         memory = load_memory(root, options.cwd)
         warnings.extend(memory.warnings)
+        hooks = _configured_hooks(settings, agent, warnings)
+        for hook in unseen_hooks(hooks, root, stepwise_home() / "cache" / "hooks-seen.json"):
+            warnings.append(f"new hook in {hook.source}: {hook.describe()}")
         delegates = catalog.delegates_of(agent)
         config = LoopConfig(
             model=model,
@@ -269,6 +280,8 @@ class Session:
             memory=memory,
             delegates=delegates,
             settings=settings,
+            hooks=hooks,
+            resumed=record is not None,
         )
         if record is None:
             self._record(
@@ -409,7 +422,12 @@ class Session:
             raise SessionError("a turn is already running")
         self.busy = True
         try:
-            return await self.loop.run_turn(text, attachments)
+            context = ""
+            if not self._hooks_started:
+                self._hooks_started = True
+                source = "resume" if self._resumed else "startup"
+                context = context_of(await self.hooks.record("SessionStart", {"source": source}))
+            return await self.loop.run_turn(text, attachments, context)
         finally:
             self.busy = False
             self._writer.sync()
@@ -548,12 +566,25 @@ class Session:
             warm_up()
 
     async def close(self) -> None:
+        if self._hooks_started:
+            await self.hooks.record("SessionEnd", {"reason": "exit"})
         await self.terminals.close()
         aclose = getattr(self.loop.provider, "aclose", None)
         if aclose:
             await aclose()
         self._writer.sync()
         self._writer.close()
+
+
+def _configured_hooks(settings: Settings, agent: Agent, warnings: list[str]) -> list[HookCommand]:
+    """Hooks from Claude Code's settings files, stepwise's settings files and the agent's frontmatter."""
+    hooks: list[HookCommand] = []
+    for claude in settings.claude.files:
+        hooks += parse_hooks(claude.data.get("hooks"), claude.label, warnings)
+    for file in settings.files:
+        hooks += parse_hooks(file.data.get("hooks"), str(file.path), warnings)
+    hooks += parse_hooks(agent.extra.get("hooks"), f"agent {agent.name}", warnings)
+    return hooks
 
 
 def _save_rule(root: Path, rule: str) -> None:
@@ -656,4 +687,5 @@ def _delegation(
         emit=session._record,
         save_rule=save_rule,
         max_turns=config.max_turns,
+        hooks=session.hooks if session.hooks.commands else None,
     )
