@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="run the scripted demo in a temporary sample project (no key, no network)"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="with --demo: keep the sample project's repository when the demo ends"
+    )
     parser.add_argument("--replay-model", metavar="SESSION", help="take the model's turns from a recorded session")
     parser.add_argument("--version", action="version", version=f"stepwise {__version__}")
     return parser

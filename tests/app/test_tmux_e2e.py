@@ -82,6 +82,9 @@ def test_the_demo_runs_end_to_end_and_leaves_the_tests_passing(terminal_env, tmp
         )
         assert result.returncode == 0, result.stderr
         assert "Ran 7 tests" in result.stderr
+        term.send("C-q")
+        term.wait_for("Removed the demo's scratch repository")
+        assert not workspace.exists(), "the demo cleans up unless --keep"
     finally:
         term.close()
 
@@ -111,5 +114,7 @@ def test_a_review_comment_reaches_the_model_anchored_to_its_line(git_repo, fake_
         assert "1. app.py:2 (hunk 1)\n   >     return 'howdy ' + name\n   use an f-string" in content
         assert "Hunks that landed: app.py: applied." in content
         assert "howdy" in (git_repo / "app.py").read_text()
+        term.send("C-q")
+        term.wait_for("Resume it with: stepwise --resume ")
     finally:
         term.close()

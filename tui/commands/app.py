@@ -36,7 +36,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     app = build_app(args)
     app.run()
-    for line in app.farewell():
+    farewell = app.farewell()
+    if args.demo and not args.keep:
+        import shutil
+
+        # The scratch repository goes with the demo; its session log stays (replay and export still work).
+        shutil.rmtree(args.cwd, ignore_errors=True)
+        farewell = [f"Removed the demo's scratch repository {args.cwd} (stepwise --demo --keep keeps it)."]
+    for line in farewell:
         print(line, file=sys.stderr if app.return_code else sys.stdout)
     return app.return_code or 0
 

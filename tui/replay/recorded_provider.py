@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,13 @@ class RecordedProvider:
 
     @classmethod
     def from_script(cls, path: Path, **kwargs: Any) -> RecordedProvider:
-        """A JSON file holding `{"responses": [{"content": [...]}, ...]}`."""
+        """A JSON file holding `{"responses": [{"content": [...]}, ...]}`.
+
+        A response may carry `if_partial` and `if_denied`: the response to give instead once
+        an edit landed only in part (some hunks rejected), or when the calls just answered were
+        denied or failed (an error, a command's non-zero exit), so that a script follows what the
+        user did (the demo does not say "those pass" after a test run the user denied).
+        """
         return cls(json.loads(path.read_text(encoding="utf-8"))["responses"], **kwargs)
 
     @property
@@ -60,7 +67,7 @@ class RecordedProvider:
         if self._next >= len(self._responses):
             ending = [{"type": "text", "text": END_OF_RECORDING}]
             return ModelResponse(content=ending, stop_reason="end_turn", usage={}, model=request.model)
-        recorded = self._responses[self._next]
+        recorded = _branch(self._responses[self._next], request.messages)
         self._next += 1
         emit(Status(state="streaming"))
         content: list[dict[str, Any]] = []
@@ -86,7 +93,11 @@ class RecordedProvider:
         if kind == "tool_use":
             if cancel.is_set():
                 return None, False
-            emit(ToolInputDelta(index=index, tool_use_id=block["id"], name=block["name"], partial_json=json.dumps(block["input"])))
+            emit(
+                ToolInputDelta(
+                    index=index, tool_use_id=block["id"], name=block["name"], partial_json=json.dumps(block["input"])
+                )
+            )
             return dict(block), True
         field, delta = ("thinking", ThinkingDelta) if kind == "thinking" else ("text", TextDelta)
         text = block.get(field, "")
@@ -97,3 +108,34 @@ class RecordedProvider:
             # Yield to the event loop so the UI paints while a recording plays.
             await asyncio.sleep(self.delay_s)
         return dict(block), True
+
+
+_FAILED_EXIT = re.compile(r"Exit code: [1-9]\d*\s*$")
+"""How a command's tool_result ends when it exited non-zero (`tools/run_in_terminal.py`)."""
+PARTIAL_MARK = "the user rejected the others"
+"""How an edit's tool_result says only some hunks landed (`tools/_edit.py`)."""
+
+
+def _branch(recorded: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The response to play: `if_partial` once an edit landed in part, `if_denied` after denied or failed calls."""
+    results = [
+        block
+        for message in messages
+        if message.get("role") == "user" and isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict) and block.get("type") == "tool_result"
+    ]
+    last_message = messages[-1] if messages else {}
+    last = [b for b in results if isinstance(last_message.get("content"), list) and b in last_message["content"]]
+    if "if_partial" in recorded and any(PARTIAL_MARK in _text(b) for b in results):
+        return recorded["if_partial"]
+    if "if_denied" in recorded and any(b.get("is_error") or _FAILED_EXIT.search(_text(b)) for b in last):
+        return recorded["if_denied"]
+    return recorded
+
+
+def _text(block: dict[str, Any]) -> str:
+    content = block.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
