@@ -154,7 +154,7 @@ def replies(events):
 
 
 def test_after_a_denied_test_run_the_script_does_not_claim_the_tests_pass(demo_repo):
-    session, outcome, events = run_demo(demo_repo, Scripted(deny=[2]))  # request 2: the first test run
+    session, _outcome, events = run_demo(demo_repo, Scripted(deny=[2]))  # request 2: the first test run
     texts = replies(events)
     assert not any(text.startswith("Those pass") for text in texts)
     assert any("not verified yet" in text for text in texts)
