@@ -6,7 +6,9 @@ from pathlib import Path
 
 from rich.style import Style
 
-from tests.app.fakes import Edit, Say, make_app, until
+from tests.app.fakes import Say, make_app, until
+from tests.app.live import live_app
+from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 from tui.app.screens.pick import PickScreen
 from tui.app.widgets.chat import ChatNote
 
@@ -17,30 +19,53 @@ async def ready(pilot):
     return app
 
 
+def script(server: FakeAnthropic, turns: list[list[dict]]) -> None:
+    """Each turn on the model side: one reply per tool call, then one reply with the turn's text."""
+    for turn in turns:
+        for call in (block for block in turn if block["type"] == "tool_use"):
+            server.script(call)
+        server.script(*(block for block in turn if block["type"] == "text"))
+
+
+def say(value: str) -> dict:
+    return text(value)
+
+
+def edit(path: str, old: str, new: str) -> dict:
+    return tool_use("replace_string_in_file", {"filePath": path, "oldString": old, "newString": new})
+
+
+def prompts(session) -> list[tuple[str, list[dict[str, str]]]]:
+    """What the user sent, with its attachments, from the session's own events."""
+    return [(e.text, e.attachments) for e in session.history() if e.type == "user_message"]
+
+
 def notes(app) -> list[str]:
     return [note.text for note in app.main.chat.query(ChatNote)]
 
 
-async def test_enter_sends_and_shift_enter_or_ctrl_j_adds_a_line(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say("ok")]])
+async def test_enter_sends_and_shift_enter_or_ctrl_j_adds_a_line(git_repo: Path, model_env: FakeAnthropic) -> None:
+    script(model_env, [[say("ok")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("a", "shift+enter", "b", "ctrl+j", "c")
         assert app.main.prompt.text == "a\nb\nc"
         await pilot.press("enter")
-        await until(pilot, lambda: sessions[0].prompts, "the prompt")
-        assert sessions[0].prompts[0] == ("a\nb\nc", [])
+        await until(pilot, lambda: prompts(live.session), "the prompt")
+        assert prompts(live.session)[0] == ("a\nb\nc", [])
         assert app.main.prompt.text == ""
 
 
-async def test_up_and_down_walk_the_history(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say("1")], [Say("2")]])
+async def test_up_and_down_walk_the_history(git_repo: Path, model_env: FakeAnthropic) -> None:
+    script(model_env, [[say("1")], [say("2")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         for text in ("first", "second"):
             app.main.prompt.insert(text)
             await pilot.press("enter")
-            await until(pilot, lambda text=text: not sessions[0].busy and sessions[0].prompts[-1][0] == text, "the turn")
+            await until(pilot, lambda text=text: not live.session.busy and prompts(live.session)[-1][0] == text, "the turn")
         await pilot.press("d", "r", "a", "f", "t")
         await pilot.press("up")
         assert app.main.prompt.text == "second"
@@ -50,8 +75,8 @@ async def test_up_and_down_walk_the_history(tmp_path: Path) -> None:
         assert app.main.prompt.text == "draft"
 
 
-async def test_slash_command_completion(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_slash_command_completion(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("/", "h", "e")
@@ -65,8 +90,8 @@ async def test_slash_command_completion(tmp_path: Path) -> None:
         await until(pilot, lambda: any(n.startswith("Commands:") for n in notes(app)), "the help")
 
 
-async def test_completion_list_moves_with_up_and_down(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_completion_list_moves_with_up_and_down(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("/", "r")
@@ -76,21 +101,22 @@ async def test_completion_list_moves_with_up_and_down(tmp_path: Path) -> None:
         assert app.main.prompt.text == "/resume "
 
 
-async def test_unknown_slash_command_is_reported(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [])
+async def test_unknown_slash_command_is_reported(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("/frobnicate")
         await pilot.press("escape", "enter")
         await until(pilot, lambda: any("unknown command /frobnicate" in n for n in notes(app)), "the warning")
-        assert sessions[0].prompts == []
+        assert prompts(live.session) == []
 
 
-async def test_mention_completes_and_attaches_the_file(tmp_path: Path) -> None:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "util.py").write_text("def helper():\n    return 1\n")
-    (tmp_path / "README.md").write_text("readme\n")
-    app, sessions = make_app(tmp_path, [[Say("seen")]])
+async def test_mention_completes_and_attaches_the_file(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "src").mkdir()
+    (git_repo / "src" / "util.py").write_text("def helper():\n    return 1\n")
+    (git_repo / "README.md").write_text("readme\n")
+    script(model_env, [[say("seen")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press(*"look at @uti")
@@ -98,69 +124,69 @@ async def test_mention_completes_and_attaches_the_file(tmp_path: Path) -> None:
         await pilot.press("tab")
         assert app.main.prompt.text == "look at @src/util.py "
         await pilot.press("enter")
-        await until(pilot, lambda: sessions[0].prompts, "the prompt")
-        text, attachments = sessions[0].prompts[0]
+        await until(pilot, lambda: prompts(live.session), "the prompt")
+        text, attachments = prompts(live.session)[0]
         assert text == "look at @src/util.py "
         assert attachments == [{"path": "src/util.py", "content": "def helper():\n    return 1\n"}]
 
 
-async def test_mention_outside_the_workspace_is_not_attached(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (tmp_path / "secret.txt").write_text("no\n")
-    app, sessions = make_app(root, [[Say("ok")]])
+async def test_mention_outside_the_workspace_is_not_attached(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo.parent / "secret.txt").write_text("no\n")
+    script(model_env, [[say("ok")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("read @../secret.txt")
         await pilot.press("escape", "enter")
-        await until(pilot, lambda: sessions[0].prompts, "the prompt")
-        assert sessions[0].prompts[0][1] == []
+        await until(pilot, lambda: prompts(live.session), "the prompt")
+        assert prompts(live.session)[0][1] == []
         assert any("outside the workspace" in n for n in notes(app))
 
 
-async def test_shift_tab_cycles_the_mode(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [])
+async def test_shift_tab_cycles_the_mode(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         seen = []
         for _ in range(3):
             await pilot.press("shift+tab")
             await pilot.pause()
-            seen.append((sessions[0].mode, app.main.status_bar.mode))
+            seen.append((live.session.mode, app.main.status_bar.mode))
         assert seen == [("acceptEdits", "acceptEdits"), ("plan", "plan"), ("default", "default")]
         assert "mode: default" in app.main.status_bar.summary()
         assert any("default → acceptEdits" in n for n in notes(app))
 
 
-async def test_mode_command_sets_and_rejects(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [])
+async def test_mode_command_sets_and_rejects(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("/mode plan")
         await pilot.press("enter")
-        await until(pilot, lambda: sessions[0].mode == "plan", "the mode")
+        await until(pilot, lambda: live.session.mode == "plan", "the mode")
         app.main.prompt.insert("/mode sideways")
         await pilot.press("enter")
         await until(pilot, lambda: any("unknown permission mode 'sideways'" in n for n in notes(app)), "the error")
-        assert sessions[0].mode == "plan"
+        assert live.session.mode == "plan"
 
 
-async def test_undo_restores_the_file(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("old\n")
-    app, sessions = make_app(tmp_path, [[Edit({"a.py": "new\n"})]])
+async def test_undo_restores_the_file(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "a.py").write_text("old\n")
+    script(model_env, [[edit("a.py", "old", "new"), say("ok")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        session = sessions[0]
+        session = live.session
         app.main.prompt.insert("change it")
         await pilot.press("enter")
         await until(pilot, lambda: app.main.permission.display, "the pane")
         await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
-        assert (tmp_path / "a.py").read_text() == "new\n"
+        assert (git_repo / "a.py").read_text() == "new\n"
         assert app.main.changed_files.files == [("M", "a.py")]
         app.main.prompt.insert("/undo")
         await pilot.press("enter")
-        await until(pilot, lambda: (tmp_path / "a.py").read_text() == "old\n", "the undo")
+        await until(pilot, lambda: (git_repo / "a.py").read_text() == "old\n", "the undo")
         await until(pilot, lambda: any(n.startswith("Undid the last step") for n in notes(app)), "the note")
         assert app.main.changed_files.files == []
         app.main.prompt.insert("/undo")
@@ -168,16 +194,17 @@ async def test_undo_restores_the_file(tmp_path: Path) -> None:
         await until(pilot, lambda: "Nothing to undo." in notes(app), "nothing to undo")
 
 
-async def test_rewind_picks_a_checkpoint(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("0\n")
-    app, sessions = make_app(tmp_path, [[Edit({"a.py": "1\n"}), Edit({"a.py": "2\n"})]])
+async def test_rewind_picks_a_checkpoint(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "a.py").write_text("0\n")
+    script(model_env, [[edit("a.py", "0", "1"), edit("a.py", "1", "2"), say("ok")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        session = sessions[0]
+        session = live.session
         app.main.prompt.insert("go")
         await pilot.press("enter")
         for count in (1, 2):
-            await until(pilot, lambda count=count: len(session.asked) == count and app.main.permission.display, "the pane")
+            await until(pilot, lambda count=count: len(live.requests) == count and app.main.permission.display, "the pane")
             await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         app.main.prompt.insert("/rewind")
@@ -185,19 +212,20 @@ async def test_rewind_picks_a_checkpoint(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         # Newest first: step 2, step 1, the base (step 0).
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: (tmp_path / "a.py").read_text() == "0\n", "the rewind")
+        await until(pilot, lambda: (git_repo / "a.py").read_text() == "0\n", "the rewind")
 
 
-async def test_diff_command_and_changed_files_show_the_session_diff(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("old\n")
-    app, sessions = make_app(tmp_path, [[Edit({"a.py": "new\n"})]])
+async def test_diff_command_and_changed_files_show_the_session_diff(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "a.py").write_text("old\n")
+    script(model_env, [[edit("a.py", "old", "new"), say("ok")]])
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("go")
         await pilot.press("enter")
         await until(pilot, lambda: app.main.permission.display, "the pane")
         await pilot.press("y")
-        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: not live.session.busy, "the turn")
         assert "Applied: a.py" in str(app.main.diff_title.render())
         app.main.prompt.insert("/diff")
         await pilot.press("enter")
@@ -231,9 +259,9 @@ async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(tmp_path: P
         assert "cache read 800" in cost and "80%" in cost and "$0.0125" in cost
 
 
-async def test_theme_command_switches_and_reports_the_change(tmp_path: Path) -> None:
+async def test_theme_command_switches_and_reports_the_change(git_repo: Path, model_env: FakeAnthropic) -> None:
     changes: list[str] = []
-    app, _ = make_app(tmp_path, [], on_theme_change=changes.append)
+    app, _ = live_app(git_repo, model_env, on_theme_change=changes.append)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         assert app.theme == "stepwise-dark"
@@ -252,8 +280,8 @@ async def test_theme_command_switches_and_reports_the_change(tmp_path: Path) -> 
         assert app.theme == "stepwise-light"
 
 
-async def test_quit_command_exits(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_quit_command_exits(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("/quit")
@@ -262,8 +290,8 @@ async def test_quit_command_exits(tmp_path: Path) -> None:
     assert app.return_code == 0
 
 
-async def test_command_palette_offers_the_themes(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_command_palette_offers_the_themes(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
@@ -306,8 +334,8 @@ async def test_agent_switch_reopens_the_session(tmp_path: Path) -> None:
         assert changes[1] == SessionChange(model="claude-other", resume="fake-session")
 
 
-async def test_resume_and_agent_without_callbacks_explain_themselves(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_resume_and_agent_without_callbacks_explain_themselves(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         for command in ("/resume", "/agent"):
@@ -316,8 +344,8 @@ async def test_resume_and_agent_without_callbacks_explain_themselves(tmp_path: P
         await until(pilot, lambda: len([n for n in notes(app) if "not available here" in n]) == 2, "the notes")
 
 
-async def test_unknown_start_theme_falls_back_with_a_warning(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [], theme="no-such-theme")
+async def test_unknown_start_theme_falls_back_with_a_warning(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env, theme="no-such-theme")
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         assert app.theme == "stepwise-dark"
