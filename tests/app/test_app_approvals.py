@@ -327,3 +327,20 @@ async def test_the_status_bar_marks_the_tree_dirty_after_an_applied_edit(
         await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         await until(pilot, lambda: app.main.status_bar.dirty, "the dirty mark")
+
+
+async def test_the_pane_shows_what_runs_carriage_returns_and_escapes_included(git_repo: Path, model_env: FakeAnthropic) -> None:
+    # A `\r` once made the pane show only `$ git status --short` (what followed it): now it is written out.
+    command = "touch pwned #\r$ git status --short \x1b]0;title\x07 \u202eexe"
+    script(model_env, [run(command)])
+    app, live = live_app(git_repo, model_env)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await start(pilot, live)
+        await asked(pilot, live)
+        detail = str(app.main.permission.query_one("#permission-detail").render())
+        assert "$ touch pwned #\\r$ git status --short \\x1b]0;title\\x07 U+202Eexe" in detail
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", detail)
+        await pilot.press("n")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(live.tool_results()), "the result")
+    assert not (git_repo / "pwned").exists()

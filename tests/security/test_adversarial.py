@@ -19,7 +19,7 @@ import pytest
 from tests.security.conftest import RecordingApprover
 from tests.support import fake_anthropic
 from tests.support.fake_anthropic import Reply, text, tool_use
-from tui.engine.exec.terminal import MAX_OUTPUT_CHARS, sanitize_terminal_text
+from tui.engine.exec.terminal import MAX_OUTPUT_CHARS, sanitize_terminal_text, show_controls
 from tui.engine.session.approval import Approval
 from tui.engine.session.events import PermissionDecision, ToolCall
 
@@ -467,4 +467,6 @@ def test_print_mode_text_output_carries_no_escape_sequences(guarded, model_env, 
     code = main(["-p", "go", "--cwd", str(guarded.root)])
     out = capsys.readouterr().out
     assert code == 0
-    assert out == "Hello redworld\n"
+    # Shown, never obeyed: every control character is written out, none reaches the terminal.
+    assert out == f"Hello {show_controls(ESCAPES)}world\n"
+    assert "\\x1b]52;c;" in out and not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out)

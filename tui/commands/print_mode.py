@@ -17,6 +17,13 @@ from tui.engine.session.events import Error, Event, event_to_dict
 from tui.presentation.transcript import ToolEntry, Transcript, call_title, decision_detail
 
 
+def say(text: str) -> None:
+    """One line for the user on stderr; its control characters and escape sequences are shown, never obeyed."""
+    from tui.engine.exec.terminal import show_controls
+
+    print(f"stepwise: {show_controls(text)}", file=sys.stderr)
+
+
 def session_options(args: argparse.Namespace):
     from tui.engine.session.session import SessionOptions
 
@@ -63,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
     if prompt is None and not sys.stdin.isatty():
         prompt = sys.stdin.read()
     if not prompt or not prompt.strip():
-        print('stepwise: print mode needs a prompt: stepwise -p "PROMPT"', file=sys.stderr)
+        say('print mode needs a prompt: stepwise -p "PROMPT"')
         return 2
     problem = check_model(args)
     if problem:
-        print(f"stepwise: {problem}", file=sys.stderr)
+        say(problem)
         return 2
     return asyncio.run(_run(args, prompt))
 
@@ -81,10 +88,10 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
     try:
         session = Session.open(session_options(args), HeadlessApprover(), provider=make_provider(args))
     except (SessionError, ProviderError) as exc:
-        print(f"stepwise: {exc}", file=sys.stderr)
+        say(str(exc))
         return 2
     for warning in session.warnings:
-        print(f"stepwise: warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}")
 
     errors: list[str] = []
     transcript = Transcript()
@@ -105,11 +112,11 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         else:
             outcome = await session.run(prompt)
     except SessionError as exc:
-        print(f"stepwise: {exc}", file=sys.stderr)
+        say(str(exc))
         return 2
     except SessionLogError as exc:
         # A full disk or a lost log: say so plainly; the log holds only whole events.
-        print(f"stepwise: {exc}", file=sys.stderr)
+        say(str(exc))
         return 1
     finally:
         await session.close()
@@ -136,17 +143,17 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
             summary["errors"] = errors
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.output_format == "text":
-        from tui.engine.exec.terminal import sanitize_terminal_text
+        from tui.engine.exec.terminal import show_controls
 
-        # The model's text and its calls go to a terminal: no escape sequence of theirs may reach it.
+        # The model's text and its calls go to a terminal: their escape sequences are shown, never obeyed.
         if outcome.text:
-            print(sanitize_terminal_text(outcome.text))
+            print(show_controls(outcome.text))
         for call in calls:
             if call.decision is not None and call.decision.behavior == "deny":
                 line = f"{call_title(call.call)}: {decision_detail(call.decision)}"
-                print(f"stepwise: {sanitize_terminal_text(line)}", file=sys.stderr)
+                say(line)
     if is_error:
         for message in errors or [f"the run ended with {outcome.reason}"]:
-            print(f"stepwise: {message}", file=sys.stderr)
+            say(message)
         return 1
     return 0

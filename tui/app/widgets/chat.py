@@ -15,7 +15,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import show_controls
 from tui.presentation.transcript import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 
 MAX_CHAT_WIDGETS = 200
@@ -36,7 +36,7 @@ class ChatNote(Static):
             text: Plain text (never markup); sanitised before display.
             kind: `info`, `notice`, `warning` or `error` (a CSS class).
         """
-        super().__init__(Content(sanitize_terminal_text(text)), classes=f"note -{kind}")
+        super().__init__(Content(show_controls(text)), classes=f"note -{kind}")
         self.text = text
         self.kind = kind
 
@@ -46,7 +46,7 @@ class UserMessageView(Static):
 
     def __init__(self, text: str, attachments: list[dict[str, str]] | None = None) -> None:
         self.entry = UserEntry(text, list(attachments or []))
-        shown = sanitize_terminal_text(text)
+        shown = show_controls(text)
         for attachment in attachments or []:
             shown += f"\n📎 {attachment.get('path', '')}"
         super().__init__(Content(shown), classes="user-message")
@@ -62,7 +62,7 @@ class ThinkingView(Collapsible):
 
     def feed(self, text: str) -> None:
         """Append thinking text (plain, never markup)."""
-        self.text += sanitize_terminal_text(text)
+        self.text += show_controls(text)
         self.body.update(Content(self.text))
 
 

@@ -31,7 +31,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import show_controls
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
 
@@ -228,7 +228,7 @@ class PermissionPane(Vertical, can_focus=True):
 
     def _set(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
-        widget.update(Content(sanitize_terminal_text(text)))
+        widget.update(Content(show_controls(text)))
         widget.display = bool(text)
 
     @property

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import show_controls
 
 ACTIVITY_LABELS = {
     "idle": "ready",
@@ -71,6 +71,6 @@ class StatusBar(Static):
         parts.append(f"${self.cost_usd:.4f}")
         label = ACTIVITY_LABELS.get(self.activity, self.activity)
         if self.detail and self.activity in ("running", "retrying", "waiting"):
-            label += f" {sanitize_terminal_text(self.detail)}"
+            label += f" {show_controls(self.detail)}"
         parts.append(label)
         return " · ".join(parts)

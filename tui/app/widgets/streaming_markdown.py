@@ -29,7 +29,7 @@ from textual.widget import Widget
 from tui.app.event_batch import FRAME_S
 from tui.app.markdown_split import CutFinder, has_link_definitions
 from tui.app.themes import pygments_style_of
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import show_controls
 
 if TYPE_CHECKING:
     # Imported on first render: Rich's Markdown and its parser are not needed for the first frame.
@@ -104,7 +104,7 @@ class StreamingMarkdown(Widget):
         self._base_style = Style()
         self._pending = False
         """Some parts are not rendered at `_layout_width` yet."""
-        self._start(sanitize_terminal_text(markdown))
+        self._start(show_controls(markdown))
 
     def _start(self, text: str) -> None:
         """Reset to `text` as the whole content, rendered with the next layout."""
@@ -145,7 +145,7 @@ class StreamingMarkdown(Widget):
         Args:
             text: Raw model text (sanitised here).
         """
-        clean = sanitize_terminal_text(text)
+        clean = show_controls(text)
         if clean:
             self._fed.append(clean)
             self.refresh(layout=True)
@@ -157,7 +157,7 @@ class StreamingMarkdown(Widget):
             text: The whole Markdown text, raw (the complete reply once an
                 `AssistantMessage` arrives, a plan to approve).
         """
-        if (clean := sanitize_terminal_text(text)) != self.received:
+        if (clean := show_controls(text)) != self.received:
             self._start(clean)
             self.refresh(layout=True)
 

@@ -15,7 +15,7 @@ from textual.content import Content, ContentText
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal import sanitize_terminal_text, show_controls
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
 from tui.presentation.transcript import ToolEntry, call_title, decision_text, result_failed, result_status
 
@@ -43,11 +43,11 @@ class ToolCallView(Collapsible):
         """
         self.entry = ToolEntry(call)
         """The call and what became of it so far: enough to build the line again once it is pruned."""
-        self.heading = sanitize_terminal_text(call_title(call))
+        self.heading = show_controls(call_title(call))
         shown_input = json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
         if len(shown_input) > MAX_INPUT_CHARS:
             shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
-        self.input_view = Static(Content(sanitize_terminal_text(shown_input)), classes="tool-input")
+        self.input_view = Static(Content(show_controls(shown_input)), classes="tool-input")
         self.output = Log(max_lines=MAX_OUTPUT_LINES, classes="tool-output")
         self.output.display = False
         self._auto_expanded = False
@@ -89,7 +89,7 @@ class ToolCallView(Collapsible):
     @property
     def target(self) -> str:
         """What the call acts on (a path, a command), safe to show."""
-        return sanitize_terminal_text(self.entry.call.target)
+        return show_controls(self.entry.call.target)
 
     @property
     def tool(self) -> str:

@@ -48,6 +48,28 @@ _MAX_CARRY = 4096
 """Held-back text (a cut escape sequence, a progress line) is released past this size."""
 
 
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+"""Characters a terminal interprets or does not show: controls (ESC, `\\r`, C1), bidi overrides and
+isolates, zero-width and line-separator characters. Newlines and tabs are text."""
+
+
+def show_controls(text: str) -> str:
+    """`text` with every character a terminal would interpret, or not show, written out visibly:
+    `\\r`, `\\x1b`, `U+202E`. Nothing is dropped, so what is shown is what is there
+    (`touch p #\\r$ git status` cannot pass for `$ git status`); one character at a time, so it is
+    safe on streamed chunks."""
+    return _INVISIBLE.sub(_visible, text)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x0D:
+        return "\\r"
+    return f"\\x{code:02x}" if code < 0x100 else f"U+{code:04X}"
+
+
 def sanitize_terminal_text(text: str) -> str:
     """Text safe to show or send: escape sequences and control characters removed.
 
