@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tui.engine.session.approval import Approval, ApprovalRequest
+from tui.engine.session.events import Decider
+from tui.engine.tools.base import ToolKind
 
 
 @dataclass
@@ -31,7 +33,7 @@ class AppApprover:
     without asking until `end_turn`.
     """
 
-    decided_by = "user"
+    decided_by: Decider = "user"
 
     def __init__(self) -> None:
         self._present: Callable[[PendingApproval], None] | None = None
@@ -45,7 +47,7 @@ class AppApprover:
 
     async def __call__(self, request: ApprovalRequest) -> Approval:
         async with self._lock:
-            if self.approve_edits_this_turn and request.kind == "edit":
+            if self.approve_edits_this_turn and request.kind == ToolKind.EDIT:
                 return Approval.once()
             if self._present is None:
                 return Approval.deny("the app is not ready to ask the user")

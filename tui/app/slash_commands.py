@@ -11,6 +11,8 @@ from tui.app.keys import help_lines
 if TYPE_CHECKING:
     from tui.engine.agents.commands import CustomCommand
 
+from tui.engine.errors import StepwiseError
+
 
 @dataclass(frozen=True)
 class SlashCommand:
@@ -50,7 +52,7 @@ class SlashCall:
     argument: str
 
 
-class UnknownCommand(ValueError):
+class UnknownCommand(StepwiseError, ValueError):
     """The prompt starts with `/` but names no command."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from tui.engine.config.home import bundled_dir, stepwise_home
+from tui.engine.errors import StepwiseError
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -45,7 +46,7 @@ THEME_COLOR_KEYS: tuple[str, ...] = tuple(ThemeColors.__annotations__)
 _OTHER_KEYS = frozenset({"name", "dark", "variables", "pygments_style", "diff"})
 
 
-class ThemeError(ValueError):
+class ThemeError(StepwiseError, ValueError):
     """A theme file is unreadable or invalid; the message names the file and the problem."""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.errors import StepwiseError
 from tui.engine.session.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
 from tui.engine.session.log import SessionRecord
 from tui.engine.workspace.gitrun import run_git
@@ -41,7 +42,7 @@ PATH_FIELDS = frozenset({"filePath", "path"})
 """Canonical tool arguments that name a path (also inside `replacements`)."""
 
 
-class VerifyError(RuntimeError):
+class VerifyError(StepwiseError, RuntimeError):
     """The session cannot be verified at all (no base checkpoint, missing objects)."""
 
 

@@ -34,6 +34,7 @@ from tui.app.approver import PendingApproval
 from tui.engine.exec.terminal import show_controls
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
+from tui.engine.tools.base import ToolKind
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView
@@ -189,7 +190,7 @@ class PermissionPane(Vertical, can_focus=True):
 
         plans = self.query("#permission-plan").results(StreamingMarkdown)
         plan = next(plans, None)
-        is_plan = request.kind == "plan"
+        is_plan = request.kind == ToolKind.PLAN
         if plan is not None:
             plan.display = is_plan
         if not is_plan:
@@ -201,9 +202,9 @@ class PermissionPane(Vertical, can_focus=True):
         plan.update(text)
 
     def _title(self, request: ApprovalRequest) -> str:
-        if request.kind == "execute":
+        if request.kind == ToolKind.EXECUTE:
             return f"Run this command? ({request.tool})"
-        if request.kind == "plan":
+        if request.kind == ToolKind.PLAN:
             return "Approve this plan and start working?"
         if request.proposals:
             count = len(request.proposals)
@@ -212,7 +213,7 @@ class PermissionPane(Vertical, can_focus=True):
 
     def _detail(self, request: ApprovalRequest) -> str:
         lines: list[str] = []
-        if request.kind == "execute":
+        if request.kind == ToolKind.EXECUTE:
             lines.append(f"$ {request.target}")
             if request.cwd:
                 lines.append(f"in {request.cwd}")
@@ -220,7 +221,7 @@ class PermissionPane(Vertical, can_focus=True):
             for i, proposal in enumerate(request.proposals):
                 new = " (new file)" if proposal.is_new_file else ""
                 lines.append(f"{i + 1}. {proposal.rel_path}{new}  +{proposal.added} -{proposal.removed}")
-        elif request.kind != "plan":
+        elif request.kind != ToolKind.PLAN:
             lines.append(request.target)
         if request.explanation:
             lines.append(f"Explanation: {request.explanation}")

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from tui.engine.errors import StepwiseError
 from tui.engine.model.aliases import first_claude_model
 from tui.engine.permissions.modes import MODES, canonical_mode
 from tui.engine.tools.names import ALIASES, ALL_TOOLS, EDIT_TOOLS, RUN_TOOLS, SEARCH_TOOLS, TOOL_KINDS, canonical_name
@@ -106,7 +107,7 @@ _YAML_OPENERS = ("[", "{")
 which the name check catches.)"""
 
 
-class AgentFileError(ValueError):
+class AgentFileError(StepwiseError, ValueError):
     """An agent file that cannot be understood; the message is the reason."""
 
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from tui.engine.config.claude_settings import ClaudeSettings, load_claude_settings
 from tui.engine.config.home import stepwise_home
+from tui.engine.errors import StepwiseError
 from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
 from tui.engine.model.pricing import DEFAULT_PRICES, price_for
 from tui.engine.workspace.fileio import atomic_write
@@ -41,7 +42,7 @@ PROJECT_SETTINGS = Path(PROJECT_DIR) / SETTINGS_FILE
 """The project settings file, relative to the workspace root."""
 
 
-class SettingsError(ValueError):
+class SettingsError(StepwiseError, ValueError):
     """A settings file cannot be updated (it is broken, or cannot be written); the message names the file."""
 
 

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
+
 PROBE_TIMEOUT_S = 10.0
 _PROTECTED_GIT_PATHS = ("hooks", "config")
 """Inside `.git/`: what git executes or obeys, kept read-only for sandboxed commands."""
 
 
-class SandboxUnavailable(OSError):
+class SandboxUnavailable(StepwiseError, OSError):
     """The sandbox was requested but cannot run here; the command is not run."""
 
 

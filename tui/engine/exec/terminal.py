@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
 from tui.engine.exec.sandbox import Sandbox
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -170,7 +171,7 @@ class CommandResult:
     """The command exited but left processes holding its output open; they were stopped."""
 
 
-class UnknownTerminal(LookupError):
+class UnknownTerminal(StepwiseError, LookupError):
     """No background terminal has that id."""
 
 

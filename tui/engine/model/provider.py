@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.engine.errors import StepwiseError
 from tui.engine.model.pricing import DEFAULT_PRICES, Prices, cost_usd
 from tui.engine.session.events import Event, Retry, Status, StreamReset, TextDelta, ThinkingDelta, ToolInputDelta
 
@@ -93,7 +94,7 @@ class ModelResponse:
     cost_usd: float = 0.0
 
 
-class ProviderError(Exception):
+class ProviderError(StepwiseError):
     """The model could not answer; `message` is readable by the user.
 
     `kind` is one of `auth`, `permission`, `bad_request`, `not_found`,

@@ -45,7 +45,8 @@ from pathlib import Path
 from tui.engine.permissions.analysis import CHANGES_DIRECTORY, SHELLS, Analysis, Command, Write, analyze
 from tui.engine.permissions.modes import canonical_mode
 from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
-from tui.engine.permissions.rules import Rule, RuleSet, Target, parse_rule
+from tui.engine.permissions.rules import Behavior, Rule, RuleSet, Target, parse_rule
+from tui.engine.session.events import EngineDecider
 from tui.engine.tools.base import Action, ToolKind
 
 _HARMLESS_TARGETS = re.compile(r"/dev/(null|stdout|stderr|tty|fd/\d+)")
@@ -59,10 +60,8 @@ CANNOT_TELL = "stepwise cannot tell what this runs"
 
 @dataclass(frozen=True)
 class Decision:
-    behavior: str
-    """`allow`, `deny` or `ask`."""
-    decided_by: str
-    """`rule`, `mode`, `hard_limit` or `session`."""
+    behavior: Behavior
+    decided_by: EngineDecider
     reason: str
     """Human-readable, e.g. "rule Bash(git status) in .stepwise/settings.yaml allows it"."""
     rule: str | None = None
@@ -444,8 +443,8 @@ class PermissionEngine:
 
     def _decision(
         self,
-        behavior: str,
-        decided_by: str,
+        behavior: Behavior,
+        decided_by: EngineDecider,
         reason: str,
         *,
         rule: Rule | None = None,

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from tui.engine.agents.memory import MEMORY_FILES
+from tui.engine.errors import StepwiseError
 
 CONTROL_FOLDERS: tuple[tuple[str, ...], ...] = (
     (".stepwise",),
@@ -28,7 +29,7 @@ CONTROL_FOLDERS: tuple[tuple[str, ...], ...] = (
 _CONTROL_ROOT_FILES = frozenset(name.casefold() for name in MEMORY_FILES)
 
 
-class PathError(ValueError):
+class PathError(StepwiseError, ValueError):
     """A path the model sent cannot be used (empty, NUL byte, control characters)."""
 
 

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
 from tui.engine.config.settings import (
     PROJECT_SETTINGS,
@@ -42,7 +42,13 @@ from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.permissions.wrappers import by_program_name
 from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS, canonical_name
 
-BEHAVIORS = ("allow", "ask", "deny")
+Behavior = Literal["allow", "ask", "deny"]
+"""What a rule (or the engine's decision) says about a call."""
+BEHAVIORS: tuple[Behavior, ...] = get_args(Behavior)
+
+
+def is_behavior(value: object) -> TypeGuard[Behavior]:
+    return value in BEHAVIORS
 
 """Claude Code's project settings, read but never written."""
 
@@ -63,8 +69,7 @@ _RULE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
 
 @dataclass(frozen=True)
 class Rule:
-    behavior: str
-    """`allow`, `ask` or `deny`."""
+    behavior: Behavior
     tool: str
     """The canonical tool the rule names (aliases mapped)."""
     pattern: str | None
@@ -130,7 +135,7 @@ def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
         ValueError: the rule is malformed, names an unknown tool, or gives a
             pattern to a tool that takes none; the message says which.
     """
-    if behavior not in BEHAVIORS:
+    if not is_behavior(behavior):
         raise ValueError(f"unknown rule behavior {behavior!r}; use one of: {', '.join(BEHAVIORS)}")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the rule is empty; write Tool or Tool(pattern), e.g. Bash(npm test:*)")
@@ -192,8 +197,8 @@ class RuleSet:
     ask: list[Rule] = field(default_factory=list)
     deny: list[Rule] = field(default_factory=list)
 
-    def rules(self, behavior: str) -> list[Rule]:
-        if behavior not in BEHAVIORS:
+    def rules(self, behavior: Behavior) -> list[Rule]:
+        if not is_behavior(behavior):
             raise ValueError(f"unknown rule behavior {behavior!r}; use one of: {', '.join(BEHAVIORS)}")
         return getattr(self, behavior)
 
@@ -203,18 +208,18 @@ class RuleSet:
         if all(existing.text != rule.text for existing in rules):
             rules.append(rule)
 
-    def has_rules_for(self, behavior: str, tool: str) -> bool:
+    def has_rules_for(self, behavior: Behavior, tool: str) -> bool:
         """Whether any `behavior` rule applies to `tool`."""
         return any(tool in rule.tools for rule in self.rules(behavior))
 
-    def match(self, behavior: str, tool: str, targets: Sequence[Target], root: Path) -> Rule | None:
+    def match(self, behavior: Behavior, tool: str, targets: Sequence[Target], root: Path) -> Rule | None:
         """The first rule of the `behavior` list that matches any of `targets`."""
         for rule in self.rules(behavior):
             if any(rule_matches(rule, tool, target, root) for target in targets):
                 return rule
         return None
 
-    def cover(self, behavior: str, tool: str, targets: Sequence[Target], root: Path) -> list[Rule | None]:
+    def cover(self, behavior: Behavior, tool: str, targets: Sequence[Target], root: Path) -> list[Rule | None]:
         """For each target, the first rule of the `behavior` list matching it (None where none does)."""
         return [
             next((rule for rule in self.rules(behavior) if rule_matches(rule, tool, target, root)), None)

@@ -21,6 +21,8 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tui.engine.errors import StepwiseError
+
 Words = tuple[str, ...]
 
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
@@ -140,7 +142,7 @@ MAX_WRAPPED = 64
 """More commands than this run through nested wrappers (`env env env ...`) are not followed."""
 
 
-class UnreadableWrapperError(ValueError):
+class UnreadableWrapperError(StepwiseError, ValueError):
     """A wrapper runs a command this reading cannot state (an `env -S` string with expansions, `sudo -s`)."""
 
 

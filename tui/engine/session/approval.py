@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from tui.engine.session.events import Decider
     from tui.engine.session.review import ReviewComment
+    from tui.engine.tools.kinds import ToolKind
     from tui.engine.workspace.proposals import Proposal
 
 
@@ -39,8 +41,7 @@ class ApprovalRequest:
     tool_use_id: str
     tool: str
     """Canonical tool name."""
-    kind: str
-    """Tool kind: `read`, `edit`, `execute`, `plan`."""
+    kind: ToolKind
     target: str
     """The path(s) or the command, as shown to the user."""
     input: dict[str, Any]
@@ -111,7 +112,7 @@ class Approver(Protocol):
 class HeadlessApprover:
     """Never prompts: whatever would ask is denied and reported (print mode)."""
 
-    decided_by = "headless"
+    decided_by: Decider = "headless"
 
     async def __call__(self, request: ApprovalRequest) -> Approval:
         return Approval.deny(f"print mode never prompts; {request.reason}")

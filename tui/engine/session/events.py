@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 SESSION_FORMAT_VERSION = 1
 
@@ -23,6 +23,18 @@ USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "c
 
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
+
+
+Verdict = Literal["allow", "deny"]
+"""A permission decision as logged (never `ask`: an ask is resolved by the approver first)."""
+EngineDecider = Literal["rule", "mode", "hard_limit", "session"]
+"""What the permission engine decides by: a rule, the mode, a hard limit, or a session grant."""
+Decider = Literal[EngineDecider, "user", "headless"]
+"""Who or what decided a call: the engine's reasons, the user, or print mode (which never prompts)."""
+ModeChanger = Literal["user", "flag", "plan"]
+"""What changed the permission mode: the user, a command-line flag on resume, or `exit_plan_mode`."""
+EngineState = Literal["idle", "streaming", "waiting", "running", "retrying"]
+"""What the engine is doing now."""
 
 @dataclass(kw_only=True)
 class Event:
@@ -105,10 +117,8 @@ class PermissionDecision(Event):
 
     type: ClassVar[str] = "permission_decision"
     tool_use_id: str
-    behavior: str
-    """`allow` or `deny` (never `ask`: an ask is resolved by the approver first)."""
-    decided_by: str
-    """`rule`, `mode`, `hard_limit`, `session` (a session grant), `user` or `headless`."""
+    behavior: Verdict
+    decided_by: Decider
     reason: str
     rule: str | None = None
     mode: str | None = None
@@ -215,7 +225,7 @@ class ModeChange(Event):
     type: ClassVar[str] = "mode_change"
     old: str
     new: str
-    by: str = "user"
+    by: ModeChanger = "user"
 
 
 @dataclass(kw_only=True)
@@ -371,11 +381,11 @@ class CommandOutput(Event):
 
 @dataclass(kw_only=True)
 class Status(Event):
-    """What the engine is doing now: `idle`, `streaming`, `waiting`, `running`, `retrying`."""
+    """What the engine is doing now (`state`), and on what (`detail`)."""
 
     type: ClassVar[str] = "status"
     persistent: ClassVar[bool] = False
-    state: str
+    state: EngineState
     detail: str = ""
 
 

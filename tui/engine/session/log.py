@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.config.home import sessions_dir
+from tui.engine.errors import StepwiseError
 from tui.engine.session.events import AssistantMessage, Error, Event, SessionHeader, event_from_dict, event_to_dict
 
 
-class SessionLogError(RuntimeError):
+class SessionLogError(StepwiseError, RuntimeError):
     """The session file cannot be written or read."""
 
 

@@ -23,6 +23,7 @@ from tui.engine.session.conversation import Conversation, tool_result_block, use
 from tui.engine.session.events import (
     AssistantMessage,
     CommandOutput,
+    Decider,
     EditApplied,
     Error,
     Event,
@@ -413,7 +414,7 @@ class AgentLoop:
         request = ApprovalRequest(
             tool_use_id=tool_use_id,
             tool=action.tool,
-            kind=str(action.kind),
+            kind=action.kind,
             target=action.target,
             input=action.input,
             reason=decision.reason,
@@ -430,7 +431,7 @@ class AgentLoop:
             self._notifications.add(task)
             task.add_done_callback(self._notifications.discard)
         approval = await self.approver(request)
-        decided_by = getattr(self.approver, "decided_by", "user")
+        decided_by: Decider = getattr(self.approver, "decided_by", "user")
         if approval.kind in (ApprovalKind.SESSION, ApprovalKind.SAVE) and approval.rule:
             self._remember(approval)
         self.emit(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.agents.memory import Memory, display_path, reminder
 from tui.engine.config.home import stepwise_home
+from tui.engine.errors import StepwiseError
 from tui.engine.session.approval import Approver
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
@@ -28,6 +29,7 @@ from tui.engine.session.events import (
     Error,
     Event,
     ModeChange,
+    ModeChanger,
     Rewind,
     SessionHeader,
     SubagentEvent,
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
     from tui.engine.workspace.checkpoints import RestoreResult, Workspace
 
 
-class SessionError(RuntimeError):
+class SessionError(StepwiseError, RuntimeError):
     """A session cannot start or resume; the message says why and what to do."""
 
 
@@ -397,7 +399,7 @@ class Session:
     def mode(self) -> str:
         return self.permissions.mode
 
-    def set_mode(self, mode: str, by: str = "user") -> None:
+    def set_mode(self, mode: str, by: ModeChanger = "user") -> None:
         from tui.engine.permissions.modes import canonical_mode
 
         new = canonical_mode(mode)

@@ -12,11 +12,12 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tui.engine.errors import StepwiseError
 from tui.engine.session.approval import Approval
+from tui.engine.tools.kinds import ToolKind
 from tui.engine.workspace.proposals import AppliedEdit, Proposal
 
 if TYPE_CHECKING:
@@ -25,17 +26,7 @@ if TYPE_CHECKING:
     from tui.engine.tools.run_subagent import Delegator
 
 
-class ToolKind(StrEnum):
-    READ = "read"
-    EDIT = "edit"
-    EXECUTE = "execute"
-    PLAN = "plan"
-    META = "meta"
-    """Acts only on the session itself (the task list, delegation): needs no permission.
-    A sub-agent's own edits and commands still ask, one by one."""
-
-
-class ToolInputError(ValueError):
+class ToolInputError(StepwiseError, ValueError):
     """The model's input is wrong; the message goes back to it as an `is_error` result."""
 
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tui.engine.errors import StepwiseError
 from tui.engine.session.approval import Approval
 from tui.engine.tools._files import display_path, in_git_work_tree, tool_path, walk_files
 from tui.engine.tools._schema import check_args, with_internal
@@ -39,7 +40,7 @@ ENGINES = ("git", "rg", "python")
 OUTPUT_MODES = ("content", "files_with_matches", "count")
 
 
-class SearchError(RuntimeError):
+class SearchError(StepwiseError, RuntimeError):
     """The search engine failed (bad pattern for its dialect, unreadable folder, timeout)."""
 
 

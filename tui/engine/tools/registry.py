@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tui.engine.errors import StepwiseError
 from tui.engine.tools._schema import check_args, describe, public_only
 from tui.engine.tools.base import Tool, ToolInputError
 from tui.engine.tools.create_file import CreateFile
@@ -49,7 +50,7 @@ TOOLS: dict[str, Tool] = {
 """Canonical name -> the tool."""
 
 
-class UnknownTool(LookupError):
+class UnknownTool(StepwiseError, LookupError):
     """The model called a tool that does not exist."""
 
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.workspace.fileio import atomic_write
 from tui.engine.workspace.gitrun import GitError, GitResult, run_git
@@ -52,7 +53,7 @@ _LOG_BATCH = 256
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(StepwiseError, RuntimeError):
     """A git operation on the workspace failed; the message says what and why."""
 
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tui.engine.errors import StepwiseError
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are neither read whole nor edited."""
 
 
-class FileRefused(ValueError):
+class FileRefused(StepwiseError, ValueError):
     """The file cannot be handled as text (binary, too large, not a file)."""
 
 

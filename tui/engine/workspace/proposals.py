@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
 from tui.engine.permissions.pathguard import write_violation
 from tui.engine.workspace.fileio import atomic_write, digest_bytes, encode_text
 
 CONTEXT_LINES = 3
 
 
-class StaleProposal(RuntimeError):
+class StaleProposal(StepwiseError, RuntimeError):
     """The file changed on disk after the proposal was made."""
 
 
-class WriteRefused(PermissionError):
+class WriteRefused(StepwiseError, PermissionError):
     """Applying would break a hard limit (outside the workspace, inside `.git/`)."""
 
 

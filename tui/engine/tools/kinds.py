@@ -1,0 +1,18 @@
+"""What a tool does, as the permission engine and the approval pane see it.
+
+A leaf module: the approval request names a kind without importing the tool contract.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ToolKind(StrEnum):
+    READ = "read"
+    EDIT = "edit"
+    EXECUTE = "execute"
+    PLAN = "plan"
+    META = "meta"
+    """Acts only on the session itself (the task list, delegation): needs no permission.
+    A sub-agent's own edits and commands still ask, one by one."""
