@@ -107,7 +107,7 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         from tui.engine.model.aliases import UnknownModelError, validate_model
 
         try:
-            validate_model(name, load_settings(args.cwd))
+            validate_model(name, load_settings(args.cwd).model_aliases)
         except UnknownModelError as exc:
             return str(exc)
         return None

@@ -50,7 +50,7 @@ def check_model(args: argparse.Namespace) -> str | None:
     from tui.engine.model.aliases import UnknownModelError, validate_model
 
     try:
-        validate_model(args.model, load_settings(args.cwd))
+        validate_model(args.model, load_settings(args.cwd).model_aliases)
     except UnknownModelError as exc:
         return str(exc)
     return None

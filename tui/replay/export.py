@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
 from tui.engine.session.events import event_to_dict
 from tui.engine.session.log import SessionRecord
 from tui.presentation.transcript import (
@@ -191,7 +192,7 @@ def to_html(record: SessionRecord) -> str:
 FORMATS = {"md": to_markdown, "html": to_html, "json": to_json}
 
 
-class ExportTargetError(ValueError):
+class ExportTargetError(StepwiseError, ValueError):
     """`/export`'s arguments name no format or an unknown one; the message lists the formats."""
 
 

@@ -50,14 +50,14 @@ def test_missing_sdk_file_uses_the_fallback(monkeypatch):
 
 
 def test_aliases_ids_inherit_and_unknowns():
-    settings = Settings(model="opus", model_aliases={"haiku": "claude-haiku-9", "opus": "claude-opus-9"})
-    assert resolve_model("haiku", None, settings).resolved == "claude-haiku-9"
-    assert resolve_model("Haiku", None, settings).resolved == "claude-haiku-9"
-    assert resolve_model("claude-sonnet-4-20250514", None, settings).resolved == "claude-sonnet-4-20250514"
-    inherited = resolve_model("inherit", None, settings)
+    aliases = {"haiku": "claude-haiku-9", "opus": "claude-opus-9"}
+    assert resolve_model("haiku", "opus", aliases).resolved == "claude-haiku-9"
+    assert resolve_model("Haiku", "opus", aliases).resolved == "claude-haiku-9"
+    assert resolve_model("claude-sonnet-4-20250514", "opus", aliases).resolved == "claude-sonnet-4-20250514"
+    inherited = resolve_model("inherit", "opus", aliases)
     assert (inherited.resolved, inherited.warning) == ("claude-opus-9", None)
-    assert resolve_model(None, "haiku", settings).resolved == "claude-haiku-9"
-    copilot = resolve_model("Claude Sonnet 4.5 (copilot)", None, settings)
+    assert resolve_model(None, "haiku", aliases).resolved == "claude-haiku-9"
+    copilot = resolve_model("Claude Sonnet 4.5 (copilot)", "opus", aliases)
     assert copilot.resolved == "claude-opus-9"
     assert copilot.requested == "Claude Sonnet 4.5 (copilot)"
     assert "not a Claude model" in copilot.warning
@@ -68,7 +68,7 @@ def test_default_session_model_is_sonnet():
 
 
 def test_unknown_session_model_falls_back_with_a_warning():
-    result = resolve_model("auto", "gpt-5", Settings())
+    result = resolve_model("auto", "gpt-5", Settings().model_aliases)
     assert result.resolved == default_aliases()["sonnet"]
     assert "gpt-5" in result.warning and "'auto'" in result.warning
 
@@ -76,15 +76,15 @@ def test_unknown_session_model_falls_back_with_a_warning():
 def test_a_model_the_user_names_is_refused_when_unknown_with_the_aliases_listed():
     from tui.engine.model.aliases import UnknownModelError, validate_model
 
-    settings = Settings(model_aliases={"haiku": "claude-haiku-9", "opus": "claude-opus-9"})
-    assert validate_model("opus", settings) == "claude-opus-9"
-    assert validate_model("claude-custom-1", settings) == "claude-custom-1"
+    aliases = {"haiku": "claude-haiku-9", "opus": "claude-opus-9"}
+    assert validate_model("opus", aliases) == "claude-opus-9"
+    assert validate_model("claude-custom-1", aliases) == "claude-custom-1"
     with pytest.raises(UnknownModelError, match=r"unknown model 'nonsense-model'; use an alias \(haiku, opus\)"):
-        validate_model("nonsense-model", settings)
+        validate_model("nonsense-model", aliases)
 
 
 def test_an_unknown_agent_model_and_session_model_give_one_warning_naming_both():
-    result = resolve_model("nonsense", "worse", Settings())
+    result = resolve_model("nonsense", "worse", Settings().model_aliases)
     assert result.warning == (
         "neither model 'nonsense' nor the session model 'worse' is a Claude model alias or id; "
         f"using {default_aliases()['sonnet']}"

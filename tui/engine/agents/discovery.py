@@ -194,7 +194,10 @@ class AgentCatalog:
 
     def describe(self, agent: Agent) -> dict[str, Any]:
         """The agent as `stepwise agents --json` shows it: resolved tools, model and skills."""
-        model = resolve_model(agent.model, None, self.settings)
+        settings = self.settings
+        model = resolve_model(
+            agent.model, settings.model if settings else None, settings.model_aliases if settings else None
+        )
         skills = resolve_skills(agent.skills, self.root)
         warnings = list(agent.warnings)
         if model.warning:

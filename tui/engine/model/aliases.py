@@ -14,10 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from tui.engine.config.settings import Settings
+from tui.engine.errors import StepwiseError
 
 FAMILIES: tuple[str, ...] = ("haiku", "sonnet", "opus", "fable")
 """The families that have an alias of the same name."""
@@ -41,7 +39,7 @@ _QUOTED = re.compile(r'"(claude-[^"]+)"')
 _DISPLAY_NAME = re.compile(r"^claude\s+(?P<family>[a-z]+)\s+(?P<version>\d+(?:\.\d+)*)\s*(?:\(.*\))?$", re.IGNORECASE)
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(StepwiseError, ValueError):
     """A model the user named is neither an alias nor a `claude-...` id; the message lists the aliases."""
 
 
@@ -175,7 +173,7 @@ def _lookup(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | No
     return None, None
 
 
-def validate_model(name: str, settings: Settings | None = None) -> str:
+def validate_model(name: str, aliases: Mapping[str, str] | None = None) -> str:
     """The concrete id for a model the user named (`--model`, `/model`).
 
     Unlike an agent file's `model`, which falls back to the session model, a
@@ -184,7 +182,7 @@ def validate_model(name: str, settings: Settings | None = None) -> str:
     Raises:
         UnknownModelError: `name` is no alias and no `claude-...` id.
     """
-    aliases = settings.model_aliases if settings is not None else default_aliases()
+    aliases = default_aliases() if aliases is None else aliases
     concrete, _ = _lookup(name, aliases)
     if concrete is None:
         raise UnknownModelError(
@@ -196,7 +194,7 @@ def validate_model(name: str, settings: Settings | None = None) -> str:
 def resolve_model(
     requested: str | None,
     session_model: str | None = None,
-    settings: Settings | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> ResolvedModel:
     """Resolve an agent's (or the user's) model request to a concrete id.
 
@@ -204,12 +202,11 @@ def resolve_model(
         requested: An alias, a full `claude-...` id, a Claude display name ("Claude Sonnet
             4.5 (copilot)"), `inherit`, or None (= inherit). Other values fall back to the
             session model with a warning.
-        session_model: The session's model (alias or id); defaults to settings
-            `model`, else the sonnet alias.
-        settings: Supplies `model_aliases` and `model`; None uses the defaults.
+        session_model: The session's model (alias or id); None for the sonnet alias.
+        aliases: Alias -> id (the settings' `model_aliases`); None for `default_aliases()`.
     """
-    aliases = settings.model_aliases if settings is not None else default_aliases()
-    session_name = session_model or (settings.model if settings is not None else None) or DEFAULT_SESSION_ALIAS
+    aliases = default_aliases() if aliases is None else aliases
+    session_name = session_model or DEFAULT_SESSION_ALIAS
     session_id, session_warning = _lookup(session_name, aliases)
     session_unknown = session_id is None
     if session_id is None:

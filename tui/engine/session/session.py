@@ -210,11 +210,11 @@ class Session:
 
         if options.model:
             try:
-                validate_model(options.model, settings)
+                validate_model(options.model, settings.model_aliases)
             except UnknownModelError as exc:
                 raise SessionError(str(exc)) from None
         session_model = options.model or (record.header.model if record else None) or settings.model
-        resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings)
+        resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings.model_aliases)
         if resolved.warning:
             warnings.append(resolved.warning)
         model = resolved.resolved
