@@ -79,3 +79,45 @@ def test_cli_help_does_not_import_heavy_modules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert "pair-program" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each tui module -> the tui modules it imports anywhere (lazily and for type checking too)."""
+    modules = {}
+    for path in (ROOT / "tui").rglob("*.py"):
+        if "sample" in path.parts:
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        # A module importing its own package's __init__ is not a cycle worth naming.
+        graph[name] = {m for m in found if m in modules and m != name and not name.startswith(m + ".")}
+    return graph
+
+
+def test_no_module_imports_itself_through_others():
+    graph = _module_graph()
+    done: set[str] = set()
+
+    def cycle_from(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done:
+            return None
+        for imported in sorted(graph[name]):
+            found = cycle_from(imported, [*path, name])
+            if found:
+                return found
+        done.add(name)
+        return None
+
+    cycles = [c for c in (cycle_from(name, []) for name in sorted(graph)) if c]
+    assert cycles == [], " -> ".join(cycles[0]) if cycles else ""

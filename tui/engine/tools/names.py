@@ -6,7 +6,7 @@ without importing the tool implementations.
 
 from __future__ import annotations
 
-from tui.engine.tools.base import ToolKind
+from tui.engine.tools.kinds import ToolKind
 
 TOOL_KINDS: dict[str, ToolKind] = {
     "read_file": ToolKind.READ,
