@@ -16,11 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.errors import StepwiseError
+
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LANGUAGE": "C", "LC_ALL": "C"}
 """Over the caller's environment: never ask for credentials; messages in English, as GitPython sets them."""
 
 
-class GitError(OSError):
+class GitError(StepwiseError, OSError):
     """git could not be run (not installed, not startable, out of time), or a checked command failed."""
 
 
