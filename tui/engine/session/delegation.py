@@ -191,7 +191,7 @@ class Delegation:
     async def run(self, agent_name: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
         agent = self._agents[agent_name]
         notes: list[str] = []
-        model = resolve_model(agent.model, self._model, self._settings)
+        model = resolve_model(agent.model, self._model, self._settings.model_aliases if self._settings else None)
         if model.warning:
             notes.append(model.warning)
         permissions = DelegatedPermissions(self._permissions, agent.permission_mode)

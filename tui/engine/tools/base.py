@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tui.engine.errors import StepwiseError
 from tui.engine.session.approval import Approval
@@ -23,7 +23,19 @@ from tui.engine.workspace.proposals import AppliedEdit, Proposal
 if TYPE_CHECKING:
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.session.events import Event
-    from tui.engine.tools.run_subagent import Delegator
+
+
+class Delegator(Protocol):
+    """Runs a sub-agent for the session."""
+
+    def agent_names(self) -> list[str]:
+        """The agents that can be delegated to."""
+
+    def default_agent(self) -> str:
+        """The agent a call that names none runs: the session's own, in a fresh conversation."""
+
+    async def run(self, agent: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
+        """Run `agent` on `prompt` in a fresh conversation; its final text and changes are the output."""
 
 
 class ToolInputError(StepwiseError, ValueError):

@@ -8,24 +8,11 @@ sub-agent cannot delegate again.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
-
-
-class Delegator(Protocol):
-    """Runs a sub-agent for the session."""
-
-    def agent_names(self) -> list[str]:
-        """The agents that can be delegated to."""
-
-    def default_agent(self) -> str:
-        """The agent a call that names none runs: the session's own, in a fresh conversation."""
-
-    async def run(self, agent: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
-        """Run `agent` on `prompt` in a fresh conversation; its final text and changes are the output."""
 
 
 class RunSubagent(Tool):
