@@ -27,8 +27,8 @@ _EVENT_TYPES: dict[str, type[Event]] = {}
 
 Verdict = Literal["allow", "deny"]
 """A permission decision as logged (never `ask`: an ask is resolved by the approver first)."""
-EngineDecider = Literal["rule", "mode", "hard_limit", "session"]
-"""What the permission engine decides by: a rule, the mode, a hard limit, or a session grant."""
+EngineDecider = Literal["rule", "mode", "hard_limit", "session", "hook"]
+"""What decides without the user: a rule, the mode, a hard limit, a session grant, or a PreToolUse hook."""
 Decider = Literal[EngineDecider, "user", "headless"]
 """Who or what decided a call: the engine's reasons, the user, or print mode (which never prompts)."""
 ModeChanger = Literal["user", "flag", "plan"]
