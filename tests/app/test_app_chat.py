@@ -15,7 +15,10 @@ from textual.geometry import Offset
 from textual.selection import Selection
 from textual.widget import Widget
 
-from tests.app.fakes import Pause, Say, Think, make_app, until
+from tests.app.fakes import make_app, until
+from tests.app.live import live_app
+from tests.support.fake_anthropic import FakeAnthropic, text
+from tests.support.fake_anthropic import thinking as thinking_block
 from tui.app import markdown_render
 from tui.app.app import StepwiseApp
 from tui.app.widgets import streaming_markdown
@@ -30,7 +33,7 @@ from tui.app.widgets.chat import (
 )
 from tui.app.widgets.streaming_markdown import PART_CHARS
 from tui.engine.session.events import ToolCall, ToolResult
-from tui.presentation.transcript import TextEntry, ToolEntry
+from tui.presentation.transcript import PARTIAL_NOTE, TextEntry, ToolEntry
 
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
@@ -42,11 +45,12 @@ async def send(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-async def test_streamed_text_ends_up_in_the_markdown_widget(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say(REPLY, chunk=5)]])
+async def test_streamed_text_ends_up_in_the_markdown_widget(git_repo: Path, model_env: FakeAnthropic) -> None:
+    model_env.script(text(REPLY), chunk_size=5)
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "plan it")
-        session = sessions[0]
+        session = live.session
         await until(pilot, lambda: not session.busy, "the turn")
         await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text")
         (block,) = app.main.chat.text_blocks
@@ -56,47 +60,52 @@ async def test_streamed_text_ends_up_in_the_markdown_widget(tmp_path: Path) -> N
         assert "print('hi')" in shown and "```" not in shown  # the fence was parsed as code
 
 
-async def test_model_text_is_sanitised(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say("\x1b]0;pwned\x07safe \x1b[31mred\x1b[0m")]])
+async def test_model_text_is_sanitised(git_repo: Path, model_env: FakeAnthropic) -> None:
+    model_env.script(text("\x1b]0;pwned\x07safe \x1b[31mred\x1b[0m"))
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
-        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: not live.session.busy, "the turn")
         await until(pilot, lambda: app.main.chat.text_blocks, "the text")
         source = app.main.chat.text_blocks[0].source
         assert "\x1b" not in source and "\x07" not in source
         assert "safe" in source and "red" in source
 
 
-async def test_thinking_is_shown_collapsed(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Think("let me ponder"), Say("ok")]])
+async def test_thinking_is_shown_collapsed(git_repo: Path, model_env: FakeAnthropic) -> None:
+    model_env.script(thinking_block("let me ponder"), text("ok"))
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
-        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: not live.session.busy, "the turn")
         (thinking,) = app.main.chat.query(ThinkingView)
         assert thinking.collapsed and thinking.text == "let me ponder"
 
 
-async def test_escape_interrupts_and_keeps_the_partial_text(tmp_path: Path) -> None:
-    gate = asyncio.Event()
-    app, sessions = make_app(tmp_path, [[Say("partial answer so far"), Pause(gate)]])
+async def test_escape_interrupts_and_keeps_the_partial_text(git_repo: Path, model_env: FakeAnthropic) -> None:
+    shown = "partial answer so far"
+    model_env.script(text(shown + " and the rest, never sent"), chunk_size=len(shown), hold_after=1)
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
-        session = sessions[0]
-        await until(pilot, lambda: app.main.chat.text_blocks and session.busy, "the text")
+        session = live.session
+        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].received == shown, "the text")
         await pilot.press("escape")
         await until(pilot, lambda: not session.busy, "the turn to stop")
-        assert session.cancel_calls == 1
-        assert not gate.is_set()
-        await until(pilot, lambda: app.main.chat.text_blocks[0].source == "partial answer so far", "the text")
+        assert [e.reason for e in session.history() if e.type == "turn_end"] == ["cancelled"]
+        model_env.release()
+        await until(pilot, lambda: app.main.chat.text_blocks[0].source == shown, "the text")
         notes = [note.text for note in app.main.chat.query(ChatNote)]
-        assert [n for n in notes if n.startswith("Interrupted")] == ["Interrupted."]  # one note per interrupt
+        # One note per interrupt: the reply was cut mid-stream, so it is the partial-reply note.
+        assert [n for n in notes if n.startswith("Interrupted")] == [PARTIAL_NOTE]
 
 
-async def test_user_message_and_notice_are_shown(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say("hello")]], notice="This is a scripted demo")
+async def test_user_message_and_notice_are_shown(git_repo: Path, model_env: FakeAnthropic) -> None:
+    model_env.script(text("hello"))
+    app, live = live_app(git_repo, model_env, notice="This is a scripted demo")
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi there")
-        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: not live.session.busy, "the turn")
         notes = [note.text for note in app.main.chat.query(ChatNote)]
         assert notes[0] == "This is a scripted demo"
         assert "hi there" in str(app.main.chat.query_one(".user-message").render())
@@ -136,8 +145,8 @@ async def test_the_session_is_warmed_up_once_it_opens(tmp_path: Path) -> None:
         await until(pilot, lambda: sessions and sessions[0].warmed_up, "the warm-up")
 
 
-async def test_old_messages_are_pruned(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path, [])
+async def test_old_messages_are_pruned(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session is not None, "the session")
         chat = app.main.chat
@@ -150,10 +159,10 @@ async def test_old_messages_are_pruned(tmp_path: Path) -> None:
         assert "earlier messages" in str(chat.query_one(".earlier-messages").render())
 
 
-async def test_stream_reset_does_not_repeat_shown_text(tmp_path: Path) -> None:
+async def test_stream_reset_does_not_repeat_shown_text(git_repo: Path, model_env: FakeAnthropic) -> None:
     from tui.engine.session.events import StreamReset, TextDelta
 
-    app, _ = make_app(tmp_path, [])
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session is not None, "the session")
         for event in (TextDelta(index=0, text="Hello "), StreamReset(keep_chars=6), TextDelta(index=0, text="Hello world")):
@@ -161,10 +170,10 @@ async def test_stream_reset_does_not_repeat_shown_text(tmp_path: Path) -> None:
         await until(pilot, lambda: app.main.chat.query(StreamingMarkdown) and app.main.chat.query_one(StreamingMarkdown).received == "Hello world", "the text")
 
 
-async def test_retry_and_error_events_are_shown_inline(tmp_path: Path) -> None:
+async def test_retry_and_error_events_are_shown_inline(git_repo: Path, model_env: FakeAnthropic) -> None:
     from tui.engine.session.events import Error, Retry
 
-    app, _ = make_app(tmp_path, [])
+    app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session is not None, "the session")
         app.main.handle_event(Retry(attempt=2, reason="overloaded", wait_s=1.5, status=529))
