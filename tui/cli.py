@@ -71,6 +71,11 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-r", "--resume", metavar="ID", help="resume a session by id, id prefix or path")
     parser.add_argument(
+        "--fork",
+        metavar="ID[@STEP]",
+        help="start a new session from another's conversation and files at checkpoint STEP (default: its latest)",
+    )
+    parser.add_argument(
         "--auto-commit", action="store_true", help="also commit each approved step on the current branch"
     )
     parser.add_argument(

@@ -26,6 +26,8 @@ from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
     CommandOutput,
+    Compaction,
+    ConversationRewind,
     EditApplied,
     Event,
     ModeChange,
@@ -120,6 +122,10 @@ class FakeSession:
         self.usage: dict[str, int] = dict.fromkeys(TURN_USAGE, 0)
         self.cost_usd = 0.0
         self.usage_by_agent: dict[str, dict[str, float]] = {}
+        self.context_window = 10_000
+        self.context_tokens = 0
+        self.compactions: list[str] = []
+        """The focus of each /compact."""
         self.busy = False
         self.commands = CommandCatalog()
         self.warnings: list[str] = []
@@ -160,6 +166,9 @@ class FakeSession:
             for key, value in event.usage.items():
                 self.usage[key] += value
             self.cost_usd += event.cost_usd
+            self.context_tokens = sum(v for k, v in event.usage.items() if k != "output_tokens")
+        elif isinstance(event, Compaction):
+            self.context_tokens = event.tokens_after
         for listener in self._listeners:
             listener(event)
 
@@ -416,12 +425,29 @@ class FakeSession:
             return None
         return self._restore_to(self._steps[-2][0].step if len(self._steps) > 1 else 0, undo=True)
 
-    async def rewind(self, step: int) -> Rewind:
+    async def rewind(self, step: int, *, code: bool = True, conversation: bool = False) -> Rewind | ConversationRewind:
         if step not in {c.step for c in self.checkpoints()}:
             raise ValueError(f"no checkpoint {step}")
-        return self._restore_to(step, undo=False)
+        if not code:
+            event = ConversationRewind(to_step=step)
+            self.emit(event)
+            return event
+        return self._restore_to(step, undo=False, conversation=conversation)
 
-    def _restore_to(self, step: int, *, undo: bool) -> Rewind:
+    @property
+    def context_share(self) -> float:
+        return self.context_tokens / self.context_window
+
+    async def compact(self, focus: str = "") -> Compaction | None:
+        self.compactions.append(focus)
+        before = self.context_tokens
+        event = Compaction(
+            summary=f"summary ({focus or 'no focus'})", replaced=2, tokens_before=before, tokens_after=before // 10, focus=focus
+        )
+        self.emit(event)
+        return event
+
+    def _restore_to(self, step: int, *, undo: bool, conversation: bool = False) -> Rewind:
         written: list[str] = []
         deleted: list[str] = []
         while self._steps and self._steps[-1][0].step > step:
@@ -434,7 +460,15 @@ class FakeSession:
                 else:
                     path.write_bytes(before)
                     written.append(rel)
-        event = Rewind(to_step=step, step=len(self._steps) + 1, commit="restored", undo=undo, written=written, deleted=deleted)
+        event = Rewind(
+            to_step=step,
+            step=len(self._steps) + 1,
+            commit="restored",
+            undo=undo,
+            written=written,
+            deleted=deleted,
+            conversation=conversation,
+        )
         self.emit(event)
         return event
 

@@ -212,7 +212,69 @@ async def test_rewind_picks_a_checkpoint(git_repo: Path, model_env: FakeAnthropi
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         # Newest first: step 2, step 1, the base (step 0).
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: (git_repo / "a.py").read_text() == "0\n", "the rewind")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text, "the choice")
+        assert [item for item, _ in app.screen.items] == ["both", "code", "conversation"]
+        await pilot.press("enter")
+        rewound = git_repo / "a.py"
+        # The restore rewrites the file: read it only once it is back.
+        await until(pilot, lambda: rewound.exists() and rewound.read_text() == "0\n", "the rewind")
+        await until(pilot, lambda: "The conversation went back to that step too." in " ".join(notes(app)), "the note")
+
+
+async def test_rewind_of_only_the_conversation_keeps_the_files(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "a.py").write_text("0\n")
+    script(model_env, [[edit("a.py", "0", "1"), say("ok")], [say("back")]])
+    app, live = live_app(git_repo, model_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session = live.session
+        app.main.prompt.insert("go")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await pilot.press("y")
+        await until(pilot, lambda: not session.busy, "the turn")
+        app.main.prompt.insert("/rewind")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+        await pilot.press("down", "enter")  # step 0, the base
+        await until(pilot, lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text, "the choice")
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: any("Rewound the conversation to step 0" in n for n in notes(app)), "the note")
+        assert (git_repo / "a.py").read_text() == "1\n"
+        app.main.prompt.insert("again")
+        await pilot.press("enter")
+        await until(pilot, lambda: not session.busy and len(model_env.message_requests) == 3, "the turn")
+        last = str(model_env.message_requests[-1].body["messages"][-1])
+        assert "rewound the conversation" in last and "The files were not changed" in last and "again" in last
+
+
+async def test_compact_shows_the_summary_and_the_context_share_drops(git_repo: Path, model_env: FakeAnthropic) -> None:
+    import re
+
+    (git_repo / "big.py").write_text("".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600)))
+    (git_repo / ".stepwise").mkdir()
+    (git_repo / ".stepwise" / "settings.yaml").write_text("context_windows: {sonnet: 40000}\n")
+    script(model_env, [[tool_use("read_file", {"filePath": "big.py"}), say("Read it.")]])
+    model_env.script(text("## Task\nRead big.py.\n## Next step\nWait."))
+    app, live = live_app(git_repo, model_env)
+
+    def share() -> int:
+        found = re.search(r"ctx (\d+)%", app.main.status_bar.summary())
+        return int(found[1]) if found else 0
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.main.prompt.insert("read big.py")
+        await pilot.press("enter")
+        await until(pilot, lambda: not live.session.busy and share() > 20, "the turn")
+        before = share()
+        app.main.prompt.insert("/compact the reading")
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.startswith("Compacted the conversation") for n in notes(app)), "the note")
+        note = next(n for n in notes(app) if n.startswith("Compacted"))
+        assert "(/compact, focus: the reading)" in note and "Read big.py." in note
+        await until(pilot, lambda: share() < before, "the smaller share")
+        assert "focus on: the reading" in str(model_env.message_requests[-1].body["messages"][-1])
 
 
 async def test_diff_command_and_changed_files_show_the_session_diff(git_repo: Path, model_env: FakeAnthropic) -> None:
@@ -257,6 +319,7 @@ async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(tmp_path: P
         await until(pilot, lambda: any(n.startswith("Tokens:") for n in notes(app)), "the cost")
         cost = next(n for n in notes(app) if n.startswith("Tokens:"))
         assert "cache read 800" in cost and "80%" in cost and "$0.0125" in cost
+        assert "Context: 1,000 of 10,000 tokens (10%)" in cost
 
 
 async def test_theme_command_switches_and_reports_the_change(git_repo: Path, model_env: FakeAnthropic) -> None:
@@ -299,6 +362,41 @@ async def test_command_palette_offers_the_themes(git_repo: Path, model_env: Fake
         commands["Theme: stepwise-high-contrast"].callback()
         await pilot.pause()
         assert app.theme == "stepwise-high-contrast"
+
+
+async def test_fork_reopens_a_new_session_from_the_picked_step(tmp_path: Path) -> None:
+    from tests.app.fakes import Edit, FakeSession
+    from tui.app.app import SessionChange, StepwiseApp
+
+    (tmp_path / "a.py").write_text("0\n")
+    changes: list[SessionChange] = []
+    opened: list[FakeSession] = []
+
+    async def factory(approver):
+        opened.append(FakeSession(tmp_path, approver, [[Edit({"a.py": "1\n"})]]))
+        return opened[-1]
+
+    async def reopen(approver, change: SessionChange):
+        changes.append(change)
+        opened.append(FakeSession(tmp_path, approver, []))
+        return opened[-1]
+
+    app = StepwiseApp(factory, reopen=reopen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        session = opened[0]
+        app.main.prompt.insert("go")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await pilot.press("y")
+        await until(pilot, lambda: not session.busy, "the turn")
+        app.main.prompt.insert("/fork")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
+        assert [item for item, _ in app.screen.items] == ["now", "1", "0"]
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: len(opened) == 2 and app.session is opened[1], "the fork")
+        assert changes == [SessionChange(fork=f"{session.id}@0")]
 
 
 async def test_agent_switch_reopens_the_session(tmp_path: Path) -> None:

@@ -118,3 +118,95 @@ def test_a_review_comment_reaches_the_model_anchored_to_its_line(git_repo, fake_
         term.wait_for("Resume it with: stepwise --resume ")
     finally:
         term.close()
+
+
+def _context_share(screen: str) -> int | None:
+    import re
+
+    found = re.search(r"ctx (\d+)%", screen)
+    return int(found[1]) if found else None
+
+
+def test_compact_in_a_real_terminal_drops_the_context_share(git_repo, fake_anthropic, terminal_env):
+    (git_repo / "big.py").write_text("".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600)))
+    (git_repo / ".stepwise").mkdir()
+    (git_repo / ".stepwise" / "settings.yaml").write_text("context_windows: {sonnet: 40000}\n")
+    fake_anthropic.script(tool_use("read_file", {"filePath": "big.py"}))
+    fake_anthropic.script(text("Read the big file."))
+    fake_anthropic.script(text("## Task\nRead big.py.\n## Next step\nWait for the user."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("read big.py")
+        term.send("Enter")
+        # "ready" comes after the turn's last reply has updated the bar.
+        screen = term.wait_for(lambda s: "Read the big file." in s and "· ready" in s and _context_share(s) is not None)
+        before = _context_share(screen)
+        term.type("/compact")
+        term.send("Enter")
+        screen = term.wait_for(lambda s: "Compacted the conversation" in s and (_context_share(s) or 0) < before)
+        assert (_context_share(screen) or 0) < before
+        summary_request = fake_anthropic.message_requests[-1].body["messages"][-1]["content"][-1]["text"]
+        assert "conversation is about to be compacted" in summary_request
+    finally:
+        term.close()
+
+
+def test_after_undo_in_the_app_the_next_request_carries_the_note(git_repo, fake_anthropic, terminal_env):
+    fake_anthropic.script(
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"})
+    )
+    fake_anthropic.script(text("Greeting changed."))
+    fake_anthropic.script(text("I see it was undone."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli --permission-mode acceptEdits", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("greet differently")
+        term.send("Enter")
+        term.wait_for("Greeting changed.")
+        term.type("/undo")
+        term.send("Enter")
+        term.wait_for("Undid the last step")
+        wait_until(lambda: "hello" in (git_repo / "app.py").read_text(), what="the undo on disk")
+        term.type("what now")
+        term.send("Enter")
+        term.wait_for("I see it was undone.")
+        last = fake_anthropic.message_requests[-1].body["messages"][-1]["content"]
+        note = next(b["text"] for b in last if b.get("text", "").startswith("[stepwise]"))
+        assert "undid the last step" in note and "back at step 0" in note and "app.py" in note
+        assert last[-1]["text"] == "what now"
+    finally:
+        term.close()
+
+
+def test_parallel_calls_in_the_app_are_answered_in_one_message(git_repo, fake_anthropic, terminal_env):
+    calls = [
+        tool_use("read_file", {"filePath": "README.md"}),
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"}),
+        tool_use("run_in_terminal", {"command": "touch ran.txt"}),
+        tool_use("read_file", {"filePath": "missing.py"}),
+    ]
+    fake_anthropic.script(text("Four at once."), *calls)
+    fake_anthropic.script(text("All four answered."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("do four things")
+        term.send("Enter")
+        term.wait_for("Apply this edit?")
+        term.send("y")
+        term.wait_for("Run this command?")
+        term.send("n")
+        term.wait_for("optional message to the agent")
+        term.send("Enter")
+        term.wait_for("All four answered.")
+        answer = fake_anthropic.message_requests[-1].body["messages"][-1]
+        results = [b for b in answer["content"] if b["type"] == "tool_result"]
+        assert [b["tool_use_id"] for b in results] == [c["id"] for c in calls]
+        assert [bool(b.get("is_error")) for b in results] == [False, False, True, True]
+        assert "howdy" in (git_repo / "app.py").read_text() and not (git_repo / "ran.txt").exists()
+    finally:
+        term.close()

@@ -31,6 +31,7 @@ BENCHMARKS = {
     "search": "tests.perf.bench_search",
     "checkpoints": "tests.perf.bench_checkpoints",
     "tokens": "tests.perf.bench_tokens",
+    "compaction": "tests.perf.bench_compaction",
 }
 
 

@@ -108,3 +108,38 @@ def test_a_denial_reads_as_the_users_reason_in_separate_sentences_and_html_has_n
     assert "Checkpoint 0: session base (commit afad64b028)" in page
     body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
     assert "`" not in body
+
+
+def test_compactions_rewinds_and_forks_are_shown(capsys, tmp_path):
+    from tui.engine.session.events import (
+        AssistantMessage,
+        Compaction,
+        ConversationRewind,
+        SessionHeader,
+        UserMessage,
+    )
+    from tui.engine.session.log import SessionWriter
+    from tui.replay.timeline import timeline_marks
+
+    path = tmp_path / "fork.jsonl"
+    writer = SessionWriter(path)
+    events = [
+        SessionHeader(session_id="f", agent="general", model="m", permission_mode="default", workspace="/w",
+                      forked_from={"session": "src", "step": 2}),
+        UserMessage(text="go"),
+        AssistantMessage(content=[{"type": "text", "text": "working"}], model="m", stop_reason="end_turn"),
+        Compaction(summary="## Task\nShip it.", replaced=2, tokens_before=5000, tokens_after=400, trigger="auto"),
+        ConversationRewind(to_step=1),
+    ]
+    for event in events:
+        writer.write(event)
+    writer.close()
+    md = export(capsys, path, "md")
+    assert "- Forked from: session src at step 2" in md
+    assert "Compacted the conversation (the context window was filling up): 2 messages replaced" in md
+    assert "about 5,000 → 400 tokens" in md and "## Task\nShip it." in md
+    assert "Rewound the conversation to step 1; the files stay as they are." in md
+    assert "Forked from" in export(capsys, path, "html")
+    from tui.engine.session.log import read_session
+
+    assert [m.kind for m in timeline_marks(read_session(path).events)] == ["turn", "compaction", "rewind"]

@@ -285,7 +285,7 @@ async def test_timeline_marks_and_clicking_a_mark(two_turns: SessionRecord) -> N
         row = app.timeline.render().plain
         assert len(row) == SIZE[0]
         counts = {kind: row.count(glyph) for kind, glyph in MARK_GLYPHS.items()}
-        assert counts == {"error": 1, "denial": 1, "approval": 2, "edit": 2, "command": 1, "turn": 2}
+        assert counts == {"error": 1, "denial": 1, "approval": 2, "edit": 2, "command": 1, "compaction": 0, "rewind": 0, "turn": 2}
         denial = event_column(8, len(events), SIZE[0])
         await pilot.click("#timeline", offset=(denial, 0))
         assert app.position == 9 and app.timeline.position == 9

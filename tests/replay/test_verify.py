@@ -188,3 +188,19 @@ def test_hunk_and_edited_approvals_are_replayed_through_the_tools(git_repo, mode
     record = _record(git_repo, approver)
     assert (git_repo / "new.py").read_text() == "x = 2\n"
     assert all(r.ok for r in verify(record))
+
+
+def test_a_sub_agents_steps_verify_like_the_sessions(git_repo, model_env):
+    from tests.support.fake_anthropic import text, tool_use
+
+    folder = git_repo / ".claude" / "agents"
+    folder.mkdir(parents=True)
+    (folder / "editor.md").write_text("---\nname: editor\ndescription: Edits.\ntools: Edit\n---\nYou edit.\n")
+    model_env.script(tool_use("Task", {"description": "edit", "prompt": "edit app.py", "subagent_type": "editor"}))
+    model_env.script(tool_use("Edit", {"file_path": str(git_repo / "app.py"), "old_string": "'hello '", "new_string": "'hi '"}))
+    model_env.script(text("edited"))
+    model_env.script(text("done"))
+    record = _record(git_repo, None, permission_mode="acceptEdits")
+    assert "hi " in (git_repo / "app.py").read_text()
+    results = verify(record)
+    assert [r.ok for r in results] == [True, True], [r.detail for r in results]

@@ -7,6 +7,7 @@ the "model" answers, one item per request:
     server.fail(429, retry_after=0)                 # the next request is rate limited
     server.script(text("Hi"), error_after=3)         # an `error` event after 3 deltas
     server.respond_with(lambda body: [text("echo")])  # when the script is empty
+    server.context_limit = 3000                        # 400 "prompt is too long" past 3000 tokens
 
 It streams Server-Sent Events exactly like the real API (`message_start`,
 `ping`, `content_block_start/delta/stop`, `message_delta`, `message_stop`)
@@ -108,6 +109,9 @@ class Reply:
     """Stop after this many deltas until `FakeAnthropic.release()` is called."""
     delay_s: float = 0.0
     """Pause between deltas (only for slow-stream tests; keep it tiny)."""
+    input_chars: int | None = None
+    """Stream only this many characters of each tool call's JSON input (with `stop_reason="max_tokens"`:
+    a reply the output limit cut off inside a tool call)."""
 
     @property
     def final_stop_reason(self) -> str:
@@ -360,6 +364,9 @@ class FakeAnthropic:
         self.strict = strict
         self.requests: list[RecordedRequest] = []
         self.cache = PromptCache()
+        self.context_limit: int | None = None
+        """Refuse (400 `prompt is too long: N tokens > LIMIT maximum`) a request whose prompt passes this,
+        as the real API does past the context window; the script item stays for the next request."""
         self.on_request: Callable[[RecordedRequest], None] | None = None
         """Called with each request as its answer starts (the standalone server logs with it)."""
         self._script: deque[ScriptItem] = deque()
@@ -489,6 +496,10 @@ class FakeAnthropic:
         problems = request_problems(record.body) if self.strict else []
         if problems:
             return self._send_error(handler, record, http_error(400, "; ".join(problems)))
+        size = sum(estimate_tokens(unit) for unit, _ in _prefix_units(record.body))
+        if self.context_limit is not None and size > self.context_limit:
+            refusal = http_error(400, f"prompt is too long: {size} tokens > {self.context_limit} maximum")
+            return self._send_error(handler, record, refusal)
         item = self._next_item(record.body)
         if isinstance(item, HttpError):
             return self._send_error(handler, record, item)
@@ -565,7 +576,7 @@ class FakeAnthropic:
         for index, block in enumerate(reply.content):
             start_block = {"type": "content_block_start", "index": index, "content_block": _start_form(block)}
             send("content_block_start", start_block)
-            for delta in _deltas(block, reply.chunk_size or self.chunk_size):
+            for delta in _cut_input(_deltas(block, reply.chunk_size or self.chunk_size), reply.input_chars):
                 if deltas == reply.error_after:
                     error = {"type": "error", "error": {"type": reply.error_type, "message": "fake mid-stream error"}}
                     send("error", error)
@@ -629,6 +640,22 @@ def _start_form(block: dict[str, Any]) -> dict[str, Any]:
     if kind == "tool_use":
         return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
     return block
+
+
+def _cut_input(deltas: list[dict[str, Any]], chars: int | None) -> list[dict[str, Any]]:
+    """The deltas with only the first `chars` characters of tool input JSON kept (all for None)."""
+    if chars is None:
+        return deltas
+    kept = []
+    for delta in deltas:
+        if delta["type"] == "input_json_delta":
+            part = delta["partial_json"][: max(0, chars)]
+            chars -= len(delta["partial_json"])
+            if not part:
+                continue
+            delta = {**delta, "partial_json": part}
+        kept.append(delta)
+    return kept
 
 
 def _chunks(value: str, size: int) -> list[str]:
@@ -701,6 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default=DEFAULT_KEY, help="expected API key ('' accepts any)")
     parser.add_argument("--chunk-size", type=int, default=4)
     parser.add_argument("--requests-log", type=Path, help="append each request as one JSON line")
+    parser.add_argument("--context-limit", type=int, help="answer 400 `prompt is too long` past this many tokens")
     args = parser.parse_args(argv)
     try:
         items = load_script(args.script)
@@ -709,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     server = FakeAnthropic(api_key=args.key or None, chunk_size=args.chunk_size, port=args.port)
     server.enqueue(*items)
+    server.context_limit = args.context_limit
     if args.requests_log:
         log_path: Path = args.requests_log
 

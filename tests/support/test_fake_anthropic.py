@@ -142,6 +142,18 @@ def test_invalid_requests_are_rejected_like_the_api(fake_anthropic: FakeAnthropi
     assert status == 400 and "not valid JSON" in json.loads(raw)["error"]["message"]
 
 
+def test_a_prompt_past_the_context_limit_is_refused_like_the_api(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.script(text("fits"))
+    fake_anthropic.context_limit = 50
+    big = [{"role": "user", "content": [{"type": "text", "text": "x" * 400}]}]
+    status, _, raw = post(fake_anthropic, request(messages=big))
+    error = json.loads(raw)["error"]
+    assert status == 400 and error["type"] == "invalid_request_error"
+    assert error["message"].startswith("prompt is too long: ") and error["message"].endswith("tokens > 50 maximum")
+    status, _, raw = post(fake_anthropic, request())
+    assert status == 200 and json.loads(raw)["content"] == [text("fits")]  # the refusal kept the script item
+
+
 def test_exhausted_script_and_responder(fake_anthropic: FakeAnthropic) -> None:
     status, _, raw = post(fake_anthropic, request())
     assert status == 400 and "script is exhausted" in json.loads(raw)["error"]["message"]

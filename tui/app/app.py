@@ -57,7 +57,15 @@ class SessionChange:
     model: str | None = None
     resume: str | None = None
     """A session id to resume (for `/model`, the current session's id)."""
+    fork: str | None = None
+    """`ID` or `ID@STEP`: start a new session from that session's conversation and files (`/fork`)."""
 
+
+REWIND_CHOICES = [
+    ("both", "code and conversation: files and messages back to that step"),
+    ("code", "code only: the files go back, the conversation stays"),
+    ("conversation", "conversation only: the messages go back, the files stay"),
+]
 
 SessionFactory = Callable[[Approver], Awaitable["Session"]]
 Reopen = Callable[[Approver, SessionChange], Awaitable["Session"]]
@@ -460,7 +468,9 @@ class StepwiseApp(App[int]):
                 f"Tokens: input {usage.get('input_tokens', 0):,}, output {usage.get('output_tokens', 0):,}, "
                 f"cache read {usage.get('cache_read_input_tokens', 0):,}, "
                 f"cache write {usage.get('cache_creation_input_tokens', 0):,} "
-                f"({cache_share(usage):.0%} of prompt tokens from the cache). Cost: ${session.cost_usd:.4f}"
+                f"({cache_share(usage):.0%} of prompt tokens from the cache). "
+                f"Context: {session.context_tokens:,} of {session.context_window:,} tokens "
+                f"({session.context_share:.0%}) at the last request. Cost: ${session.cost_usd:.4f}"
             )
             from tui.engine.session.delegation import usage_by_agent_lines
 
@@ -468,6 +478,10 @@ class StepwiseApp(App[int]):
                 note(f"  {line}")
         elif name == "memory":
             note(session.memory.describe())
+        elif name == "compact":
+            self._compact(session, argument)
+        elif name == "fork":
+            self._fork(session)
         elif name == "diff":
             self.main.show_diff("Session diff", session.diff())
         elif name == "undo":
@@ -503,17 +517,47 @@ class StepwiseApp(App[int]):
         self._refresh_git()
 
     @work(group="session-command")
+    async def _compact(self, session: Session, focus: str) -> None:
+        if session.busy:
+            self.main.chat.add_note("/compact waits for the running turn: press Esc first.", "warning")
+            return
+        self.main.refresh_state("compacting")
+        try:
+            await session.compact(focus)
+        finally:
+            self.main.refresh_state("idle")
+
+    @work(group="session-command")
     async def _rewind(self, session: Session) -> None:
+        if session.busy:
+            self.main.chat.add_note("/rewind waits for the running turn: press Esc first.", "warning")
+            return
         checkpoints = session.checkpoints()
         if len(checkpoints) < 2:
             self.main.chat.add_note("No earlier checkpoint to rewind to.", "info")
             return
         items = [(str(c.step), f"step {c.step}: {c.label}") for c in reversed(checkpoints)]
-        step = await self.push_screen_wait(PickScreen("Rewind the files to", items))
+        step = await self.push_screen_wait(PickScreen("Rewind to", items))
         if step is None:
             return
-        await session.rewind(int(step))
+        what = await self.push_screen_wait(PickScreen(f"Rewind to step {step}: what goes back", REWIND_CHOICES))
+        if what is None:
+            return
+        await session.rewind(int(step), code=what != "conversation", conversation=what != "code")
         self._refresh_git()
+
+    @work(group="session-command")
+    async def _fork(self, session: Session) -> None:
+        if session.busy:
+            self.main.chat.add_note("/fork waits for the running turn: press Esc first.", "warning")
+            return
+        checkpoints = session.checkpoints()
+        items = [("now", "now: the conversation and files as they are")]
+        items += [(str(c.step), f"step {c.step}: {c.label}") for c in reversed(checkpoints)]
+        picked = await self.push_screen_wait(PickScreen("Fork a new session from", items))
+        if picked is None:
+            return
+        self._reopen(SessionChange(fork=session.id if picked == "now" else f"{session.id}@{picked}"), "/fork")
 
     def _export(self, session: Session, argument: str) -> None:
         from tui.engine.session.log import read_session

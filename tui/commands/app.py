@@ -82,9 +82,10 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
             agent=change.agent or options.agent,
             model=change.model or options.model,
             resume=change.resume,
+            fork=change.fork,
             continue_latest=False,
         )
-        return Session.open(changed, approver, provider if change.resume else None)
+        return Session.open(changed, approver, provider if change.resume or change.fork else None)
 
     async def session_factory(approver):
         return await asyncio.to_thread(open_session, approver, None)

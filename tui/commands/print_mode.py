@@ -1,7 +1,8 @@
 """`stepwise -p PROMPT`: one headless run that never prompts.
 
 Whatever would ask for approval is denied and reported (in `json`, under
-`permission_denials`). Exit status 0 on success, 1 when the run ended in an
+`permission_denials`; `context` tells how full the model's context window was
+at the last request and how often the conversation was compacted). Exit status 0 on success, 1 when the run ended in an
 error or hit `--max-turns`, 2 when it could not start.
 """
 
@@ -13,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from tui.engine.session.events import Error, Event, event_to_dict
+from tui.engine.session.events import Compaction, Error, Event, event_to_dict
 from tui.presentation.transcript import ToolEntry, Transcript, call_title, decision_detail
 
 
@@ -39,6 +40,7 @@ def session_options(args: argparse.Namespace):
         resume=args.resume,
         continue_latest=args.continue_latest,
         sandbox=args.sandbox,
+        fork=args.fork,
     )
 
 
@@ -136,6 +138,12 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
                 for agent, usage in session.usage_by_agent.items()
             },
             "cost_usd": round(session.cost_usd, 6),
+            "context": {
+                "tokens": session.context_tokens,
+                "window": session.context_window,
+                "share": round(session.context_share, 4),
+                "compactions": sum(1 for e in session.history() if isinstance(e, Compaction)),
+            },
             "permission_denials": denials,
             "is_error": is_error,
         }

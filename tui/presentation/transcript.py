@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
+    Compaction,
     ContextAttached,
+    ConversationRewind,
     EditApplied,
     Error,
     Event,
@@ -208,12 +210,37 @@ def checkpoint_text(event: Checkpoint) -> str:
     return f"Checkpoint {event.step}: {event.label} (commit {event.commit[:10]})"
 
 
+COMPACTION_TRIGGERS = {
+    "manual": "/compact",
+    "auto": "the context window was filling up",
+    "overflow": "the API refused the request as too long",
+}
+
+
+def compaction_note(event: Compaction) -> str:
+    """What a compaction shows: why, how much it saved, and the summary that replaced the messages."""
+    why = COMPACTION_TRIGGERS.get(event.trigger, event.trigger)
+    focus = f", focus: {event.focus}" if event.focus else ""
+    return (
+        f"Compacted the conversation ({why}{focus}): {event.replaced} messages replaced by a summary, "
+        f"about {event.tokens_before:,} → {event.tokens_after:,} tokens.\n\n{event.summary}"
+    )
+
+
+def outside_text(event: Checkpoint) -> str:
+    """Files changed outside stepwise, noticed before a turn: `Changed outside stepwise: a.py (step 3) ...`."""
+    return (
+        f"Changed outside stepwise since the last step: {', '.join(event.outside)} "
+        f"(recorded as step {event.step}; the model is told)."
+    )
+
+
 def event_note(event: Event) -> NoteEntry | None:
     """The note an event shows by itself, if it shows one.
 
-    Covers rewinds, mode changes, retries, errors, turns that ended for a reason
-    other than the model finishing or the user cancelling, hook runs and attached
-    instructions.
+    Covers rewinds, compactions, mode changes, retries, errors, turns that ended
+    for a reason other than the model finishing or the user cancelling, hook runs
+    and attached instructions.
     """
     if isinstance(event, Rewind):
         what = "Undid the last step" if event.undo else f"Rewound to step {event.to_step}"
@@ -224,7 +251,12 @@ def event_note(event: Event) -> NoteEntry | None:
             if event.saved
             else ""
         )
-        return NoteEntry(f"{what}: {files} file(s) restored.{kept}", "info")
+        also = " The conversation went back to that step too." if event.conversation else ""
+        return NoteEntry(f"{what}: {files} file(s) restored.{also}{kept}", "info")
+    if isinstance(event, ConversationRewind):
+        return NoteEntry(f"Rewound the conversation to step {event.to_step}; the files stay as they are.", "info")
+    if isinstance(event, Compaction):
+        return NoteEntry(compaction_note(event), "info")
     if isinstance(event, ModeChange):
         return NoteEntry(f"Mode: {event.old} → {event.new} (by {event.by})", "info")
     if isinstance(event, Retry):
@@ -300,6 +332,8 @@ class Transcript:
         if isinstance(event, EditApplied):
             return [EditEntry(event)]
         if isinstance(event, Checkpoint):
+            if event.outside:
+                return [CheckpointEntry(event), NoteEntry(outside_text(event), "info")]
             return [CheckpointEntry(event)]
         note = event_note(event)
         return [note] if note is not None else []

@@ -87,6 +87,15 @@ def entries(record: SessionRecord) -> Iterator[Entry]:
             yield Entry("note", text=entry.text, status="failed" if entry.kind == "error" else "")
 
 
+def _forked_from(record: SessionRecord) -> str:
+    """Where a fork came from (`session ID at step N`), or "" for a session that is not one."""
+    source = record.header.forked_from
+    if not source:
+        return ""
+    step = source.get("step")
+    return f"session {source.get('session')}" + (f" at step {step}" if step is not None else " at its latest step")
+
+
 def _started(record: SessionRecord) -> str:
     return datetime.datetime.fromtimestamp(record.header.ts).strftime("%Y-%m-%d %H:%M")
 
@@ -105,7 +114,8 @@ def to_markdown(record: SessionRecord) -> str:
         f"# stepwise session {h.session_id}",
         "",
         f"- Agent: {h.agent}\n- Model: {h.model}\n- Mode: {h.permission_mode}\n"
-        f"- Workspace: {h.workspace}\n- Started: {_started(record)}",
+        f"- Workspace: {h.workspace}\n- Started: {_started(record)}"
+        + (f"\n- Forked from: {_forked_from(record)}" if h.forked_from else ""),
         "",
     ]
     for entry in entries(record):
@@ -160,6 +170,7 @@ def to_html(record: SessionRecord) -> str:
                 ("Mode", h.permission_mode),
                 ("Workspace", h.workspace),
                 ("Started", _started(record)),
+                *((("Forked from", _forked_from(record)),) if h.forked_from else ()),
             )
         ),
         "</dl></header>",

@@ -2,8 +2,8 @@
 
 Each event of the session maps to a column (several share one when the
 session has more events than the row has cells). Notable events get a glyph:
-user approvals, denials, applied edits, commands and errors; turn starts get a
-bar. Clicking a column jumps there.
+user approvals, denials, applied edits, commands, errors, compactions and
+rewinds; turn starts get a bar. Clicking a column jumps there.
 """
 
 from __future__ import annotations
@@ -18,7 +18,17 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.engine.session.events import EditApplied, Error, Event, PermissionDecision, ToolCall, UserMessage
+from tui.engine.session.events import (
+    Compaction,
+    ConversationRewind,
+    EditApplied,
+    Error,
+    Event,
+    PermissionDecision,
+    Rewind,
+    ToolCall,
+    UserMessage,
+)
 from tui.engine.tools.base import ToolKind
 from tui.engine.tools.names import TOOL_KINDS
 
@@ -28,6 +38,8 @@ MARK_GLYPHS: dict[str, str] = {
     "approval": "✓",
     "edit": "±",
     "command": "$",
+    "compaction": "≡",
+    "rewind": "↶",
     "turn": "┃",
 }
 """Glyph per mark kind, most important first (it wins when marks share a column)."""
@@ -37,6 +49,8 @@ MARK_STYLES: dict[str, str] = {
     "approval": "bold $text-success",
     "edit": "bold $text-warning",
     "command": "bold $text-accent",
+    "compaction": "bold $text-primary",
+    "rewind": "bold $text-warning",
     "turn": "$text-primary",
 }
 TRACK = "─"
@@ -66,6 +80,10 @@ def mark_kind(event: Event) -> str | None:
         return "command" if TOOL_KINDS.get(event.tool) is ToolKind.EXECUTE else None
     if isinstance(event, Error):
         return "error"
+    if isinstance(event, Compaction):
+        return "compaction"
+    if isinstance(event, (Rewind, ConversationRewind)):
+        return "rewind"
     if isinstance(event, UserMessage):
         return "turn"
     return None

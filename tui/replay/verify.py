@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import StepwiseError
-from tui.engine.session.events import Checkpoint, EditApplied, PermissionDecision, Rewind, ToolCall
+from tui.engine.session.events import (
+    Checkpoint,
+    EditApplied,
+    Event,
+    NestedEvent,
+    PermissionDecision,
+    Rewind,
+    ToolCall,
+)
 from tui.engine.session.log import SessionRecord
 from tui.engine.workspace.gitrun import run_git
 from tui.replay.git_tree import TreeModel, blob_id, path_mode
@@ -134,7 +142,8 @@ def verify(
     Raises:
         VerifyError: the session has no base checkpoint or its objects are missing.
     """
-    checkpoints = [e for e in record.events if isinstance(e, Checkpoint)]
+    events = steps_of(record.events)
+    checkpoints = [e for e in events if isinstance(e, Checkpoint)]
     if not checkpoints:
         raise VerifyError("the session made no change, so there is nothing to verify")
     git_dir = _git_dir_with(checkpoints[0].commit, [Path(record.header.workspace), *([repo] if repo else [])])
@@ -149,15 +158,15 @@ def verify(
         folder = Path(tmp) / "tree"
         folder.mkdir()
         scratch = ScratchTree(git_dir, folder)
-        commits = [c.commit for c in checkpoints] + [e.commit for e in record.events if isinstance(e, Rewind)]
+        commits = [c.commit for c in checkpoints] + [e.commit for e in events if isinstance(e, Rewind)]
         trees = scratch.trees_of(commits)
         scratch.lay_out(trees[checkpoints[0].commit])
-        edited_paths = sorted({e.path for e in record.events if isinstance(e, EditApplied)})
+        edited_paths = sorted({e.path for e in events if isinstance(e, EditApplied)})
         replay = _Replay(
             scratch, scratch.ignored(edited_paths), rerun_commands, recorded_roots(record.header.workspace)
         )
         emit(StepResult(checkpoints[0].step, checkpoints[0].label, True))
-        for event in record.events:
+        for event in events:
             if isinstance(event, ToolCall):
                 replay.calls[event.tool_use_id] = event
             elif isinstance(event, PermissionDecision):
@@ -185,6 +194,23 @@ def verify(
                     return results
         replay.close()
     return results
+
+
+def steps_of(events: list[Event]) -> list[Event]:
+    """The log's events with a sub-agent's own (its calls, decisions, edits) taken out of their envelopes.
+
+    A sub-agent's steps are the session's checkpoints, so verify re-does its calls like the session's.
+    """
+    flat: list[Event] = []
+    for event in events:
+        if isinstance(event, NestedEvent):
+            try:
+                flat.append(event.inner())
+            except ValueError:
+                continue  # an envelope whose inner event a newer version wrote: nothing verify re-does
+        else:
+            flat.append(event)
+    return flat
 
 
 def _git_dir_with(commit: str, workspaces: list[Path]) -> Path:
@@ -286,6 +312,10 @@ class _Replay:
         from tui.engine.tools.base import ToolKind
         from tui.engine.tools.registry import resolve
 
+        if checkpoint.outside:
+            # Changes made outside stepwise are not in the log, only their checkpoint.
+            self.scratch.lay_out(tree)
+            return None
         call = self.calls.get(checkpoint.tool_use_id or "")
         if call is None:
             return f"no tool call is recorded for checkpoint {checkpoint.step}"

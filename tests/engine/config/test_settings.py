@@ -96,6 +96,25 @@ def test_prices_override_and_derive_cache_prices(user_home, project):
     assert "`prices.custom` needs at least `input` and `output`" in settings.warnings[0]
 
 
+def test_context_windows_override_the_table_and_bad_values_warn(user_home, project):
+    from tui.engine.model.context import DEFAULT_COMPACT_AT, DEFAULT_WINDOW
+
+    assert load_settings(project).context_window("claude-opus-5-5") == DEFAULT_WINDOW
+    (project / ".stepwise" / "settings.yaml").write_text(
+        "context_windows: {claude-sonnet-5-5: 1000000, haiku: 50000, opus: 10}\ncompact_at: 0.6\n", encoding="utf-8"
+    )
+    settings = load_settings(project)
+    assert settings.context_window("claude-sonnet-5-5") == 1_000_000
+    assert settings.context_window("claude-sonnet-4-5") == DEFAULT_WINDOW
+    assert settings.context_window("claude-haiku-5-5") == 50_000
+    assert settings.context_window("claude-opus-5-5") == DEFAULT_WINDOW
+    assert "`context_windows.opus` must be a number of tokens (at least 1000), got 10" in settings.warnings[0]
+    assert settings.compact_at == 0.6
+    (project / ".stepwise" / "settings.yaml").write_text("compact_at: 1.5\n", encoding="utf-8")
+    settings = load_settings(project)
+    assert settings.compact_at == DEFAULT_COMPACT_AT and "`compact_at` must be a share" in settings.warnings[0]
+
+
 def test_save_user_setting_keeps_other_keys(user_home):
     (user_home / "settings.yaml").write_text("model: opus\nprices: {opus: {input: 1, output: 2}}\n", encoding="utf-8")
     path = save_user_setting("theme", "gruvbox")

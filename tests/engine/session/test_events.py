@@ -20,7 +20,9 @@ def test_every_event_type_round_trips_through_json():
         ev.Retry: dict(attempt=1, reason="overloaded", wait_s=0.5, status=529),
         ev.Error: dict(message="boom"),
         ev.ModeChange: dict(old="default", new="plan"),
-        ev.Rewind: dict(to_step=0, step=3, commit="c", written=["a"], deleted=["b"]),
+        ev.Rewind: dict(to_step=0, step=3, commit="c", written=["a"], deleted=["b"], conversation=True),
+        ev.ConversationRewind: dict(to_step=2),
+        ev.Compaction: dict(summary="s", replaced=4, tokens_before=900, tokens_after=100, trigger="auto"),
         ev.TurnEnd: dict(reason="end_turn", num_turns=2),
         ev.TextDelta: dict(index=0, text="x"),
         ev.ThinkingDelta: dict(index=0, text="x"),
@@ -63,7 +65,13 @@ def test_unknown_fields_from_a_newer_version_are_dropped():
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"type": "nope"}, "unknown event type"), ({"type": "tool_result"}, "bad tool_result event"), ({}, "unknown")],
+    [
+        ({"type": "nope"}, "unknown event type"),
+        ({"type": "tool_result"}, "bad tool_result event"),
+        ({}, "unknown"),
+        ({"type": "compaction", "summary": "", "replaced": 3, "tokens_before": 1, "tokens_after": 1}, "its summary"),
+        ({"type": "compaction", "summary": "s", "replaced": "3", "tokens_before": 1, "tokens_after": 1}, "at least one"),
+    ],
 )
 def test_bad_events_raise_value_error(data, message):
     with pytest.raises(ValueError, match=message):

@@ -31,6 +31,8 @@ from tui.app.widgets.status_bar import StatusBar
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
+    Compaction,
+    ConversationRewind,
     Event,
     ModeChange,
     Rewind,
@@ -168,6 +170,7 @@ class MainScreen(Screen[None]):
             bar.branch = session.branch
             bar.usage = dict(session.usage)
             bar.cost_usd = session.cost_usd
+            bar.context_share = session.context_share
         if activity is not None:
             bar.activity = activity
             bar.detail = detail
@@ -190,11 +193,12 @@ class MainScreen(Screen[None]):
     def handle_event(self, event: Event) -> None:
         """Show one engine event (live, or from a resumed session's history)."""
         self.feed.apply(event)
-        if isinstance(event, (AssistantMessage, ModeChange)):
+        if isinstance(event, (AssistantMessage, ModeChange, Compaction, ConversationRewind)):
             self.refresh_state()
         elif isinstance(event, (Checkpoint, Rewind)):
             # Every step, a command's included (it may add or delete files the model never edited).
             self.refresh_files()
+            self.refresh_state()
         elif isinstance(event, Status):
             self.refresh_state(event.state, event.detail)
         elif isinstance(event, TurnEnd):

@@ -1,4 +1,4 @@
-"""The status bar: agent, model, mode, git state, tokens, cost and what is happening."""
+"""The status bar: agent, model, mode, git state, tokens, context share, cost and what is happening."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ ACTIVITY_LABELS = {
     "waiting": "waiting for you",
     "running": "running a command…",
     "retrying": "retrying…",
+    "compacting": "compacting the conversation…",
 }
 
 
@@ -44,6 +45,8 @@ class StatusBar(Static):
     dirty: reactive[bool] = reactive(False)
     usage: reactive[dict[str, int]] = reactive(dict, always_update=True)
     cost_usd: reactive[float] = reactive(0.0)
+    context_share: reactive[float] = reactive(0.0)
+    """How full the model's context window was at the last request."""
     activity: reactive[str] = reactive("starting")
     detail: reactive[str] = reactive("")
 
@@ -68,6 +71,8 @@ class StatusBar(Static):
         total = prompt + usage.get("output_tokens", 0)
         if total:
             parts.append(f"{format_tokens(total)} tok ({cache_share(usage):.0%} cached)")
+        if self.context_share:
+            parts.append(f"ctx {self.context_share:.0%}")
         parts.append(f"${self.cost_usd:.4f}")
         label = ACTIVITY_LABELS.get(self.activity, self.activity)
         if self.detail and self.activity in ("running", "retrying", "waiting"):

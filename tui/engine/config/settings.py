@@ -16,6 +16,8 @@ Example::
     model_aliases: {opus: claude-opus-5-5}
     prices:
       claude-opus-5-5: {input: 5, output: 25}   # cache prices default to 1.25x / 0.1x input
+    context_windows: {claude-sonnet-5-5: 1000000}   # tokens, by family or model id
+    compact_at: 0.8                                 # compact when a request would pass 80% of it
     theme: nord
     sandbox: false
     auto_commit: false
@@ -33,6 +35,7 @@ from tui.engine.config.claude_settings import ClaudeSettings, load_claude_settin
 from tui.engine.config.home import stepwise_home
 from tui.engine.errors import StepwiseError
 from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
+from tui.engine.model.context import DEFAULT_COMPACT_AT, DEFAULT_WINDOWS, context_window
 from tui.engine.model.pricing import DEFAULT_PRICES, price_for
 from tui.engine.workspace.fileio import atomic_write
 
@@ -63,6 +66,10 @@ class Settings:
     model_aliases: dict[str, str] = field(default_factory=default_aliases)
     prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     """USD per million tokens (`input`, `output`, `cache_write`, `cache_read`) by family or model id."""
+    context_windows: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WINDOWS))
+    """Context window in tokens by family or model id."""
+    compact_at: float = DEFAULT_COMPACT_AT
+    """The share of the context window past which the conversation is compacted before a request."""
     theme: str | None = None
     sandbox: bool = False
     auto_commit: bool = False
@@ -90,6 +97,9 @@ class Settings:
 
     def price_for(self, model: str) -> Mapping[str, float] | None:
         return price_for(model, self.prices)
+
+    def context_window(self, model: str) -> int:
+        return context_window(model, self.context_windows)
 
 
 def user_settings_path() -> Path:
@@ -196,6 +206,24 @@ class _Reader:
             aliases[str(name).strip().lower()] = target.strip()
         return aliases
 
+    def windows(self) -> dict[str, int]:
+        windows = dict(DEFAULT_WINDOWS)
+        for name, tokens in self.mapping("context_windows").items():
+            if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1000:
+                self.bad(f"must be a number of tokens (at least 1000), got {tokens!r}", "context_windows", str(name))
+                continue
+            windows[str(name).strip().lower()] = tokens
+        return windows
+
+    def share(self, key: str, default: float) -> float:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= value <= 0.95:
+            self.bad(f"must be a share of the context window between 0.1 and 0.95, got {value!r}", key)
+            return default
+        return float(value)
+
     def prices(self) -> dict[str, dict[str, float]]:
         prices = dict(DEFAULT_PRICES)
         for name, entry in self.mapping("prices").items():
@@ -262,6 +290,8 @@ def load_settings(root: Path | None = None) -> Settings:
         model=model,
         model_aliases=reader.aliases(),
         prices=reader.prices(),
+        context_windows=reader.windows(),
+        compact_at=reader.share("compact_at", DEFAULT_COMPACT_AT),
         theme=reader.string("theme", None),
         sandbox=reader.boolean("sandbox", False),
         auto_commit=reader.boolean("auto_commit", False),

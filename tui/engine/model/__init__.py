@@ -2,6 +2,7 @@
 
 __all__ = [
     "aliases",
+    "context",
     "pricing",
     "provider",
 ]

@@ -99,6 +99,7 @@ class ProviderError(StepwiseError):
 
     `kind` is one of `auth`, `permission`, `bad_request`, `not_found`,
     `rate_limit`, `overloaded`, `server`, `connection`, `bad_response`,
+    `max_tokens` (the reply was cut off inside a tool call's input),
     `missing_key` or `api_error`.
     """
 
@@ -215,6 +216,8 @@ class _Attempt:
     stop_reason: str | None = None
     stopped: bool = False
     emitted: bool = False
+    unparsed: str | None = None
+    """A tool call whose input is not valid JSON: stream corruption, or `max_tokens` cut it off."""
 
     def handle(self, event: Any) -> None:
         """Fold one raw SDK stream event in, emitting what the user should see."""
@@ -275,8 +278,12 @@ class _Attempt:
         block = self.blocks[index]
         if index in self.tool_json:
             raw = "".join(self.tool_json[index]).strip()
-            # Invalid JSON here is stream corruption: the caller retries the turn.
-            block["input"] = json.loads(raw) if raw else {}
+            try:
+                block["input"] = json.loads(raw) if raw else {}
+            except json.JSONDecodeError as exc:
+                # Only the stop reason, which comes later, tells a cut-off reply from a corrupt stream.
+                self.unparsed = f"{block.get('name', 'a tool')} ({exc.msg})"
+                return
         self.complete.add(index)
 
     def content(self) -> list[dict[str, Any]]:
@@ -451,6 +458,12 @@ class AnthropicProvider:
             return _Failure(f"The API sent malformed stream data ({exc.msg})", "bad_response", retry=True)
         if not attempt.stopped:
             return _Failure("The response stream ended early (no message_stop)", "connection", retry=True)
+        if attempt.unparsed is not None:
+            if attempt.stop_reason == "max_tokens":
+                return _Failure(
+                    f"The reply reached max_tokens inside the input of {attempt.unparsed}", "max_tokens", retry=False
+                )
+            return _Failure(f"The API sent a tool call whose input is not JSON: {attempt.unparsed}", "bad_response", retry=True)
         return None
 
 

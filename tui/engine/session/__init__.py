@@ -3,6 +3,7 @@
 __all__ = [
     "approval",
     "attachments",
+    "compaction",
     "conversation",
     "events",
     "log",

@@ -33,7 +33,7 @@ Decider = Literal[EngineDecider, "user", "headless"]
 """Who or what decided a call: the engine's reasons, the user, or print mode (which never prompts)."""
 ModeChanger = Literal["user", "flag", "plan"]
 """What changed the permission mode: the user, a command-line flag on resume, or `exit_plan_mode`."""
-EngineState = Literal["idle", "streaming", "waiting", "running", "retrying"]
+EngineState = Literal["idle", "streaming", "waiting", "running", "retrying", "compacting"]
 """What the engine is doing now."""
 
 @dataclass(kw_only=True)
@@ -68,6 +68,9 @@ class SessionHeader(Event):
     git_base: str | None = None
     """The user's HEAD commit when the session started (the base checkpoint is checkpoint 0)."""
     git_branch: str | None = None
+    forked_from: dict[str, Any] | None = None
+    """`{"session": ID, "step": N}` when this session is a fork (`--fork ID@N`); the events up to
+    that step are copied from the source's log, which stays untouched."""
 
 
 @dataclass(kw_only=True)
@@ -170,6 +173,9 @@ class Checkpoint(Event):
     commit: str
     label: str
     tool_use_id: str | None = None
+    outside: list[str] = field(default_factory=list)
+    """Files changed outside stepwise (by hand, by another program) since the last step: a turn
+    starts by recording them as a step of their own, and the model is told."""
 
 
 @dataclass(kw_only=True)
@@ -244,6 +250,42 @@ class Rewind(Event):
     deleted: list[str] = field(default_factory=list)
     saved: str | None = None
     """A checkpoint keeping changes made by hand since the last step, which the restore replaced."""
+    conversation: bool = False
+    """The conversation was rewound to checkpoint `to_step` too (the later messages stay in the log)."""
+
+
+@dataclass(kw_only=True)
+class ConversationRewind(Event):
+    """Only the conversation went back to what it was at checkpoint `to_step`; the files stay."""
+
+    type: ClassVar[str] = "conversation_rewind"
+    to_step: int
+
+
+@dataclass(kw_only=True)
+class Compaction(Event):
+    """The conversation's first `replaced` messages were replaced by a summary the model wrote."""
+
+    type: ClassVar[str] = "compaction"
+    summary: str
+    replaced: int
+    """How many messages, from the first, the summary replaced; the later ones were kept."""
+    tokens_before: int
+    tokens_after: int
+    """Prompt tokens of the next request before and after (estimated from the last usage)."""
+    trigger: str = "manual"
+    """`manual` (/compact), `auto` (the request would pass `compact_at`) or `overflow` (the API refused it)."""
+    focus: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    """The summary request's own usage (counted in the session's totals)."""
+    cost_usd: float = 0.0
+
+    def __post_init__(self) -> None:
+        # A compaction rebuilds the conversation on resume: a line that cannot is corrupt, not a no-op.
+        if not isinstance(self.summary, str) or not self.summary.strip():
+            raise ValueError("a compaction needs its summary")
+        if isinstance(self.replaced, bool) or not isinstance(self.replaced, int) or self.replaced < 1:
+            raise ValueError(f"a compaction replaces at least one message, not {self.replaced!r}")
 
 
 @dataclass(kw_only=True)
@@ -419,7 +461,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     names = {f.name for f in dataclasses.fields(cls)}
     try:
         return cls(**{k: v for k, v in data.items() if k in names})
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"bad {kind} event: {exc}") from None
 
 

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
 from tui.engine.permissions.engine import Decision, PermissionEngine
@@ -38,6 +38,9 @@ from tui.engine.session.hooks import MAX_HOOK_OUTPUT_CHARS, HookResult, Hooks, b
 from tui.engine.session.review import review_feedback
 from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.tools.registry import UnknownTool, resolve
+
+if TYPE_CHECKING:
+    from tui.engine.session.compaction import Compactor
 
 
 class ModelProvider(Protocol):
@@ -120,6 +123,8 @@ class AgentLoop:
         self.hooks = hooks
         self._notifications: set[asyncio.Task[Any]] = set()
         self.cancel_event = asyncio.Event()
+        self.compactor: Compactor | None = None
+        """Compacts the conversation before a request that would not fit (set by the session)."""
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -182,16 +187,8 @@ class AgentLoop:
                 self.emit(Error(message=f"Stopped after {self.config.max_turns} model turns (maxTurns).", kind="max_turns"))
                 return
             outcome.turns += 1
-            request = ModelRequest(
-                model=self.config.model,
-                system=self.config.system,
-                tools=self.config.tools,
-                messages=self.conversation.messages,
-                max_tokens=self.config.max_tokens,
-            )
-            self.emit(Status(state="streaming"))
             try:
-                response = await self.provider.stream(request, self.emit, self.cancel_event)
+                response = await self._request()
             except ProviderError as exc:
                 outcome.reason = "error"
                 self.emit(Error(message=str(exc), kind=exc.kind, fatal=True))
@@ -262,6 +259,34 @@ class AgentLoop:
         """
         block = {"id": tool_use_id, "name": "run_in_terminal", "input": {"command": command}}
         return await self._call_tool(block, TurnOutcome(reason="end_turn"))
+
+    async def _request(self) -> ModelResponse:
+        """One model request; with a compactor, compacted first when it would not fit, and once more
+        (then retried once) when the API refuses it as too long."""
+        compactor = self.compactor
+        if compactor is not None:
+            await compactor.before_request()
+        for attempt in (1, 2):
+            request = ModelRequest(
+                model=self.config.model,
+                system=self.config.system,
+                tools=self.config.tools,
+                messages=self.conversation.messages,
+                max_tokens=self.config.max_tokens,
+            )
+            self.emit(Status(state="streaming"))
+            if compactor is None:
+                return await self.provider.stream(request, self.emit, self.cancel_event)
+            compactor.sent(request.messages)
+            try:
+                response = await self.provider.stream(request, self.emit, self.cancel_event)
+            except ProviderError as exc:
+                if attempt == 2 or not compactor.recoverable(exc) or await compactor.compact("overflow") is None:
+                    raise compactor.explained(exc, retried=attempt == 2) from None
+                continue
+            compactor.calibrate(response.usage)
+            return response
+        raise AssertionError("unreachable")
 
     async def _call_tool(self, block: dict[str, Any], outcome: TurnOutcome) -> ToolOutput:
         tool_use_id, name = block["id"], block["name"]

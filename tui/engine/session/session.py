@@ -18,13 +18,17 @@ from typing import TYPE_CHECKING, Any
 from tui.engine.agents.memory import Memory, display_path, reminder
 from tui.engine.config.home import stepwise_home
 from tui.engine.errors import StepwiseError
+from tui.engine.model.context import DEFAULT_COMPACT_AT, DEFAULT_WINDOW, prompt_tokens
 from tui.engine.session.approval import Approver
+from tui.engine.session.compaction import Compactor
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
     USAGE_KEYS,
     AssistantMessage,
     Checkpoint,
+    Compaction,
     ContextAttached,
+    ConversationRewind,
     EditApplied,
     Error,
     Event,
@@ -63,6 +67,9 @@ if TYPE_CHECKING:
     from tui.engine.workspace.checkpoints import RestoreResult, Workspace
 
 
+OUTSIDE_LABEL = "changes made outside stepwise"
+
+
 class SessionError(StepwiseError, RuntimeError):
     """A session cannot start or resume; the message says why and what to do."""
 
@@ -83,6 +90,9 @@ class SessionOptions:
     continue_latest: bool = False
     sandbox: bool = False
     """Run commands in the bubblewrap sandbox (also on when the `sandbox` setting is true)."""
+    fork: str | None = None
+    """`ID` or `ID@STEP`: a new session starting from that session's conversation and files at
+    checkpoint STEP (its latest without one); the source session is not changed."""
 
 
 class Session:
@@ -111,6 +121,8 @@ class Session:
         settings: Settings | None = None,
         hooks: list[HookCommand] | None = None,
         resumed: bool = False,
+        context_window: int = DEFAULT_WINDOW,
+        compact_at: float = DEFAULT_COMPACT_AT,
     ) -> None:
         """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline.
 
@@ -126,6 +138,10 @@ class Session:
         self.usage_by_agent: dict[str, dict[str, float]] = {}
         """Tokens and `cost_usd` per agent: the session's own and each sub-agent it delegated to."""
         self._todos: list[dict[str, str]] = []
+        self.context_window = context_window
+        self.context_tokens = 0
+        """The prompt size of the last request (input + cache read + cache write), or the estimate
+        after a compaction."""
         self.busy = False
         self.warnings: list[str] = list(warnings)
         self.id = session_id
@@ -162,6 +178,7 @@ class Session:
             attach_context=self._attach_context,
             hooks=self.hooks if self.hooks.commands else None,
         )
+        self.loop.compactor = Compactor(self.loop, context_window, compact_at)
 
     # --- construction ---------------------------------------------------------
 
@@ -198,7 +215,10 @@ class Session:
         warnings = list(settings.warnings)
 
         record = None
-        if options.resume or options.continue_latest:
+        fork_step: int | None = None
+        if options.fork:
+            record, fork_step = _load_fork(options.fork)
+        elif options.resume or options.continue_latest:
             record = _load_record(options, root)
         agent_ref = options.agent or (record.header.agent_source if record else None)
         catalog = discover_agents(options.cwd, settings=settings)
@@ -257,12 +277,16 @@ class Session:
             max_turns=options.max_turns or agent.max_turns or 50,
         )
         terminals = TerminalManager(env=settings.env, sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
+        events = list(record.events) if record else []
         if record:
-            session_id, path = record.header.session_id, record.path
             warnings.extend(record.problems)
+        if record and not options.fork:
+            session_id, path = record.header.session_id, record.path
         else:
             session_id = new_session_id()
             path = session_path(session_id)
+            if record:
+                events = _events_until(events, fork_step)
         self = cls(
             session_id=session_id,
             path=path,
@@ -274,8 +298,8 @@ class Session:
             provider=provider,
             approver=approver,
             config=config,
-            conversation=Conversation.from_events(record.events) if record else None,
-            events=record.events if record else (),
+            conversation=Conversation.from_events(events) if record else None,
+            events=events,
             auto_commit=options.auto_commit or settings.auto_commit,
             warnings=warnings,
             save_rule=lambda rule: _save_rule(root, rule),
@@ -284,8 +308,13 @@ class Session:
             settings=settings,
             hooks=hooks,
             resumed=record is not None,
+            context_window=settings.context_window(model),
+            compact_at=settings.compact_at,
         )
-        if record is None:
+        if record is None or options.fork:
+            forked_from = None
+            if record is not None:
+                forked_from = {"session": record.header.session_id, "step": fork_step}
             self._record(
                 SessionHeader(
                     session_id=session_id,
@@ -296,8 +325,11 @@ class Session:
                     workspace=str(root),
                     git_base=workspace.head_commit(),
                     git_branch=self.branch,
+                    forked_from=forked_from,
                 )
             )
+            if record is not None:
+                self._start_fork(events)
         elif requested_mode:
             self.set_mode(requested_mode, by="flag")
         return self
@@ -306,6 +338,25 @@ class Session:
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
+
+    def _start_fork(self, events: list[Event]) -> None:
+        """Copy the source's events into this log, then put the files back at the fork's step."""
+        for event in events:
+            self._writer.write(event)
+        if self._timeline and self.workspace.changed_files(self._timeline[-1].commit):
+            target = self._timeline[-1]
+            saved, result, restored = self._restore_files(target, f"fork at step {target.step}")
+            self._record(
+                Rewind(
+                    to_step=target.step,
+                    step=self._next_step,
+                    commit=result.commit,
+                    written=[*result.written, *restored],
+                    deleted=list(result.deleted),
+                    saved=saved,
+                )
+            )
+            self._rebuild_conversation()
 
     def _record(self, event: Event) -> None:
         if event.persistent:
@@ -317,8 +368,12 @@ class Session:
 
     def _replay_state(self, event: Event) -> None:
         """Update totals and the step timeline from one (live or logged) event."""
-        if isinstance(event, AssistantMessage):
+        if isinstance(event, (AssistantMessage, Compaction)):
             self._count_usage(self.agent_name, event)
+            if isinstance(event, Compaction):
+                self.context_tokens = event.tokens_after
+            elif not event.partial and prompt_tokens(event.usage):
+                self.context_tokens = prompt_tokens(event.usage)
         elif isinstance(event, SubagentEvent) and event.event.get("type") == AssistantMessage.type:
             inner = event.inner()
             if isinstance(inner, AssistantMessage):
@@ -336,7 +391,7 @@ class Session:
         elif isinstance(event, ContextAttached):
             self.memory.mark_attached(event.paths)
 
-    def _count_usage(self, agent: str, message: AssistantMessage) -> None:
+    def _count_usage(self, agent: str, message: AssistantMessage | Compaction) -> None:
         """Add a model response to the session's totals and to its agent's."""
         mine = self.usage_by_agent.setdefault(agent, {**dict.fromkeys(USAGE_KEYS, 0), "cost_usd": 0.0})
         for key in USAGE_KEYS:
@@ -424,6 +479,7 @@ class Session:
             raise SessionError("a turn is already running")
         self.busy = True
         try:
+            await self._notice_outside_changes()
             context = ""
             if not self._hooks_started:
                 self._hooks_started = True
@@ -489,6 +545,28 @@ class Session:
     def cancel(self) -> None:
         self.loop.cancel()
 
+    @property
+    def context_share(self) -> float:
+        """How full the context window was at the last request (0 to 1 and beyond)."""
+        return self.context_tokens / self.context_window if self.context_window else 0.0
+
+    async def compact(self, focus: str = "") -> Compaction | None:
+        """`/compact [focus]`: replace the conversation so far by the model's summary of it.
+
+        Returns None when there is nothing to compact or the summary request
+        failed (an `Error` event says why; the conversation is kept).
+        """
+        if self.busy:
+            raise SessionError("a turn is running: compact after it (Esc interrupts it)")
+        assert self.loop.compactor is not None
+        self.busy = True
+        self.loop.cancel_event.clear()  # an Esc of an earlier turn must not stop this one
+        try:
+            return await self.loop.compactor.compact("manual", focus)
+        finally:
+            self.busy = False
+            self._writer.sync()
+
     def checkpoints(self) -> list[Checkpoint]:
         return list(self._timeline)
 
@@ -498,13 +576,54 @@ class Session:
             return None
         return await self._restore(self._timeline[-2], undo=True)
 
-    async def rewind(self, step: int) -> Rewind:
+    async def rewind(self, step: int, *, code: bool = True, conversation: bool = False) -> Rewind | ConversationRewind:
+        """Go back to checkpoint `step`: its files (`code`), the conversation as it was then, or both.
+
+        A rewound conversation drops the later messages from what the model is
+        sent; they stay in the log, after the event that rewound them.
+        """
+        if not (code or conversation):
+            raise SessionError("a rewind restores the code, the conversation or both")
         for checkpoint in self._timeline:
             if checkpoint.step == step:
-                return await self._restore(checkpoint, undo=False)
+                if code:
+                    return await self._restore(checkpoint, undo=False, conversation=conversation)
+                event = ConversationRewind(to_step=step)
+                self._record(event)
+                self._rebuild_conversation()
+                return event
         raise SessionError(f"no checkpoint {step}; /rewind lists them")
 
-    async def _restore(self, target: Checkpoint, *, undo: bool) -> Rewind:
+    async def _notice_outside_changes(self) -> None:
+        """Record files changed since the last step by anyone but the model as a step, and tell the model.
+
+        Without this, the next step's checkpoint would hold them too, and undoing
+        it would take back the user's own edits with the model's.
+        """
+        if not self._timeline:
+            return
+        previous = self._timeline[-1].commit
+
+        def snapshot() -> tuple[str, list[str]] | None:
+            commit = self.workspace.checkpoint_if_changed(self.id, OUTSIDE_LABEL, previous)
+            if commit is None:
+                return None
+            return commit, [path for _, path in self.workspace.changed_files(previous, commit)]
+
+        found = await asyncio.to_thread(snapshot)
+        if found is None:
+            return
+        commit, files = found
+        self._record(Checkpoint(step=self._next_step, commit=commit, label=OUTSIDE_LABEL, outside=files))
+        self._rebuild_conversation()
+
+    def _rebuild_conversation(self) -> None:
+        """Make the model's conversation what the log rebuilds on resume (after a rewind and its note)."""
+        self.loop.conversation.messages = Conversation.from_events(self._events).messages
+        assert self.loop.compactor is not None
+        self.context_tokens = self.loop.compactor.estimate()
+
+    async def _restore(self, target: Checkpoint, *, undo: bool, conversation: bool = False) -> Rewind:
         label = f"{'undo' if undo else 'rewind'} to step {target.step}"
         saved, result, restored = await asyncio.to_thread(self._restore_files, target, label)
         event = Rewind(
@@ -515,8 +634,10 @@ class Session:
             written=[*result.written, *restored],
             deleted=list(result.deleted),
             saved=saved,
+            conversation=conversation,
         )
         self._record(event)
+        self._rebuild_conversation()
         return event
 
     def _restore_files(self, target: Checkpoint, label: str) -> tuple[str | None, RestoreResult, list[str]]:
@@ -593,6 +714,34 @@ def _save_rule(root: Path, rule: str) -> None:
     from tui.engine.permissions.rules import save_rule
 
     save_rule(root, rule)
+
+
+def _load_fork(ref: str) -> tuple[SessionRecord, int | None]:
+    """The source session of `--fork ID[@STEP]`, and the step."""
+    source, _, step_text = ref.rpartition("@") if "@" in ref else (ref, "", "")
+    step = None
+    if step_text:
+        try:
+            step = int(step_text)
+        except ValueError:
+            raise SessionError(f"--fork {ref}: the step after @ must be a checkpoint number") from None
+    try:
+        record = read_session(find_session(source))
+    except SessionLogError as exc:
+        raise SessionError(str(exc)) from None
+    steps = [e.step for e in record.events if isinstance(e, Checkpoint)]
+    if step is not None and step not in steps:
+        listed = ", ".join(map(str, steps)) or "none"
+        raise SessionError(f"--fork {ref}: session {record.header.session_id} has no checkpoint {step} (it has {listed})")
+    return record, step
+
+
+def _events_until(events: list[Event], step: int | None) -> list[Event]:
+    """The events up to the last checkpoint `step` (all of them for None)."""
+    if step is None:
+        return events
+    last = max(i for i, e in enumerate(events) if isinstance(e, Checkpoint) and e.step == step)
+    return events[: last + 1]
 
 
 def _load_record(options: SessionOptions, root: Path) -> SessionRecord:
