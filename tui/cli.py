@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tui import __version__
 
-SUBCOMMANDS = ("agents", "sessions", "replay", "export")
+SUBCOMMANDS = ("agents", "sessions", "replay", "export", "mcp")
 
 DESCRIPTION = """\
 stepwise: pair-program with a Claude agent and approve every step.
@@ -32,6 +32,7 @@ resumed, replayed, verified and exported.
   stepwise sessions [--json]   list this workspace's sessions
   stepwise replay SESSION      step through a recorded session
   stepwise export SESSION      export a session as md, html or json
+  stepwise mcp list|get NAME   the MCP servers found, their trust, status and tools
 
 The model is reached through the anthropic SDK: set ANTHROPIC_API_KEY (and
 ANTHROPIC_BASE_URL for any Anthropic-compatible server). STEPWISE_HOME moves
@@ -80,6 +81,14 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sandbox", action="store_true", help="run commands in a bubblewrap sandbox: workspace writable, no network"
+    )
+    parser.add_argument(
+        "--mcp-config",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="load MCP servers from FILE ({\"mcpServers\": {...}}, as in .mcp.json; trusted; repeatable)",
     )
     parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
 
@@ -156,6 +165,11 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
             help="with --verify: re-run commands instead of taking their effects from checkpoints",
         )
         parser.add_argument("--theme", metavar="NAME")
+    elif name == "mcp":
+        from tui.commands import mcp
+
+        parser.description = "List the MCP servers stepwise finds, or show one with its tools."
+        mcp.add_arguments(parser)
     elif name == "export":
         parser.description = "Export a session transcript with diffs and every decision."
         parser.add_argument("session", help="session id, id prefix or path")

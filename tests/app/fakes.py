@@ -100,6 +100,9 @@ Step = Say | Think | Edit | Command | Plan | Pause
 class FakeSession:
     """The engine Session interface, scripted turn by turn."""
 
+    async def start_mcp(self, *, ask: bool) -> None:
+        """No servers to start."""
+
     def __init__(
         self,
         root: Path,
@@ -129,6 +132,8 @@ class FakeSession:
         self.busy = False
         self.commands = CommandCatalog()
         self.warnings: list[str] = []
+        self.mcp = None
+        """No MCP servers (tests/app/test_app_mcp.py drives a real session for them)."""
         self._mode = "default"
         self._listeners: list[Callable[[Event], None]] = []
         self._history: list[Event] = list(history or [])

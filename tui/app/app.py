@@ -202,6 +202,7 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(
                 f"{switched}: agent {session.agent_name}, model {session.model}, session {session.id}.", "info"
             )
+        self._start_mcp(session)
         for warning in session.warnings:
             self.main.chat.add_note(warning, "warning")
         self._refresh_git()
@@ -227,6 +228,11 @@ class StepwiseApp(App[int]):
         if self._queued:
             self.main.prompt.load_text("\n\n".join(self._queued))
             self._queued = []
+
+    @work(group="mcp", exit_on_error=False)
+    async def _start_mcp(self, session: Session) -> None:
+        """Start the MCP servers in the background (asking first about untrusted project servers)."""
+        await session.start_mcp(ask=True)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self, session: Session) -> None:
@@ -506,6 +512,11 @@ class StepwiseApp(App[int]):
                 self._pick_agent(session, argument)
         elif name == "resume":
             self._pick_session()
+        elif name == "mcp":
+            from tui.engine.mcp.report import render_list
+
+            statuses = list(session.mcp.statuses.values()) if session.mcp is not None else []
+            note(render_list(statuses))
 
     @work(group="session-command")
     async def _undo(self, session: Session) -> None:

@@ -41,6 +41,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("cost", "", "tokens used, cache hits, context window and cost"),
     SlashCommand("memory", "", "the memory and instruction files in context, and where each came from"),
     SlashCommand("theme", "[name]", "show or switch the colour theme"),
+    SlashCommand("mcp", "", "MCP servers: status, trust and tools"),
     SlashCommand("quit", "", "leave stepwise"),
 )
 _BY_NAME = {command.name: command for command in SLASH_COMMANDS}

@@ -41,6 +41,7 @@ def session_options(args: argparse.Namespace):
         continue_latest=args.continue_latest,
         sandbox=args.sandbox,
         fork=args.fork,
+        mcp_config=list(getattr(args, "mcp_config", [])),
     )
 
 
@@ -65,6 +66,23 @@ def make_provider(args: argparse.Namespace):
 
         return RecordedProvider.from_session(args.replay_model)
     return None
+
+
+async def _start_mcp(session: Any) -> None:
+    """Start the trusted MCP servers and wait for them; untrusted project servers are never started."""
+    if session.mcp is None:
+        return
+    for status in session.mcp.untrusted():
+        config = status.config
+        say(
+            f"MCP server {config.name} ({config.source}) not started: {status.trust.reason}; "
+            "approve it in the app, or pass its entry with --mcp-config"
+        )
+    await session.start_mcp(ask=False)
+    await session.mcp.wait_ready()
+    for status in session.mcp.statuses.values():
+        if status.state == "failed":
+            say(f"warning: MCP server {status.config.name}: {status.error}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +112,7 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         return 2
     for warning in session.warnings:
         say(f"warning: {warning}")
+    await _start_mcp(session)
 
     errors: list[str] = []
     transcript = Transcript()

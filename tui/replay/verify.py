@@ -308,6 +308,7 @@ class _Replay:
 
     def step(self, checkpoint: Checkpoint, tree: str) -> str | None:
         """Re-do the step that produced `checkpoint`; a message when it cannot be re-done faithfully."""
+        from tui.engine.mcp.names import is_mcp_name
         from tui.engine.session.approval import Approval
         from tui.engine.tools.base import ToolKind
         from tui.engine.tools.registry import resolve
@@ -322,6 +323,10 @@ class _Replay:
         decision = self.decisions.get(call.tool_use_id)
         if decision is not None and decision.behavior != "allow":
             return f"the log records a change by a call that was denied ({decision.reason})"
+        if is_mcp_name(call.name):
+            # An MCP server is not there to call again: like a command's, its effects come from the checkpoint.
+            self.scratch.lay_out(tree)
+            return None
         tool, args = resolve(call.name, call.input)
         args = relocate(args, self.roots, self.context.root)
         if tool.kind is ToolKind.EXECUTE:

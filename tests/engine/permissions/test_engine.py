@@ -62,6 +62,10 @@ def plan() -> Action:
     return Action(tool="exit_plan_mode", kind=ToolKind.PLAN, input={"plan": "do it"}, target="plan")
 
 
+def mcp_call(server: str, tool: str) -> Action:
+    return Action(tool=f"mcp__{server}__{tool}", kind=ToolKind.MCP, input={"a": 1}, target=f"{server}: {tool}")
+
+
 def outcome(decision: Decision) -> str:
     return f"{decision.behavior}/{decision.decided_by}"
 
@@ -89,30 +93,31 @@ KIND_ACTIONS = {
     "execute": (lambda root: run("npm test -- -x"), "Bash(npm test:*)"),
     "plan": (lambda root: plan(), "ExitPlanMode"),
     "meta": (lambda root: Action(tool="manage_todo_list", kind=ToolKind.META, input={}, target="1/2 done"), "TodoWrite"),
+    "mcp": (lambda root: mcp_call("calc", "add"), "mcp__calc"),
 }
 
 MATRIX = """
-rule   mode               read        edit             execute     plan   meta
-none   default            allow/mode  ask/mode         ask/mode    deny/mode   allow/mode
-none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode   allow/mode
-none   plan               allow/mode  deny/mode        deny/mode   ask/mode   allow/mode
-none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode   allow/mode
-none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode   allow/mode
-allow  default            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
-allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
-allow  plan               allow/rule  deny/mode        allow/rule  ask/mode   allow/mode
-allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
-allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode   allow/mode
-ask    default            ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
-ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
-ask    plan               ask/rule    deny/mode        ask/rule    ask/mode   ask/rule
-ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
-ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode   ask/rule
-deny   default            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
-deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
-deny   plan               deny/rule   deny/rule        deny/rule   deny/rule   deny/rule
-deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
-deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode   deny/rule
+rule   mode               read        edit             execute     plan   meta  mcp
+none   default            allow/mode  ask/mode         ask/mode    deny/mode   allow/mode  ask/mode
+none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode   allow/mode  ask/mode
+none   plan               allow/mode  deny/mode        deny/mode   ask/mode   allow/mode  ask/mode
+none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode   allow/mode  deny/mode
+none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode   allow/mode  allow/mode
+allow  default            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
+allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
+allow  plan               allow/rule  deny/mode        allow/rule  ask/mode   allow/mode  allow/rule
+allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
+allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
+ask    default            ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
+ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
+ask    plan               ask/rule    deny/mode        ask/rule    ask/mode   ask/rule  ask/rule
+ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
+ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
+deny   default            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
+deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
+deny   plan               deny/rule   deny/rule        deny/rule   deny/rule   deny/rule  deny/rule
+deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
+deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
 """
 
 
@@ -1039,3 +1044,36 @@ def test_a_glob_argument_matching_a_protected_path_asks(root: Path) -> None:
     permissions = engine(root, "bypassPermissions")
     assert outcome(permissions.decide(run("vim .gi?/config"))) == "ask/hard_limit"
     assert outcome(permissions.decide(run("cat src/*.py"))) == "allow/mode"
+
+
+@pytest.mark.parametrize(
+    ("rule", "tool", "allowed"),
+    [
+        ("mcp__calc", "add", True),
+        ("mcp__calc__*", "add", True),
+        ("mcp__calc__add", "add", True),
+        ("mcp__calc__add", "sub", False),
+        ("mcp__calc", "sub", True),
+        ("mcp__cal", "add", False),
+        ("mcp__calc__a", "add", False),
+        ("mcp__*", "add", True),
+    ],
+)
+def test_mcp_rules_name_a_server_or_one_tool(root: Path, rule: str, tool: str, allowed: bool) -> None:
+    decision = engine(root, "default", allow=[rule]).decide(mcp_call("calc", tool))
+    assert outcome(decision) == ("allow/rule" if allowed else "ask/mode"), decision.reason
+
+
+def test_an_mcp_call_asks_with_its_own_name_as_the_suggested_rule(root: Path) -> None:
+    decision = engine(root, "acceptEdits").decide(mcp_call("calc", "add"))
+    assert decision.behavior == "ask"
+    assert decision.suggested_rule == "mcp__calc__add"
+    granted = engine(root, "default")
+    granted.grant_session("mcp__calc__add")
+    assert outcome(granted.decide(mcp_call("calc", "add"))) == "allow/session"
+    assert outcome(granted.decide(mcp_call("calc", "sub"))) == "ask/mode"
+
+
+def test_a_deny_rule_on_an_mcp_server_holds_in_bypass_mode(root: Path) -> None:
+    decision = engine(root, "bypassPermissions", deny=["mcp__calc"]).decide(mcp_call("calc", "add"))
+    assert outcome(decision) == "deny/rule"

@@ -396,8 +396,15 @@ def test_claude_only_tools_are_skipped_quietly_in_claude_files(root: Path) -> No
     )
     rules, warnings = rules_of(root)
     assert warnings == []
-    # Task (delegation) is a stepwise tool too, so its rule is kept.
-    assert [r.text for r in rules.allow] == ["Task", "Bash(ls)"]
+    # Task (delegation) and MCP rules are stepwise rules too, so they are kept.
+    assert [r.text for r in rules.allow] == ["mcp__github__x", "Task", "Bash(ls)"]
+
+
+
+@pytest.mark.parametrize("text", ["mcp__", "mcp__calc(add)", "mcp__*__add", "mcp____add"])
+def test_malformed_mcp_rules_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="MCP rule"):
+        parse_rule(text)
 
 
 def test_claude_only_tools_warn_in_stepwise_files(root: Path) -> None:

@@ -38,6 +38,7 @@ def test_every_event_type_round_trips_through_json():
         ev.SubagentEvent: dict(run_id="r", agent="b", event={"type": "error", "message": "m", "ts": 1.0}),
         ev.SubagentStream: dict(run_id="r", agent="b", event={"type": "status", "state": "idle", "ts": 1.0}),
         ev.SubagentEnd: dict(run_id="r", tool_use_id="t", agent="b", reason="end_turn", files=["a"], steps=[1]),
+        ev.McpStatus: dict(server="calc", state="ready", tools=1),
     }
     assert set(samples) == set(ev.event_types().values()), "every event type needs a sample here"
     for cls, fields in samples.items():

@@ -34,6 +34,7 @@ from tui.engine.session.events import (
     Compaction,
     ConversationRewind,
     Event,
+    McpStatus,
     ModeChange,
     Rewind,
     Status,
@@ -171,6 +172,10 @@ class MainScreen(Screen[None]):
             bar.usage = dict(session.usage)
             bar.cost_usd = session.cost_usd
             bar.context_share = session.context_share
+            if session.mcp is not None:
+                from tui.engine.mcp.report import summary
+
+                bar.mcp = summary(session.mcp.statuses.values())
         if activity is not None:
             bar.activity = activity
             bar.detail = detail
@@ -201,6 +206,8 @@ class MainScreen(Screen[None]):
             self.refresh_state()
         elif isinstance(event, Status):
             self.refresh_state(event.state, event.detail)
+        elif isinstance(event, McpStatus):
+            self.refresh_state()
         elif isinstance(event, TurnEnd):
             self.approver.end_turn()
             self.refresh_state("idle")

@@ -1,6 +1,8 @@
 """The permission pane: what the engine asks to do, why, and the user's choices.
 
-Commands show the command line, its explanation and folder; edits show each
+Commands show the command line, its explanation and folder; MCP calls the
+server, the tool and the arguments (pretty-printed); a project MCP server
+asking to start shows exactly what it runs; edits show each
 proposal in the DiffView (hunks selectable) and are reviewed one file after
 the other; plans show the plan Markdown (drawn as the chat draws replies).
 The pane answers with an `Approval` through its `Decided` message.
@@ -12,6 +14,7 @@ the path to the first frame.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -32,6 +35,7 @@ from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
 from tui.engine.exec.terminal import show_controls
+from tui.engine.mcp.names import TRUST_KIND, split_target
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
 from tui.engine.tools.base import ToolKind
@@ -202,6 +206,11 @@ class PermissionPane(Vertical, can_focus=True):
         plan.update(text)
 
     def _title(self, request: ApprovalRequest) -> str:
+        if request.kind == "mcp":
+            server, tool = split_target(request.target)
+            return f"Call the MCP tool {tool} of server {server}?"
+        if request.kind == TRUST_KIND:
+            return f"Start the {request.tool}? (declared by this project)"
         if request.kind == ToolKind.EXECUTE:
             return f"Run this command? ({request.tool})"
         if request.kind == ToolKind.PLAN:
@@ -213,7 +222,13 @@ class PermissionPane(Vertical, can_focus=True):
 
     def _detail(self, request: ApprovalRequest) -> str:
         lines: list[str] = []
-        if request.kind == ToolKind.EXECUTE:
+        if request.kind == "mcp":
+            server, tool = split_target(request.target)
+            lines += [f"server: {server}", f"tool: {tool}", "arguments:"]
+            lines.append(json.dumps(request.input, ensure_ascii=False, indent=2, sort_keys=True))
+        elif request.kind == TRUST_KIND:
+            lines.append(f"runs: {request.target}")
+        elif request.kind == ToolKind.EXECUTE:
             lines.append(f"$ {request.target}")
             if request.cwd:
                 lines.append(f"in {request.cwd}")

@@ -49,6 +49,8 @@ class StatusBar(Static):
     """How full the model's context window was at the last request."""
     activity: reactive[str] = reactive("starting")
     detail: reactive[str] = reactive("")
+    mcp: reactive[str] = reactive("")
+    """The MCP servers' states (`MCP 1 ready, 1 starting`), empty without servers."""
 
     def render(self) -> Content:
         return Content(self.summary())
@@ -73,6 +75,8 @@ class StatusBar(Static):
             parts.append(f"{format_tokens(total)} tok ({cache_share(usage):.0%} cached)")
         if self.context_share:
             parts.append(f"ctx {self.context_share:.0%}")
+        if self.mcp:
+            parts.append(self.mcp)
         parts.append(f"${self.cost_usd:.4f}")
         label = ACTIVITY_LABELS.get(self.activity, self.activity)
         if self.detail and self.activity in ("running", "retrying", "waiting"):

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from tui.engine.errors import StepwiseError
+from tui.engine.mcp.names import is_mcp_name
 from tui.engine.model.aliases import first_claude_model
 from tui.engine.permissions.modes import MODES, canonical_mode
 from tui.engine.tools.names import ALIASES, ALL_TOOLS, EDIT_TOOLS, RUN_TOOLS, SEARCH_TOOLS, TOOL_KINDS, canonical_name
@@ -340,14 +341,14 @@ def resolve_tools(
     granted: dict[str, None] = dict.fromkeys(ALL_TOOLS if tools is None else ())
     for entry in tools or []:
         names, pattern = tools_for_entry(entry)
-        if not names:
+        if not names and not is_mcp_name(entry):  # MCP entries select server tools (tui.engine.mcp.setup)
             unknown.append(entry)
         granted.update(dict.fromkeys(names))
         if pattern is not None and names:
             allow_rules.append(entry)
     for entry in disallowed:
         names, pattern = tools_for_entry(entry)
-        if not names:
+        if not names and not is_mcp_name(entry):
             unknown.append(entry)
         elif pattern is not None:
             deny_rules.append(entry)

@@ -27,6 +27,11 @@ in every other mode. The task list and delegation (`ToolKind.META`) run in every
 mode unless a deny or ask rule names them: a sub-agent's own edits and
 commands are decided one by one, like the session agent's.
 
+An MCP tool (`mcp__server__tool`) is decided by deny, ask and allow rules
+(`mcp__server`, `mcp__server__*`, `mcp__server__tool`) and session grants;
+without one it asks in every mode (plan included) but `bypassPermissions`,
+and `dontAsk` denies it.
+
 Ask rules are honoured in `bypassPermissions` too: an ask rule is an explicit
 request to be asked, as in Claude Code, where ask and deny rules apply in
 every mode.
@@ -133,6 +138,8 @@ class PermissionEngine:
             return self._decide_plan(action)
         if action.kind is ToolKind.META:
             return self._decide_meta(action)
+        if action.kind is ToolKind.MCP:
+            return self._decide_mcp(action)
         paths = tuple(self._resolve(path) for path in action.paths)
         if action.kind is ToolKind.EDIT:
             for path in paths:
@@ -218,6 +225,29 @@ class PermissionEngine:
         if asked:
             return self._decision("ask", "rule", f"rule {asked.describe()} asks first", rule=asked)
         return self._decision("allow", "mode", f"{action.tool} acts only on the session; it needs no permission")
+
+    def _decide_mcp(self, action: Action) -> Decision:
+        """An MCP tool: deny, ask, then allow rules and grants; otherwise it asks in every mode but
+        bypassPermissions (denied in dontAsk). What it does is the server's business, so no
+        annotation (`readOnlyHint`) lifts the question: only a rule does."""
+        denied = self.rules.match("deny", action.tool, [None], self.root)
+        if denied:
+            return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
+        asked = self.rules.match("ask", action.tool, [None], self.root)
+        if asked:
+            if self.mode == "dontAsk":
+                reason = f"rule {asked.describe()} asks first, and mode dontAsk denies what would ask"
+                return self._decision("deny", "rule", reason, rule=asked)
+            return self._decision("ask", "rule", f"rule {asked.describe()} asks first", rule=asked)
+        allowed = self._allowed(action.tool, [None])
+        if allowed is not None:
+            return allowed
+        if self.mode == "bypassPermissions":
+            return self._decision("allow", "mode", "mode bypassPermissions allows what no rule or hard limit stops")
+        if self.mode == "dontAsk":
+            return self._decision("deny", "mode", "mode dontAsk denies MCP tool calls that no rule allows")
+        reason = f"MCP tool calls ask in mode {self.mode} unless a rule allows them"
+        return self._decision("ask", "mode", reason, suggested=action.tool)
 
     def _allowed(self, tool: str, targets: list[Target]) -> Decision | None:
         """Allow when every target is matched by an allow rule or a session grant."""

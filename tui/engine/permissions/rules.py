@@ -37,6 +37,9 @@ from tui.engine.config.settings import (
     project_settings_path,
     update_settings_file,
 )
+from tui.engine.mcp.names import covers as mcp_covers
+from tui.engine.mcp.names import is_mcp_name
+from tui.engine.mcp.names import valid_entry as valid_mcp_entry
 from tui.engine.permissions.analysis import Command
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.permissions.wrappers import by_program_name
@@ -59,12 +62,12 @@ _PATTERN_KINDS = {"run_in_terminal": "command", **dict.fromkeys((*PATH_READ_TOOL
 """What a tool's rule pattern describes; tools missing here take bare rules only."""
 
 _CLAUDE_ONLY_TOOL = re.compile(
-    r"mcp__.*|WebFetch|WebSearch|Task|Agent|NotebookEdit|NotebookRead|TodoWrite|KillShell|KillBash"
+    r"WebFetch|WebSearch|Task|Agent|NotebookEdit|NotebookRead|TodoWrite|KillShell|KillBash"
     r"|SlashCommand|Skill"
 )
 """Claude Code tools stepwise does not have: their rules in `.claude/` files are skipped quietly."""
 
-_RULE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+_RULE = re.compile(r"\s*([A-Za-z_][\w.*-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,12 @@ class Rule:
     """Where it came from: a settings file path, `--allow`, `--deny` or `session`."""
     text: str
     """The rule as written, e.g. `Bash(npm test:*)`."""
+
+    def applies_to(self, tool: str) -> bool:
+        """Whether the rule names `tool` (a canonical name, or an MCP tool's full name)."""
+        if is_mcp_name(self.tool):
+            return mcp_covers(self.tool, tool)
+        return tool in self.tools
 
     @property
     def tools(self) -> frozenset[str]:
@@ -145,6 +154,12 @@ def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
             raise ValueError(f"rule {text!r} has unbalanced parentheses; write Tool(pattern)")
         raise ValueError(f"rule {text!r} is malformed; write Tool or Tool(pattern), e.g. Bash(npm test:*)")
     name, pattern = match.group(1), match.group(2)
+    if is_mcp_name(name):
+        if pattern is not None or not valid_mcp_entry(name):
+            raise ValueError(
+                f"rule {text!r}: an MCP rule is mcp__server, mcp__server__* or mcp__server__tool, without a pattern"
+            )
+        return Rule(behavior=behavior, tool=name, pattern=None, source=source, text=text.strip())
     tool = canonical_name(name)
     if tool is None:
         raise ValueError(f"rule {text!r} names an unknown tool {name!r}")
@@ -178,7 +193,7 @@ def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
     a wrapper runs (`env rm`, `timeout 5 rm`, `xargs rm`, `find -exec rm`)
     are commands of their own in the analysis, so every rule sees them.
     """
-    if tool not in rule.tools:
+    if not rule.applies_to(tool):
         return False
     if rule.pattern is None:
         return True

@@ -439,6 +439,18 @@ class SubagentStream(NestedEvent):
     persistent: ClassVar[bool] = False
 
 
+@dataclass(kw_only=True)
+class McpStatus(Event):
+    """An MCP server changed state: `starting`, `ready`, `failed`, `stopped`, `untrusted` (not logged)."""
+
+    type: ClassVar[str] = "mcp_status"
+    persistent: ClassVar[bool] = False
+    server: str
+    state: str
+    detail: str = ""
+    tools: int = 0
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The JSON-ready form of an event, `type` first."""
     data = {"type": event.type}

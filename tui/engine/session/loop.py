@@ -36,7 +36,7 @@ from tui.engine.session.events import (
 )
 from tui.engine.session.hooks import MAX_HOOK_OUTPUT_CHARS, HookResult, Hooks, blocking, claude_tool_input, context_of
 from tui.engine.session.review import review_feedback
-from tui.engine.tools.base import Action, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.tools.registry import UnknownTool, resolve
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ class AgentLoop:
         on_mode_change: Callable[[str, str], None] | None = None,
         attach_context: Callable[[str, Action], str] | None = None,
         hooks: Hooks | None = None,
+        resolver: Callable[[str, Any], tuple[Tool, dict[str, Any]]] | None = None,
     ) -> None:
         self.config = config
         self.provider = provider
@@ -122,6 +123,8 @@ class AgentLoop:
         self._turn_grants: list[Rule] = []
         self.hooks = hooks
         self._notifications: set[asyncio.Task[Any]] = set()
+        self._resolve = resolver or resolve
+        """Tool name -> tool and arguments; a session's resolver adds its MCP tools to the registry's."""
         self.cancel_event = asyncio.Event()
         self.compactor: Compactor | None = None
         """Compacts the conversation before a request that would not fit (set by the session)."""
@@ -308,7 +311,7 @@ class AgentLoop:
         try:
             if not isinstance(raw_input, dict):
                 raise ToolInputError(f"the input of {name} must be a JSON object, got {type(raw_input).__name__}")
-            tool, args = resolve(name, raw_input)
+            tool, args = self._resolve(name, raw_input)
             only = self.config.only_tools
             if only is not None and tool.name not in only:
                 raise UnknownTool(f"{name} is not one of your tools; they are: {', '.join(sorted(only))}")
@@ -339,7 +342,8 @@ class AgentLoop:
                 text += "\n\n" + review_feedback(approval.comments, action.proposals, None)
             return finish(ToolOutput(text, is_error=True))
 
-        changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE)
+        # An MCP server can change files too: its effects are checkpointed like a command's.
+        changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE, ToolKind.MCP)
         if changes_files:
             try:
                 self.recorder.before_change()

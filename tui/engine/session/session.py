@@ -32,6 +32,7 @@ from tui.engine.session.events import (
     EditApplied,
     Error,
     Event,
+    McpStatus,
     ModeChange,
     ModeChanger,
     Rewind,
@@ -53,7 +54,7 @@ from tui.engine.session.log import (
     session_path,
 )
 from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, TurnOutcome
-from tui.engine.tools.base import Action, ToolContext
+from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError
 
 if TYPE_CHECKING:
     from tui.engine.agents.commands import CommandCatalog
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from tui.engine.config.settings import Settings
     from tui.engine.exec.sandbox import Sandbox
     from tui.engine.exec.terminal import TerminalManager
+    from tui.engine.mcp.client import McpManager, ServerStatus
+    from tui.engine.mcp.setup import McpToolset
     from tui.engine.permissions.engine import PermissionEngine
     from tui.engine.session.delegation import Delegation
     from tui.engine.workspace.checkpoints import RestoreResult, Workspace
@@ -93,6 +96,8 @@ class SessionOptions:
     fork: str | None = None
     """`ID` or `ID@STEP`: a new session starting from that session's conversation and files at
     checkpoint STEP (its latest without one); the source session is not changed."""
+    mcp_config: list[Path] = field(default_factory=list)
+    """`--mcp-config` files (trusted, highest precedence)."""
 
 
 class Session:
@@ -123,6 +128,7 @@ class Session:
         resumed: bool = False,
         context_window: int = DEFAULT_WINDOW,
         compact_at: float = DEFAULT_COMPACT_AT,
+        mcp: McpManager | None = None,
     ) -> None:
         """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline.
 
@@ -177,8 +183,17 @@ class Session:
             on_mode_change=lambda old, new: self._record(ModeChange(old=old, new=new, by="plan")),
             attach_context=self._attach_context,
             hooks=self.hooks if self.hooks.commands else None,
+            resolver=self._resolve_tool,
         )
         self.loop.compactor = Compactor(self.loop, context_window, compact_at)
+        self.mcp = mcp
+        self._base_tools = list(config.tools)
+        self._mcp_tools: McpToolset | None = None
+        if mcp is not None:
+            from tui.engine.mcp.setup import McpToolset
+
+            self._mcp_tools = McpToolset(mcp, agent)
+            mcp.subscribe(self._on_mcp_status)
 
     # --- construction ---------------------------------------------------------
 
@@ -248,6 +263,10 @@ class Session:
             mode = requested_mode or (record.header.permission_mode if record else start_mode)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
+        from tui.engine.mcp.setup import open_manager
+
+        mcp = open_manager(root, agent=agent, cli_files=options.mcp_config, settings=settings)
+        warnings.extend(mcp.warnings)
         rules, rule_warnings = load_rules(root, settings, cli_allow=options.allow, cli_deny=options.deny)
         warnings.extend(rule_warnings)
         permissions = PermissionEngine(root, mode=mode, rules=rules)
@@ -310,6 +329,7 @@ class Session:
             resumed=record is not None,
             context_window=settings.context_window(model),
             compact_at=settings.compact_at,
+            mcp=mcp,
         )
         if record is None or options.fork:
             forked_from = None
@@ -478,6 +498,9 @@ class Session:
         if self.busy:
             raise SessionError("a turn is already running")
         self.busy = True
+        if self._mcp_tools is not None:
+            # Servers that became ready since the last turn bring their tools now.
+            self.loop.config.tools = [*self._base_tools, *self._mcp_tools.refresh()]
         try:
             await self._notice_outside_changes()
             context = ""
@@ -688,9 +711,47 @@ class Session:
         if warm_up:
             warm_up()
 
+    # --- MCP servers ----------------------------------------------------------
+
+    async def start_mcp(self, *, ask: bool) -> None:
+        """Start the trusted MCP servers in the background; with `ask`, first ask the approver about each
+        untrusted project server (the request shows exactly what would run). Returns once asked, not
+        once the servers are ready (`mcp.wait_ready()`)."""
+        if self.mcp is None:
+            return
+        self.mcp.start()
+        for status in self.mcp.untrusted() if ask else ():
+            from tui.engine.mcp.setup import trust_request
+
+            approval = await self.loop.approver(trust_request(status))
+            if approval.approved:
+                try:
+                    self.mcp.approve(status.config.name)
+                except OSError as exc:
+                    self._record(Error(message=f"the approval of {status.config.name} was not saved: {exc}", kind="mcp"))
+
+    def _on_mcp_status(self, status: ServerStatus) -> None:
+        self._record(
+            McpStatus(server=status.config.name, state=status.state, detail=status.error, tools=len(status.tools))
+        )
+        if status.state == "failed":
+            self._record(Error(message=f"MCP server {status.config.name}: {status.error}", kind="mcp"))
+
+    def _resolve_tool(self, name: str, args: Any) -> tuple[Tool, dict[str, Any]]:
+        from tui.engine.tools.registry import resolve
+
+        found = self._mcp_tools.find(name) if self._mcp_tools is not None else None
+        if found is None:
+            return resolve(name, args)
+        if not isinstance(args, dict):
+            raise ToolInputError(f"the input of {name} must be a JSON object")
+        return found, args
+
     async def close(self) -> None:
         if self._hooks_started:
             await self.hooks.record("SessionEnd", {"reason": "exit"})
+        if self.mcp is not None:
+            await self.mcp.close()
         await self.terminals.close()
         aclose = getattr(self.loop.provider, "aclose", None)
         if aclose:

@@ -16,3 +16,5 @@ class ToolKind(StrEnum):
     META = "meta"
     """Acts only on the session itself (the task list, delegation): needs no permission.
     A sub-agent's own edits and commands still ask, one by one."""
+    MCP = "mcp"
+    """A tool of an MCP server: asks in every mode but bypassPermissions unless a rule allows it."""
