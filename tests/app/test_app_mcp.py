@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from tests.app.test_tmux_e2e import terminal_env  # noqa: F401 - the shared fixture
-from tests.support.fake_anthropic import text, tool_use
+from tests.support.fake_anthropic import cited, server_tool_use, text, tool_use, web_search_result
 from tests.support.mcp_servers import stdio_entry, write_server
 from tests.support.tmux import Tmux
 
@@ -41,3 +41,27 @@ def test_a_project_server_is_trusted_once_and_its_first_call_asks(git_repo, fake
         term.close()
     trust = json.loads((tmp_path / "home" / "stepwise" / "mcp-trust.json").read_text())
     assert list(trust["projects"][str(git_repo)]) == ["calc"]
+
+
+def test_a_web_search_asks_showing_its_query(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+    source = ("Pilot docs", "https://textual.textualize.io/guide/testing/")
+    fake_anthropic.script(tool_use("web_search", {"query": "textual pilot testing"}))
+    search = server_tool_use("web_search", {"query": "textual pilot testing"})
+    fake_anthropic.script(search, web_search_result(search["id"], [source]), cited("Use app.run_test().", source))
+    fake_anthropic.script(text("Search done."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("how do I test a Textual app")
+        term.send("Enter")
+        term.wait_for("Search the web for: textual pilot testing?")
+        assert len(fake_anthropic.message_requests) == 1, "nothing is searched before approval"
+        term.send("y")
+        term.wait_for("Search done.")
+    finally:
+        term.close()
+    sub = fake_anthropic.message_requests[1].body
+    assert sub["tools"][0]["type"] == "web_search_20250305"
+    result = fake_anthropic.message_requests[2].body["messages"][-1]["content"][0]
+    assert result["content"].endswith(f"- {source[0]} <{source[1]}>")

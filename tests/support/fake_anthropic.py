@@ -80,6 +80,41 @@ def tool_use(name: str, input: dict[str, Any], id: str | None = None) -> dict[st
     return {"type": "tool_use", "id": id or f"toolu_fake_{next(_tool_ids):04d}", "name": name, "input": input}
 
 
+def server_tool_use(name: str, input: dict[str, Any], id: str | None = None) -> dict[str, Any]:  # noqa: A002
+    """A server-side tool call the API made itself (`web_search`, `web_fetch`)."""
+    return {"type": "server_tool_use", "id": id or f"srvtoolu_fake_{next(_tool_ids):04d}", "name": name, "input": input}
+
+
+def web_search_result(tool_use_id: str, results: list[tuple[str, str]]) -> dict[str, Any]:
+    """A `web_search_tool_result` block with one `web_search_result` per (title, url)."""
+    content = [
+        {"type": "web_search_result", "title": title, "url": url, "encrypted_content": "enc-fake", "page_age": None}
+        for title, url in results
+    ]
+    return {"type": "web_search_tool_result", "tool_use_id": tool_use_id, "content": content}
+
+
+def web_fetch_result(tool_use_id: str, url: str, title: str, body: str) -> dict[str, Any]:
+    """A `web_fetch_tool_result` block holding the fetched page as a text document."""
+    document = {"type": "document", "title": title, "source": {"type": "text", "media_type": "text/plain", "data": body}}
+    return {"type": "web_fetch_tool_result", "tool_use_id": tool_use_id, "content": {"type": "web_fetch_result", "url": url, "content": document}}
+
+
+def web_tool_error(tool_use_id: str, error_code: str, kind: str = "web_search") -> dict[str, Any]:
+    """A server tool result that failed (`unavailable`, `max_uses_exceeded`, ...)."""
+    error_type = "web_search_tool_result_error" if kind == "web_search" else "web_fetch_tool_result_error"
+    return {"type": f"{kind}_tool_result", "tool_use_id": tool_use_id, "content": {"type": error_type, "error_code": error_code}}
+
+
+def cited(value: str, *sources: tuple[str, str]) -> dict[str, Any]:
+    """A text block citing web search results (title, url)."""
+    citations = [
+        {"type": "web_search_result_location", "url": url, "title": title, "cited_text": value, "encrypted_index": "ix"}
+        for title, url in sources
+    ]
+    return {"type": "text", "text": value, "citations": citations}
+
+
 # --- script items ------------------------------------------------------------
 
 
@@ -637,8 +672,8 @@ def _start_form(block: dict[str, Any]) -> dict[str, Any]:
         return {"type": "text", "text": ""}
     if kind == "thinking":
         return {"type": "thinking", "thinking": "", "signature": ""}
-    if kind == "tool_use":
-        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+    if kind in ("tool_use", "server_tool_use"):
+        return {"type": kind, "id": block["id"], "name": block["name"], "input": {}}
     return block
 
 
@@ -665,11 +700,12 @@ def _chunks(value: str, size: int) -> list[str]:
 def _deltas(block: dict[str, Any], size: int) -> list[dict[str, Any]]:
     kind = block.get("type")
     if kind == "text":
-        return [{"type": "text_delta", "text": part} for part in _chunks(block["text"], size)]
+        parts = [{"type": "text_delta", "text": part} for part in _chunks(block["text"], size)]
+        return [*parts, *({"type": "citations_delta", "citation": c} for c in block.get("citations") or [])]
     if kind == "thinking":
         parts = [{"type": "thinking_delta", "thinking": part} for part in _chunks(block["thinking"], size)]
         return [*parts, {"type": "signature_delta", "signature": block["signature"]}]
-    if kind == "tool_use":
+    if kind in ("tool_use", "server_tool_use"):
         parts = _chunks(json.dumps(block["input"]), size)
         return [{"type": "input_json_delta", "partial_json": part} for part in parts]
     return []

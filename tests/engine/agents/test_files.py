@@ -150,10 +150,10 @@ def test_disallowed_pattern_is_a_deny_hint_not_a_removal(tmp_path):
 
 
 def test_unknown_tools_warn_but_do_not_fail(tmp_path):
-    text = "---\nname: w\ndescription: d\ntools: Read, WebFetch, Task\n---\n"
+    text = "---\nname: w\ndescription: d\ntools: Read, NotebookEdit, Task\n---\n"
     agent = load_agent_file(write(tmp_path, "w.md", text))
     assert agent.resolved_tools == ("read_file", "run_subagent")
-    assert agent.warnings == ["tools not available in stepwise, ignored: WebFetch"]
+    assert agent.warnings == ["tools not available in stepwise, ignored: NotebookEdit"]
 
 
 @pytest.mark.parametrize(
@@ -311,6 +311,8 @@ COPILOT_EXPECTED = {
     "terminalLastCommand": {"get_terminal_output"},
     "terminalSelection": {"get_terminal_output"},
     "fetch": {"web_fetch"},
+    "webSearch": {"web_search"},
+    "web": {"web_search", "web_fetch"},
     "todos": {"manage_todo_list"},
     "todo": {"manage_todo_list"},
     "agent": {"run_subagent"},

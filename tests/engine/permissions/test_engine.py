@@ -66,6 +66,10 @@ def mcp_call(server: str, tool: str) -> Action:
     return Action(tool=f"mcp__{server}__{tool}", kind=ToolKind.MCP, input={"a": 1}, target=f"{server}: {tool}")
 
 
+def fetch(*urls: str) -> Action:
+    return Action(tool="web_fetch", kind=ToolKind.WEB, input={"urls": list(urls), "query": ""}, target=" ".join(urls))
+
+
 def outcome(decision: Decision) -> str:
     return f"{decision.behavior}/{decision.decided_by}"
 
@@ -94,30 +98,31 @@ KIND_ACTIONS = {
     "plan": (lambda root: plan(), "ExitPlanMode"),
     "meta": (lambda root: Action(tool="manage_todo_list", kind=ToolKind.META, input={}, target="1/2 done"), "TodoWrite"),
     "mcp": (lambda root: mcp_call("calc", "add"), "mcp__calc"),
+    "web": (lambda root: fetch("https://docs.python.org/3/"), "WebFetch(domain:docs.python.org)"),
 }
 
 MATRIX = """
-rule   mode               read        edit             execute     plan   meta  mcp
-none   default            allow/mode  ask/mode         ask/mode    deny/mode   allow/mode  ask/mode
-none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode   allow/mode  ask/mode
-none   plan               allow/mode  deny/mode        deny/mode   ask/mode   allow/mode  ask/mode
-none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode   allow/mode  deny/mode
-none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode   allow/mode  allow/mode
-allow  default            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
-allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
-allow  plan               allow/rule  deny/mode        allow/rule  ask/mode   allow/mode  allow/rule
-allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
-allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule
-ask    default            ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
-ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
-ask    plan               ask/rule    deny/mode        ask/rule    ask/mode   ask/rule  ask/rule
-ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
-ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule
-deny   default            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
-deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
-deny   plan               deny/rule   deny/rule        deny/rule   deny/rule   deny/rule  deny/rule
-deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
-deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule
+rule   mode               read        edit             execute     plan   meta  mcp  web
+none   default            allow/mode  ask/mode         ask/mode    deny/mode   allow/mode  ask/mode  ask/mode
+none   acceptEdits        allow/mode  allow/mode       ask/mode    deny/mode   allow/mode  ask/mode  ask/mode
+none   plan               allow/mode  deny/mode        deny/mode   ask/mode   allow/mode  ask/mode  ask/mode
+none   dontAsk            allow/mode  deny/mode        deny/mode   deny/mode   allow/mode  deny/mode  deny/mode
+none   bypassPermissions  allow/mode  allow/mode       allow/mode  deny/mode   allow/mode  allow/mode  allow/mode
+allow  default            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule  allow/rule
+allow  acceptEdits        allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule  allow/rule
+allow  plan               allow/rule  deny/mode        allow/rule  ask/mode   allow/mode  allow/rule  allow/rule
+allow  dontAsk            allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule  allow/rule
+allow  bypassPermissions  allow/rule  allow/rule       allow/rule  deny/mode   allow/mode  allow/rule  allow/rule
+ask    default            ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule  ask/rule
+ask    acceptEdits        ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule  ask/rule
+ask    plan               ask/rule    deny/mode        ask/rule    ask/mode   ask/rule  ask/rule  ask/rule
+ask    dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule  deny/rule
+ask    bypassPermissions  ask/rule    ask/rule         ask/rule    deny/mode   ask/rule  ask/rule  ask/rule
+deny   default            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule  deny/rule
+deny   acceptEdits        deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule  deny/rule
+deny   plan               deny/rule   deny/rule        deny/rule   deny/rule   deny/rule  deny/rule  deny/rule
+deny   dontAsk            deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule  deny/rule
+deny   bypassPermissions  deny/rule   deny/rule        deny/rule   deny/mode   deny/rule  deny/rule  deny/rule
 """
 
 
@@ -1077,3 +1082,35 @@ def test_an_mcp_call_asks_with_its_own_name_as_the_suggested_rule(root: Path) ->
 def test_a_deny_rule_on_an_mcp_server_holds_in_bypass_mode(root: Path) -> None:
     decision = engine(root, "bypassPermissions", deny=["mcp__calc"]).decide(mcp_call("calc", "add"))
     assert outcome(decision) == "deny/rule"
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "allowed"),
+    [
+        ("WebFetch(domain:example.com)", "https://example.com/a", True),
+        ("WebFetch(domain:example.com)", "https://docs.example.com/a", True),
+        ("WebFetch(domain:example.com)", "https://notexample.com/a", False),
+        ("WebFetch(domain:*.example.com)", "https://api.example.com/", True),
+        ("WebFetch", "https://anything.test/", True),
+    ],
+)
+def test_webfetch_domain_rules_match_hosts(root: Path, rule: str, url: str, allowed: bool) -> None:
+    decision = engine(root, "default", allow=[rule]).decide(fetch(url))
+    assert outcome(decision) == ("allow/rule" if allowed else "ask/mode"), decision.reason
+
+
+def test_every_fetched_host_must_be_allowed_and_a_first_search_asks(root: Path) -> None:
+    two = engine(root, "default", allow=["WebFetch(domain:a.test)"]).decide(fetch("https://a.test/", "https://b.test/"))
+    assert outcome(two) == "ask/mode" and two.suggested_rule is None
+    one = engine(root, "acceptEdits").decide(fetch("https://a.test/x"))
+    assert outcome(one) == "ask/mode" and one.suggested_rule == "WebFetch(domain:a.test)"
+    search = Action(tool="web_search", kind=ToolKind.WEB, input={"query": "q"}, target="q")
+    asked = engine(root, "default").decide(search)
+    assert outcome(asked) == "ask/mode" and asked.suggested_rule == "WebSearch"
+    assert outcome(engine(root, "default", allow=["WebSearch"]).decide(search)) == "allow/rule"
+
+
+@pytest.mark.parametrize("text", ["WebFetch(example.com)", "WebFetch(domain:)", "WebFetch(domain:a b)", "WebSearch(x)"])
+def test_malformed_web_rules_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="rule"):
+        parse_rule(text)

@@ -80,7 +80,8 @@ def test_parse_rule(text: str, tool: str, pattern: str | None) -> None:
         ("Bash git status)", "unbalanced parentheses"),
         ("Bash(a)b", "malformed"),
         ("Frobnicate", "unknown tool 'Frobnicate'"),
-        ("WebFetch(domain:x.com)", "unknown tool 'WebFetch'"),
+        ("NotebookEdit(x.ipynb)", "unknown tool 'NotebookEdit'"),
+        ("WebFetch(x.com)", "names a host"),
         ("Bash()", "empty pattern"),
         ("Bash(  )", "empty pattern"),
         ("BashOutput(x)", "takes no pattern"),
@@ -396,8 +397,8 @@ def test_claude_only_tools_are_skipped_quietly_in_claude_files(root: Path) -> No
     )
     rules, warnings = rules_of(root)
     assert warnings == []
-    # Task (delegation) and MCP rules are stepwise rules too, so they are kept.
-    assert [r.text for r in rules.allow] == ["mcp__github__x", "Task", "Bash(ls)"]
+    # Web, MCP and delegation rules are stepwise rules too, so they are kept.
+    assert [r.text for r in rules.allow] == ["WebFetch(domain:x.com)", "mcp__github__x", "WebSearch", "Task", "Bash(ls)"]
 
 
 
@@ -408,9 +409,9 @@ def test_malformed_mcp_rules_are_refused(text: str) -> None:
 
 
 def test_claude_only_tools_warn_in_stepwise_files(root: Path) -> None:
-    write(root / ".stepwise" / "settings.yaml", "permissions:\n  allow: ['WebFetch']\n")
+    write(root / ".stepwise" / "settings.yaml", "permissions:\n  allow: ['NotebookEdit']\n")
     _, warnings = rules_of(root)
-    assert len(warnings) == 1 and "unknown tool 'WebFetch'" in warnings[0]
+    assert len(warnings) == 1 and "unknown tool 'NotebookEdit'" in warnings[0]
 
 
 def test_single_string_rule_list_is_accepted(root: Path) -> None:

@@ -211,6 +211,9 @@ class PermissionPane(Vertical, can_focus=True):
             return f"Call the MCP tool {tool} of server {server}?"
         if request.kind == TRUST_KIND:
             return f"Start the {request.tool}? (declared by this project)"
+        if request.kind == ToolKind.WEB:
+            verb = "Search the web for" if request.tool == "web_search" else "Fetch (by the API)"
+            return f"{verb}: {request.target}?"
         if request.kind == ToolKind.EXECUTE:
             return f"Run this command? ({request.tool})"
         if request.kind == ToolKind.PLAN:
@@ -228,6 +231,8 @@ class PermissionPane(Vertical, can_focus=True):
             lines.append(json.dumps(request.input, ensure_ascii=False, indent=2, sort_keys=True))
         elif request.kind == TRUST_KIND:
             lines.append(f"runs: {request.target}")
+        elif request.kind == ToolKind.WEB:
+            lines.append(request.target)
         elif request.kind == ToolKind.EXECUTE:
             lines.append(f"$ {request.target}")
             if request.cwd:

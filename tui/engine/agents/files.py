@@ -51,6 +51,8 @@ COPILOT_TOOLS: dict[str, tuple[str, ...]] = {
     "terminallastcommand": ("get_terminal_output",),
     "terminalselection": ("get_terminal_output",),
     "fetch": ("web_fetch",),
+    "websearch": ("web_search",),
+    "web": ("web_search", "web_fetch"),
     "todos": ("manage_todo_list",),
     "todo": ("manage_todo_list",),
     "agent": ("run_subagent",),

@@ -46,11 +46,12 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tui.engine.permissions.analysis import CHANGES_DIRECTORY, SHELLS, Analysis, Command, Write, analyze
 from tui.engine.permissions.modes import canonical_mode
 from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
-from tui.engine.permissions.rules import Behavior, Rule, RuleSet, Target, parse_rule
+from tui.engine.permissions.rules import Behavior, Domain, Rule, RuleSet, Target, parse_rule
 from tui.engine.session.events import EngineDecider
 from tui.engine.tools.base import Action, ToolKind
 
@@ -138,8 +139,8 @@ class PermissionEngine:
             return self._decide_plan(action)
         if action.kind is ToolKind.META:
             return self._decide_meta(action)
-        if action.kind is ToolKind.MCP:
-            return self._decide_mcp(action)
+        if action.kind in (ToolKind.MCP, ToolKind.WEB):
+            return self._decide_remote(action)
         paths = tuple(self._resolve(path) for path in action.paths)
         if action.kind is ToolKind.EDIT:
             for path in paths:
@@ -226,28 +227,37 @@ class PermissionEngine:
             return self._decision("ask", "rule", f"rule {asked.describe()} asks first", rule=asked)
         return self._decision("allow", "mode", f"{action.tool} acts only on the session; it needs no permission")
 
-    def _decide_mcp(self, action: Action) -> Decision:
-        """An MCP tool: deny, ask, then allow rules and grants; otherwise it asks in every mode but
-        bypassPermissions (denied in dontAsk). What it does is the server's business, so no
-        annotation (`readOnlyHint`) lifts the question: only a rule does."""
-        denied = self.rules.match("deny", action.tool, [None], self.root)
+    def _decide_remote(self, action: Action) -> Decision:
+        """An MCP tool or a web call: deny, ask, then allow rules and grants; otherwise it asks in every
+        mode but bypassPermissions (denied in dontAsk). What an MCP tool does is the server's business,
+        so no annotation (`readOnlyHint`) lifts the question: only a rule does. A fetch is matched by
+        the host of each URL (`WebFetch(domain:example.com)`); every host must be allowed."""
+        hosts = sorted({urlsplit(str(url)).hostname or "" for url in action.input.get("urls", [])})
+        targets: list[Target] = [Domain(host.lower()) for host in hosts] or [None]
+        denied = self.rules.match("deny", action.tool, targets, self.root)
         if denied:
             return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
-        asked = self.rules.match("ask", action.tool, [None], self.root)
+        asked = self.rules.match("ask", action.tool, targets, self.root)
         if asked:
             if self.mode == "dontAsk":
                 reason = f"rule {asked.describe()} asks first, and mode dontAsk denies what would ask"
                 return self._decision("deny", "rule", reason, rule=asked)
             return self._decision("ask", "rule", f"rule {asked.describe()} asks first", rule=asked)
-        allowed = self._allowed(action.tool, [None])
+        allowed = self._allowed(action.tool, targets)
         if allowed is not None:
             return allowed
+        what = "MCP tool calls" if action.kind is ToolKind.MCP else "web searches and fetches"
         if self.mode == "bypassPermissions":
             return self._decision("allow", "mode", "mode bypassPermissions allows what no rule or hard limit stops")
         if self.mode == "dontAsk":
-            return self._decision("deny", "mode", "mode dontAsk denies MCP tool calls that no rule allows")
-        reason = f"MCP tool calls ask in mode {self.mode} unless a rule allows them"
-        return self._decision("ask", "mode", reason, suggested=action.tool)
+            return self._decision("deny", "mode", f"mode dontAsk denies {what} that no rule allows")
+        if action.kind is ToolKind.MCP:
+            suggested: str | None = action.tool
+        elif action.tool == "web_fetch":
+            suggested = f"WebFetch(domain:{hosts[0]})" if len(hosts) == 1 else None
+        else:
+            suggested = "WebSearch"
+        return self._decision("ask", "mode", f"{what} ask in mode {self.mode} unless a rule allows them", suggested=suggested)
 
     def _allowed(self, tool: str, targets: list[Target]) -> Decision | None:
         """Allow when every target is matched by an allow rule or a session grant."""

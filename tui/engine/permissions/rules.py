@@ -58,7 +58,11 @@ def is_behavior(value: object) -> TypeGuard[Behavior]:
 _RULE_GROUPS = {"edit": frozenset(EDIT_TOOLS), "read": frozenset(PATH_READ_TOOLS)}
 """The tools one `Edit(...)` or `Read(...)` rule covers (built once: rules are matched on every call)."""
 
-_PATTERN_KINDS = {"run_in_terminal": "command", **dict.fromkeys((*PATH_READ_TOOLS, *EDIT_TOOLS), "path")}
+_PATTERN_KINDS = {
+    "run_in_terminal": "command",
+    "web_fetch": "domain",
+    **dict.fromkeys((*PATH_READ_TOOLS, *EDIT_TOOLS), "path"),
+}
 """What a tool's rule pattern describes; tools missing here take bare rules only."""
 
 _CLAUDE_ONLY_TOOL = re.compile(
@@ -174,6 +178,9 @@ def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
         try:
             if _PATTERN_KINDS[tool] == "command":
                 _command_regex(pattern)
+            elif _PATTERN_KINDS[tool] == "domain":
+                if not re.fullmatch(r"domain:(\*\.)?[A-Za-z0-9.-]+", pattern):
+                    raise ValueError(f"rule {text!r}: a fetch rule names a host, e.g. {name}(domain:example.com)")
             else:
                 _path_regex(pattern)
         except re.error as exc:
@@ -181,8 +188,32 @@ def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
     return Rule(behavior=behavior, tool=tool, pattern=pattern, source=source, text=text.strip())
 
 
-Target = Command | Path | None
-"""What one rule check looks at: one simple command, one path, or nothing (a bare call)."""
+@dataclass(frozen=True)
+class Domain:
+    """The host a web fetch reaches: `WebFetch(domain:example.com)` matches it and its subdomains."""
+
+    host: str
+
+
+Target = Command | Path | Domain | None
+"""What one rule check looks at: one simple command, one path, one host, or nothing (a bare call)."""
+
+
+def web_domains(rules: RuleSet) -> tuple[list[str], list[str]]:
+    """(allowed, blocked) hosts of the `WebFetch(domain:...)` allow and deny rules (a denied host is never allowed)."""
+
+    def hosts(behavior: str) -> set[str]:
+        return {host for rule in rules.rules(behavior) if rule.tool == "web_fetch" and (host := rule_domain(rule))}
+
+    blocked = hosts("deny")
+    return sorted(hosts("allow") - blocked), sorted(blocked)
+
+
+def rule_domain(rule: Rule) -> str | None:
+    """The host a `WebFetch(domain:...)` rule names (without a leading `*.`), or None."""
+    if rule.pattern is None or not rule.pattern.startswith("domain:"):
+        return None
+    return rule.pattern[len("domain:") :].removeprefix("*.").lower()
 
 
 def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
@@ -203,6 +234,9 @@ def rule_matches(rule: Rule, tool: str, target: Target, root: Path) -> bool:
         return rule.matches_command(target) or rule.matches_program(target)
     if isinstance(target, Path):
         return rule.matches_path(target, root)
+    if isinstance(target, Domain):
+        host = rule_domain(rule)
+        return host is not None and (target.host == host or target.host.endswith("." + host))
     return False
 
 

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from tui.engine.mcp.setup import McpToolset
     from tui.engine.permissions.engine import PermissionEngine
     from tui.engine.session.delegation import Delegation
+    from tui.engine.tools.web import WebAccess
     from tui.engine.workspace.checkpoints import RestoreResult, Workspace
 
 
@@ -129,6 +130,7 @@ class Session:
         context_window: int = DEFAULT_WINDOW,
         compact_at: float = DEFAULT_COMPACT_AT,
         mcp: McpManager | None = None,
+        web: WebAccess | None = None,
     ) -> None:
         """Wire a session from its parts; `events` are a resumed log's, replayed into the totals and timeline.
 
@@ -175,7 +177,9 @@ class Session:
             provider=provider,
             permissions=permissions,
             approver=approver,
-            context=ToolContext(root=self.root, terminals=terminals, todos=list(self._todos), delegate=self.delegation),
+            context=ToolContext(
+                root=self.root, terminals=terminals, todos=list(self._todos), delegate=self.delegation, web=web
+            ),
             recorder=self,
             emit=self._record,
             conversation=conversation,
@@ -188,6 +192,8 @@ class Session:
         self.loop.compactor = Compactor(self.loop, context_window, compact_at)
         self.mcp = mcp
         self._base_tools = list(config.tools)
+        if web is not None:
+            web.on_withdraw = self._withdraw_tool
         self._mcp_tools: McpToolset | None = None
         if mcp is not None:
             from tui.engine.mcp.setup import McpToolset
@@ -330,6 +336,7 @@ class Session:
             context_window=settings.context_window(model),
             compact_at=settings.compact_at,
             mcp=mcp,
+            web=_web_access(provider, model, permissions, settings, warnings),
         )
         if record is None or options.fork:
             forked_from = None
@@ -498,6 +505,8 @@ class Session:
         if self.busy:
             raise SessionError("a turn is already running")
         self.busy = True
+        if self.loop.context.web is not None:
+            self.loop.context.web.new_turn()
         if self._mcp_tools is not None:
             # Servers that became ready since the last turn bring their tools now.
             self.loop.config.tools = [*self._base_tools, *self._mcp_tools.refresh()]
@@ -737,6 +746,12 @@ class Session:
         if status.state == "failed":
             self._record(Error(message=f"MCP server {status.config.name}: {status.error}", kind="mcp"))
 
+    def _withdraw_tool(self, name: str, why: str) -> None:
+        """The API refused a server tool: stop offering it for the rest of the session."""
+        for tools in (self._base_tools, self.loop.config.tools):
+            tools[:] = [tool for tool in tools if tool.get("name") != name]
+        self._record(Error(message=f"{name} is withdrawn for this session: {why}", kind="web"))
+
     def _resolve_tool(self, name: str, args: Any) -> tuple[Tool, dict[str, Any]]:
         from tui.engine.tools.registry import resolve
 
@@ -769,6 +784,23 @@ def _configured_hooks(settings: Settings, agent: Agent, warnings: list[str]) -> 
         hooks += parse_hooks(file.data.get("hooks"), str(file.path), warnings)
     hooks += parse_hooks(agent.extra.get("hooks"), f"agent {agent.name}", warnings)
     return hooks
+
+
+def _web_access(
+    provider: ModelProvider, model: str, permissions: PermissionEngine, settings: Settings, warnings: list[str]
+) -> WebAccess | None:
+    """The web tools' access to the API (through the provider's client), or None when there is none."""
+    from tui.engine.permissions.rules import web_domains
+    from tui.engine.tools.web import DEFAULT_MAX_USES, WebAccess, api_runner
+
+    runner = api_runner(provider, model)
+    if runner is None:
+        return None
+    max_uses = settings.raw.get("web_max_uses", DEFAULT_MAX_USES)
+    if isinstance(max_uses, bool) or not isinstance(max_uses, int) or max_uses < 1:
+        warnings.append(f"settings: `web_max_uses` must be a whole number of at least 1, got {max_uses!r}; using 5")
+        max_uses = DEFAULT_MAX_USES
+    return WebAccess(runner, lambda: web_domains(permissions.rules), max_uses)
 
 
 def _save_rule(root: Path, rule: str) -> None:

@@ -23,6 +23,7 @@ from tui.engine.workspace.proposals import AppliedEdit, Proposal
 if TYPE_CHECKING:
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.session.events import Event
+    from tui.engine.tools.web import WebAccess
 
 
 class Delegator(Protocol):
@@ -51,6 +52,8 @@ class ToolContext:
     on_output: Callable[[str], None] | None = None
     """Receives command output as it arrives (live display)."""
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    web: WebAccess | None = None
+    """The session's access to the API's web tools (None without the Anthropic API)."""
     todos: list[dict[str, str]] = field(default_factory=list)
     """This agent's task list (`manage_todo_list`)."""
     delegate: Delegator | None = None

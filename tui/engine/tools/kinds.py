@@ -18,3 +18,5 @@ class ToolKind(StrEnum):
     A sub-agent's own edits and commands still ask, one by one."""
     MCP = "mcp"
     """A tool of an MCP server: asks in every mode but bypassPermissions unless a rule allows it."""
+    WEB = "web"
+    """Web search and fetch, run by the API's server-side tools: asks unless a rule allows it."""

@@ -22,6 +22,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "Skill": ToolKind.READ,
     "manage_todo_list": ToolKind.META,
     "run_subagent": ToolKind.META,
+    "web_search": ToolKind.WEB,
+    "web_fetch": ToolKind.WEB,
 }
 """Every canonical tool and its kind."""
 
@@ -31,6 +33,8 @@ RUN_TOOLS: tuple[str, ...] = ("run_in_terminal", "get_terminal_output")
 """Running commands and reading their output (Copilot's `runCommands`, `terminal`, ...)."""
 PATH_READ_TOOLS: tuple[str, ...] = ("read_file", "grep_search", "file_search", "list_dir")
 """Read tools that take paths: one `Read(...)` rule covers them all."""
+WEB_TOOLS: tuple[str, ...] = ("web_search", "web_fetch")
+"""The web, through the API's server-side tools (Copilot's `web`, `fetch`)."""
 SEARCH_TOOLS: tuple[str, ...] = ("grep_search", "file_search")
 """Searching the workspace by content or name (Copilot's `codebase`, `usages`, ...)."""
 
@@ -51,6 +55,8 @@ ALIASES: dict[str, str] = {
     "Agent": "run_subagent",
     "runSubagent": "run_subagent",
     "agent": "run_subagent",
+    "WebSearch": "web_search",
+    "WebFetch": "web_fetch",
 }
 """Claude Code (and Copilot) names accepted for the canonical tools."""
 

@@ -28,6 +28,7 @@ from tui.engine.tools.run_in_terminal import RunInTerminal
 from tui.engine.tools.run_subagent import RunSubagent
 from tui.engine.tools.skill import Skill
 from tui.engine.tools.todo import ManageTodoList
+from tui.engine.tools.web import WebFetchTool, WebSearch
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -45,6 +46,8 @@ TOOLS: dict[str, Tool] = {
         Skill(),
         ManageTodoList(),
         RunSubagent(),
+        WebSearch(),
+        WebFetchTool(),
     )
 }
 """Canonical name -> the tool."""
@@ -106,6 +109,10 @@ ALIAS_SCHEMAS: dict[str, dict[str, Any]] = {
     "Agent": _obj(["prompt"], description=_STR, prompt=_STR, subagent_type=_STR),
     "runSubagent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
     "agent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
+    "WebSearch": _obj(
+        ["query"], query=_STR, allowed_domains={"type": "array", "items": _STR}, blocked_domains={"type": "array", "items": _STR}
+    ),
+    "WebFetch": _obj(["url"], url=_STR, prompt=_STR),
 }
 """The Claude Code input shapes the aliases accept (validated before mapping)."""
 
@@ -194,6 +201,9 @@ _MAPPERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "Agent": _delegation("subagent_type"),
     "runSubagent": _delegation("agentName"),
     "agent": _delegation("agentName"),
+    # The domains a search may reach come from the user's rules, not from the model.
+    "WebSearch": _renamed({"query": "query"}),
+    "WebFetch": lambda args: {"urls": [args["url"]], "query": args.get("prompt") or ""},
 }
 
 
