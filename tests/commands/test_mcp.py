@@ -127,10 +127,11 @@ def test_claude_codes_approval_in_the_users_settings_is_honoured(
     assert last_tool_result(model_env)["content"] == "5"
 
 
-def test_a_streamable_http_server_works_like_stdio(capsys, git_repo, model_env, server_file, marker, tmp_path):
-    server = HttpServer(server_file, marker)
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_an_http_server_works_like_stdio(capsys, git_repo, model_env, server_file, marker, tmp_path, transport):
+    server = HttpServer(server_file, marker, transport)
     try:
-        config = write_config(tmp_path / "servers.json", calc={"type": "http", "url": server.url})
+        config = write_config(tmp_path / "servers.json", calc={"type": transport, "url": server.url})
         script_add(model_env)
         code, _, _ = run_print(capsys, git_repo, "--mcp-config", str(config), "--allow", "mcp__calc")
     finally:

@@ -64,6 +64,8 @@ def crash() -> str:
 
 if "--http" in sys.argv:
     server.run("streamable-http", host="127.0.0.1", port=0)
+elif "--sse" in sys.argv:
+    server.run("sse", host="127.0.0.1", port=0)
 else:
     server.run()
 '''
@@ -81,11 +83,11 @@ def stdio_entry(server_file: Path, marker: Path) -> dict:
 
 
 class HttpServer:
-    """The server over streamable HTTP on 127.0.0.1; `url` is its MCP endpoint."""
+    """The server over streamable HTTP (or the legacy SSE transport) on 127.0.0.1; `url` is its endpoint."""
 
-    def __init__(self, server_file: Path, marker: Path) -> None:
+    def __init__(self, server_file: Path, marker: Path, transport: str = "http") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(server_file), str(marker), "--http"],
+            [sys.executable, str(server_file), str(marker), f"--{transport}"],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
@@ -94,7 +96,7 @@ class HttpServer:
         for line in self.process.stderr:
             found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
             if found:
-                self.url = f"http://127.0.0.1:{found.group(1)}/mcp"
+                self.url = f"http://127.0.0.1:{found.group(1)}/{'mcp' if transport == 'http' else 'sse'}"
                 break
         else:
             raise RuntimeError("the HTTP MCP server exited before listening")
