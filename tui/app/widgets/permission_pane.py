@@ -35,7 +35,7 @@ from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
 from tui.engine.exec.terminal import show_controls
-from tui.engine.mcp.names import TRUST_KIND, split_target
+from tui.engine.mcp.names import is_trust_request, split_target
 from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
 from tui.engine.tools.base import ToolKind
@@ -206,11 +206,11 @@ class PermissionPane(Vertical, can_focus=True):
         plan.update(text)
 
     def _title(self, request: ApprovalRequest) -> str:
-        if request.kind == "mcp":
+        if request.kind == ToolKind.MCP and is_trust_request(request.tool_use_id):
+            return f"Start the {request.tool}? (declared by this project)"
+        if request.kind == ToolKind.MCP:
             server, tool = split_target(request.target)
             return f"Call the MCP tool {tool} of server {server}?"
-        if request.kind == TRUST_KIND:
-            return f"Start the {request.tool}? (declared by this project)"
         if request.kind == ToolKind.WEB:
             verb = "Search the web for" if request.tool == "web_search" else "Fetch (by the API)"
             return f"{verb}: {request.target}?"
@@ -225,12 +225,12 @@ class PermissionPane(Vertical, can_focus=True):
 
     def _detail(self, request: ApprovalRequest) -> str:
         lines: list[str] = []
-        if request.kind == "mcp":
+        if request.kind == ToolKind.MCP and is_trust_request(request.tool_use_id):
+            lines.append(f"runs: {request.target}")
+        elif request.kind == ToolKind.MCP:
             server, tool = split_target(request.target)
             lines += [f"server: {server}", f"tool: {tool}", "arguments:"]
             lines.append(json.dumps(request.input, ensure_ascii=False, indent=2, sort_keys=True))
-        elif request.kind == TRUST_KIND:
-            lines.append(f"runs: {request.target}")
         elif request.kind == ToolKind.WEB:
             lines.append(request.target)
         elif request.kind == ToolKind.EXECUTE:

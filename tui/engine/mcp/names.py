@@ -19,8 +19,9 @@ MAX_NAME = 64
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _TARGET_SEPARATOR = ": "
 
-TRUST_KIND = "mcp_server"
-"""The `ApprovalRequest.kind` of the question whether to start an untrusted project server."""
+TRUST_REQUEST_PREFIX = "mcp-trust-"
+"""The `ApprovalRequest.tool_use_id` prefix of the question whether to start an untrusted project server
+(a request of kind MCP that is not a tool call)."""
 
 
 def is_mcp_name(name: str) -> bool:
@@ -75,3 +76,8 @@ def split_target(target: str) -> tuple[str, str]:
     """(server, tool) of a `call_target`."""
     server, _, tool = target.partition(_TARGET_SEPARATOR)
     return server, tool
+
+
+def is_trust_request(tool_use_id: str) -> bool:
+    """Whether an approval request asks to start a project server rather than to call a tool."""
+    return tool_use_id.startswith(TRUST_REQUEST_PREFIX)

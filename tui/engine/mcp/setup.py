@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.mcp.client import DEFAULT_CALL_TIMEOUT_S, DEFAULT_STARTUP_TIMEOUT_S, McpManager, ServerStatus
 from tui.engine.mcp.config import load_mcp_configs
-from tui.engine.mcp.names import TRUST_KIND, covers, is_mcp_name
+from tui.engine.mcp.names import TRUST_REQUEST_PREFIX, covers, is_mcp_name
 from tui.engine.mcp.tools import McpTool
 from tui.engine.mcp.trust import TrustStore
 from tui.engine.permissions.pathguard import relative_to_root
 from tui.engine.session.approval import ApprovalRequest
+from tui.engine.tools.kinds import ToolKind
 
 if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
@@ -114,9 +115,9 @@ def trust_request(status: ServerStatus) -> ApprovalRequest:
     """The question asked before a project server first starts: exactly what it would run or reach."""
     config = status.config
     return ApprovalRequest(
-        tool_use_id=f"mcp-trust-{config.name}",
+        tool_use_id=f"{TRUST_REQUEST_PREFIX}{config.name}",
         tool=f"MCP server {config.name}",
-        kind=TRUST_KIND,
+        kind=ToolKind.MCP,
         target=config.launch_line(),
         input=config.describe(),
         reason=status.trust.reason,

@@ -202,7 +202,7 @@ Target = Command | Path | Domain | None
 def web_domains(rules: RuleSet) -> tuple[list[str], list[str]]:
     """(allowed, blocked) hosts of the `WebFetch(domain:...)` allow and deny rules (a denied host is never allowed)."""
 
-    def hosts(behavior: str) -> set[str]:
+    def hosts(behavior: Behavior) -> set[str]:
         return {host for rule in rules.rules(behavior) if rule.tool == "web_fetch" and (host := rule_domain(rule))}
 
     blocked = hosts("deny")

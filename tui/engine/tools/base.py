@@ -23,7 +23,6 @@ from tui.engine.workspace.proposals import AppliedEdit, Proposal
 if TYPE_CHECKING:
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.session.events import Event
-    from tui.engine.tools.web import WebAccess
 
 
 class Delegator(Protocol):
@@ -52,8 +51,9 @@ class ToolContext:
     on_output: Callable[[str], None] | None = None
     """Receives command output as it arrives (live display)."""
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
-    web: WebAccess | None = None
-    """The session's access to the API's web tools (None without the Anthropic API)."""
+    web: Any = None
+    """The session's `tui.engine.tools.web.WebAccess` (None without the Anthropic API); not typed here,
+    so that the tool contract imports no tool."""
     todos: list[dict[str, str]] = field(default_factory=list)
     """This agent's task list (`manage_todo_list`)."""
     delegate: Delegator | None = None

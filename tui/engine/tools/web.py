@@ -191,7 +191,7 @@ class WebSearch(Tool):
     async def execute(self, action: Action, ctx: ToolContext, approval: Approval) -> ToolOutput:
         web = _access(ctx)
         allowed, blocked = web.domains()
-        definition = dict(SEARCH_TOOL)
+        definition: dict[str, Any] = dict(SEARCH_TOOL)
         if allowed:
             definition["allowed_domains"] = allowed
         elif blocked:
