@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from tests.app.fakes import make_app, until
 from tests.app.live import live_app
-from tests.support.fake_anthropic import FakeAnthropic, text
+from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 from tests.support.fake_anthropic import thinking as thinking_block
 from tui.app import markdown_render
 from tui.app.app import StepwiseApp
@@ -184,26 +184,25 @@ async def test_retry_and_error_events_are_shown_inline(git_repo: Path, model_env
         assert "Error (api): the stream broke" in texts
 
 
-async def test_a_resumed_session_shows_its_history(tmp_path: Path) -> None:
-    from tests.app.fakes import FakeSession
-    from tui.engine.session.events import AssistantMessage, ToolCall, ToolResult, UserMessage
+async def test_a_resumed_session_shows_its_history(git_repo: Path, model_env: FakeAnthropic) -> None:
+    import re
 
-    history = [
-        UserMessage(text="earlier question"),
-        AssistantMessage(content=[{"type": "text", "text": "earlier **answer**"}], model="m", stop_reason="end_turn"),
-        ToolCall(tool_use_id="t1", name="Bash", tool="run_in_terminal", input={"command": "ls"}, target="ls"),
-        ToolResult(tool_use_id="t1", content="a.py\n", duration_ms=300),
-    ]
+    from tui.engine.session.approval import HeadlessApprover
+    from tui.engine.session.session import Session, SessionOptions
 
-    async def factory(approver):
-        return FakeSession(tmp_path, approver, [], history=history)
+    model_env.script(tool_use("run_in_terminal", {"command": "ls"}))
+    model_env.script(text("earlier **answer**"))
+    earlier = Session.open(SessionOptions(cwd=git_repo, allow=["run_in_terminal(ls)"]), HeadlessApprover())
+    await earlier.run("earlier question")
+    await earlier.close()
+    (call,) = [e for e in earlier.history() if e.type == "tool_call"]
 
-    app = StepwiseApp(factory)
+    app, _ = live_app(git_repo, model_env, session_options={"resume": earlier.id})
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == "earlier **answer**", "the history")
         assert "earlier question" in str(app.main.chat.query_one(".user-message").render())
-        line = app.main.chat.tool("t1")
-        assert "done" in str(line.title) and "0.3 s" in str(line.title)
+        line = app.main.chat.tool(call.tool_use_id)
+        assert re.search(r"· done · \d+\.\d s$", str(line.title)), str(line.title)
 
 
 # --- long replies: streamed in parts, rendered as the whole ----------------------------
