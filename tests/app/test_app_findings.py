@@ -429,3 +429,27 @@ async def test_clear_and_agent_say_what_they_did_and_resume_marks_the_current_se
         await until(pilot, lambda: app.session is not first and app.main.status_bar.activity == "idle", "the switch")
         assert f"/agent general: agent general, model {app.session.model}, session {app.session.id}." in notes(app)
         await app.session.close()
+
+
+async def test_a_long_tool_line_is_cut_with_an_ellipsis_and_keeps_its_exit_status(git_repo, model_env) -> None:
+    from tests.support.fake_anthropic import tool_use
+    from tui.app.widgets.tool_call import ToolCallView
+
+    long_command = "echo " + "x" * 150 + "; exit 3"
+    model_env.script(tool_use("run_in_terminal", {"command": long_command}))
+    model_env.script(text("Failed."))
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "run it")
+        await until(pilot, lambda: app.main.permission.display, "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
+        [line] = app.main.chat.query(ToolCallView)
+        await pilot.pause()
+        shown = str(line.title)
+        assert "…" in shown and " · approved by you · exit 3 · " in shown and shown.endswith(" s")
+        assert len(shown) <= line.size.width
+        bar = str(app.main.status_bar.render())
+        assert bar.endswith("ready")
+        await app.session.close()

@@ -38,3 +38,18 @@ async def test_output_before_mount_expands_with_its_contents() -> None:
         await pilot.pause()
         assert not view.collapsed and view.query_one(Log) is view.output
         assert list(view.output.lines)[:1] == ["collected 2"]
+
+
+def test_an_expanded_edit_call_shows_the_change_not_json() -> None:
+    from tui.app.widgets.tool_call import edit_preview
+    from tui.engine.session.events import ToolCall
+
+    edit = ToolCall(
+        tool_use_id="t", name="Edit", tool="replace_string_in_file", target="app.py",
+        input={"file_path": "app.py", "old_string": "a\nb", "new_string": "a\nc"},
+    )  # fmt: skip
+    assert edit_preview(edit) == "--- app.py\n-a\n-b\n+a\n+c"
+    new = ToolCall(tool_use_id="t", name="create_file", tool="create_file", input={"filePath": "n.py", "content": "x = 1"})
+    assert edit_preview(new) == "+++ n.py (new file)\n+x = 1"
+    command = ToolCall(tool_use_id="t", name="Bash", tool="run_in_terminal", input={"command": "ls"})
+    assert edit_preview(command) is None

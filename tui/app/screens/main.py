@@ -222,15 +222,12 @@ class MainScreen(Screen[None]):
         self.refresh_state("waiting", request.target)
         self.prompt.display = False
         self.completions.hide()
-        # A diff under review gets half the screen; code lines need the width.
-        self.query_one("#main").set_class(bool(request.proposals), "-reviewing")
         self.permission.ask(message.pending)
 
     def withdraw_approval(self) -> None:
         """Close the pane without answering (the turn was interrupted)."""
         if self.permission.display:
             self.permission.withdraw()
-            self.query_one("#main").remove_class("-reviewing")
             self.prompt.display = True
             self.prompt.focus()
 
@@ -238,7 +235,6 @@ class MainScreen(Screen[None]):
         self.diff_title.update(Content(f"Proposed: {message.proposal.rel_path}"))
 
     def on_permission_pane_decided(self, message: PermissionPane.Decided) -> None:
-        self.query_one("#main").remove_class("-reviewing")
         self.prompt.display = True
         self.prompt.focus()
         if message.approve_turn_edits:

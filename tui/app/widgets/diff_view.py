@@ -41,6 +41,7 @@ from tui.app.diff_model import (
     parse_unified_diff,
     proposal_diff_files,
 )
+from tui.app.fit import ELLIPSIS
 from tui.app.highlight import Span, StyledLine, highlight_hunk, sanitize, word_spans
 from tui.app.themes import DiffColors, ThemeSpec, default_pygments_style, theme_spec_of
 
@@ -591,7 +592,11 @@ class DiffView(ScrollView, can_focus=True):
             facts.append(f"{len(self._selected)}/{len(self._hunks)} selected")
         facts.append("side by side" if self.side_by_side else "unified")
         segments.append(Segment("  " + " · ".join(facts), style))
-        return Strip(segments).crop_extend(0, width, style)
+        header = Strip(segments)
+        if header.cell_length > width > 1:
+            # Cut with `…`, never mid-word without a sign that something is missing.
+            return Strip.join([header.crop(0, width - 1), Strip([Segment(ELLIPSIS, style)])])
+        return header.crop_extend(0, width, style)
 
     def _render_file_row(self, row: _Row, width: int, base: Style) -> Strip:
         diff_file = self._files[row.file]

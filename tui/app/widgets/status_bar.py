@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.app.fit import SEPARATOR, fit
 from tui.engine.exec.terminal import show_controls
 
 ACTIVITY_LABELS = {
@@ -53,10 +54,12 @@ class StatusBar(Static):
     """The MCP servers' states (`MCP 1 ready, 1 starting`), empty without servers."""
 
     def render(self) -> Content:
-        return Content(self.summary())
+        # Cut with `…` from the agent and model side: what is happening stays in view.
+        head, _, tail = self.summary().rpartition(SEPARATOR)
+        return Content(fit(head, tail, self.size.width))
 
     def summary(self) -> str:
-        """The bar's text (plain)."""
+        """The bar's text (plain), uncut."""
         parts: list[str] = []
         if self.agent:
             parts.append(self.agent)

@@ -15,6 +15,7 @@ from textual.content import Content, ContentText
 from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
+from tui.app.fit import fit
 from tui.engine.exec.terminal import sanitize_terminal_text, show_controls
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
 from tui.presentation.transcript import ToolEntry, call_title, decision_text, result_failed, result_status
@@ -22,6 +23,38 @@ from tui.presentation.transcript import ToolEntry, call_title, decision_text, re
 MAX_OUTPUT_LINES = 2000
 """Lines of live command output kept in the widget (the log keeps everything)."""
 MAX_INPUT_CHARS = 4000
+TITLE_INDENT = 4
+"""Cells of a tool line taken before its text: the expand arrow, a space and the title's padding."""
+
+
+def _signed(sign: str, text: str) -> list[str]:
+    return [f"{sign}{line}" for line in str(text).split("\n")]
+
+
+def edit_preview(call: ToolCall) -> str | None:
+    """An edit call's input as the change it asks for (`-` old lines, `+` new ones), not JSON with `\\n` escapes.
+
+    None for other tools, and for input the tool would refuse (the JSON then shows what was sent).
+    """
+    from tui.engine.tools.registry import resolve
+
+    try:
+        tool, args = resolve(call.name, call.input)
+    except Exception:  # noqa: BLE001 - a call the tool refused is shown as sent
+        return None
+    if tool.name == "create_file":
+        return "\n".join([f"+++ {args.get('filePath', '')} (new file)", *_signed("+", args.get("content", ""))])
+    if tool.name == "replace_string_in_file":
+        changes = [args]
+    elif tool.name == "multi_replace_string_in_file":
+        changes = [c for c in args.get("replacements", []) if isinstance(c, dict)]
+    else:
+        return None
+    lines: list[str] = []
+    for change in changes:
+        lines.append(f"--- {change.get('filePath', '')}")
+        lines += _signed("-", change.get("oldString", "")) + _signed("+", change.get("newString", ""))
+    return "\n".join(lines)
 
 
 class ToolCallView(Collapsible):
@@ -44,7 +77,7 @@ class ToolCallView(Collapsible):
         self.entry = ToolEntry(call)
         """The call and what became of it so far: enough to build the line again once it is pruned."""
         self.heading = show_controls(call_title(call))
-        shown_input = json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
+        shown_input = edit_preview(call) or json.dumps(call.input, indent=2, ensure_ascii=False, default=str)
         if len(shown_input) > MAX_INPUT_CHARS:
             shown_input = shown_input[:MAX_INPUT_CHARS] + "\n…"
         self.input_view = Static(Content(show_controls(shown_input)), classes="tool-input")
@@ -73,13 +106,18 @@ class ToolCallView(Collapsible):
         return self._contents
 
     def _title_text(self) -> Content:
-        parts = [self.heading]
+        parts = []
         if self.decision and self.status != self.decision:
             parts.append(self.decision)
         parts.append(self.status)
         if self.entry.result is not None:
             parts.append(f"{self.entry.result.duration_ms / 1000:.1f} s")
-        return Content(" · ".join(parts))
+        # The command or path is cut with `…` first: the decision, the status and an exit code stay in view.
+        width = self.size.width - TITLE_INDENT if self.is_mounted else 0
+        return Content(fit(self.heading, " · ".join(parts), width))
+
+    def on_resize(self) -> None:
+        self.title = self._title_text()
 
     @property
     def tool_use_id(self) -> str:
