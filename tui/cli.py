@@ -8,6 +8,7 @@ paints its first frame before the SDK is loaded.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="with --demo: keep the sample project's repository when the demo ends"
     )
     parser.add_argument("--replay-model", metavar="SESSION", help="take the model's turns from a recorded session")
+    _debug_flag(parser)
     parser.add_argument("--version", action="version", version=f"stepwise {__version__}")
     return parser
 
@@ -175,8 +177,30 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         parser.add_argument("session", help="session id, id prefix or path")
         parser.add_argument("--format", choices=("md", "html", "json"), default="md")
         parser.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+    _debug_flag(parser)
     parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
     return parser
+
+
+def _debug_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="keep a debug log (tracebacks included) in the sessions folder's debug.log; also STEPWISE_DEBUG=1",
+    )
+
+
+def _start_debug_log(flag: bool) -> None:
+    # The common case (neither the flag nor the variable) need not load logging at all.
+    if not flag and "STEPWISE_DEBUG" not in os.environ:
+        return
+    from tui.engine import debug_log
+
+    if debug_log.requested(flag):
+        try:
+            debug_log.enable()
+        except OSError as exc:
+            print(f"stepwise: cannot write the debug log {debug_log.debug_log_path()}: {exc}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] in SUBCOMMANDS:
         name = args_list.pop(0)
         args = build_subparser(name).parse_args(args_list)
+        _start_debug_log(args.debug)
         args.cwd = (args.cwd or Path.cwd()).resolve()
         module = __import__(f"tui.commands.{name}", fromlist=["run"])
         return module.run(args)
@@ -192,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (problem := mistyped_subcommand(args_list, args.prompt)) is not None:
         print(f"stepwise: {problem}", file=sys.stderr)
         return 2
+    _start_debug_log(args.debug)
     args.cwd = (args.cwd or Path.cwd()).resolve()
     if args.print_mode:
         from tui.commands import print_mode

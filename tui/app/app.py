@@ -10,6 +10,7 @@ permission pane and waits for the user.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -38,6 +39,7 @@ from tui.app.slash_commands import (
 )
 from tui.app.widgets.prompt_input import Completion, CompletionQuery, PromptInput
 from tui.app.widgets.status_bar import cache_share
+from tui.engine.debug_log import log_failure
 from tui.engine.session.approval import Approver
 from tui.engine.session.events import Event, UserMessage
 
@@ -71,6 +73,9 @@ SessionFactory = Callable[[Approver], Awaitable["Session"]]
 Reopen = Callable[[Approver, SessionChange], Awaitable["Session"]]
 Lister = Callable[[], list[tuple[str, str]]]
 """Returns (id, label) pairs: agents by name, sessions by id."""
+
+
+_log = logging.getLogger(__name__)
 
 
 class StepwiseApp(App[int]):
@@ -187,7 +192,7 @@ class StepwiseApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
             self._opening = False
             self._switching = None
-            self._open_failed(str(exc))
+            self._open_failed(f"{exc}{log_failure(_log, 'the session could not open', exc)}")
             return
         self._opening = False
         switched, self._switching = self._switching, None
@@ -384,7 +389,7 @@ class StepwiseApp(App[int]):
         try:
             await session.run_turn(text, attachments)
         except Exception as exc:  # noqa: BLE001 - a failed turn is reported; the session goes on
-            self.main.chat.add_note(f"The turn failed: {exc}", "error")
+            self.main.chat.add_note(f"The turn failed: {exc}{log_failure(_log, 'the turn failed', exc)}", "error")
             self.main.refresh_state("idle")
         self._files = None
         self._refresh_git()
@@ -428,6 +433,7 @@ class StepwiseApp(App[int]):
         try:
             dirty = session.is_dirty()
         except Exception:  # noqa: BLE001 - the status bar is a hint; git trouble shows elsewhere
+            _log.debug("git status for the status bar failed", exc_info=True)
             return
         self.call_from_thread(setattr, self.main.status_bar, "dirty", dirty)
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tui.engine.debug_log import log_failure
 from tui.engine.model.aliases import resolve_model
 from tui.engine.permissions.engine import PermissionEngine
 from tui.engine.permissions.modes import canonical_mode, subagent_mode
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from tui.engine.config.settings import Settings
     from tui.engine.session.hooks import Hooks
 
+_log = logging.getLogger(__name__)
 
 class DelegatedPermissions(PermissionEngine):
     """The session's rules and session grants, with the sub-agent's mode (bounded by the session's)."""
@@ -288,7 +291,8 @@ async def _drive(loop: AgentLoop, prompt: str, cancel: asyncio.Event, run: _Run)
             loop.cancel()
         return await turn
     except Exception as exc:  # noqa: BLE001 - a failing sub-agent reports to its parent, which goes on
-        run.error = run.error or f"{type(exc).__name__}: {exc}"
+        where = log_failure(_log, "a sub-agent failed", exc, suggest=False)
+        run.error = run.error or f"{type(exc).__name__}: {exc}{where}"
         return TurnOutcome(reason="error")
     finally:
         watcher.cancel()

@@ -9,11 +9,13 @@ denied, fails or is cancelled, so the conversation stays valid.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tui.engine.debug_log import log_failure
 from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
 from tui.engine.permissions.engine import Decision, PermissionEngine
 from tui.engine.permissions.pathguard import PathError
@@ -41,6 +43,7 @@ from tui.engine.tools.registry import UnknownTool, resolve
 
 if TYPE_CHECKING:
     from tui.engine.session.compaction import Compactor
+_log = logging.getLogger(__name__)
 
 
 class ModelProvider(Protocol):
@@ -321,8 +324,9 @@ class AgentLoop:
             self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=name, input=_as_dict(raw_input)))
             return finish(ToolOutput(f"Error: {exc}", is_error=True))
         except Exception as exc:  # noqa: BLE001 - a tool bug must not end the session
+            where = log_failure(_log, f"{name} failed to prepare its call", exc, suggest=False)
             self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=name, input=_as_dict(raw_input)))
-            return finish(ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True))
+            return finish(ToolOutput(f"Error: {type(exc).__name__}: {exc}{where}", is_error=True))
         self.emit(ToolCall(tool_use_id=tool_use_id, name=name, tool=action.tool, input=raw_input, target=action.target))
 
         hook = None
@@ -348,15 +352,20 @@ class AgentLoop:
             try:
                 self.recorder.before_change()
             except Exception as exc:  # noqa: BLE001 - without a base checkpoint the change could not be undone
+                where = log_failure(_log, "the base checkpoint could not be recorded", exc, suggest=False)
                 return finish(
-                    ToolOutput(f"Error: not run: stepwise could not record a checkpoint to undo it by ({exc})", is_error=True)
+                    ToolOutput(
+                        f"Error: not run: stepwise could not record a checkpoint to undo it by ({exc}){where}",
+                        is_error=True,
+                    )
                 )
         self.emit(Status(state="running", detail=action.target))
         self.context.on_output = self._output_listener(tool_use_id)
         try:
             output = await tool.execute(action, self.context, approval)
         except Exception as exc:  # noqa: BLE001 - a tool bug must not kill the session
-            output = ToolOutput(f"Error: {type(exc).__name__}: {exc}", is_error=True)
+            where = log_failure(_log, f"{action.tool} failed", exc, suggest=False)
+            output = ToolOutput(f"Error: {type(exc).__name__}: {exc}{where}", is_error=True)
         finally:
             self.context.on_output = None
         if approval.comments:
@@ -379,7 +388,10 @@ class AgentLoop:
             try:
                 self._record_step(tool_use_id, action, output)
             except Exception as exc:  # noqa: BLE001 - the change landed; only its checkpoint is missing
-                self.emit(Error(message=f"the change was made, but its checkpoint could not be recorded: {exc}", kind="checkpoint"))
+                where = log_failure(_log, "a step's checkpoint could not be recorded", exc)
+                self.emit(
+                    Error(message=f"the change was made, but its checkpoint could not be recorded: {exc}{where}", kind="checkpoint")
+                )
         if action.kind is ToolKind.PLAN and not output.is_error:
             self._leave_plan_mode()
         return output

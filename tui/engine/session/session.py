@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.agents.memory import Memory, display_path, reminder
 from tui.engine.config.home import stepwise_home
+from tui.engine.debug_log import log_failure
 from tui.engine.errors import StepwiseError
 from tui.engine.model.context import DEFAULT_COMPACT_AT, DEFAULT_WINDOW, prompt_tokens
 from tui.engine.session.approval import Approver
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
 
 
 OUTSIDE_LABEL = "changes made outside stepwise"
+_log = logging.getLogger(__name__)
 
 
 class SessionError(StepwiseError, RuntimeError):
@@ -359,6 +362,7 @@ class Session:
                 self._start_fork(events)
         elif requested_mode:
             self.set_mode(requested_mode, by="flag")
+        _log.debug("session %s opened: agent %s, model %s, log %s", self.id, agent.name, model, self.path)
         return self
 
     # --- events ---------------------------------------------------------------
@@ -473,7 +477,8 @@ class Session:
             try:
                 self.workspace.auto_commit(f"stepwise: {label}", paths)
             except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
-                self._record(Error(message=f"auto-commit failed: {exc}", kind="git"))
+                where = log_failure(_log, "auto-commit failed", exc)
+                self._record(Error(message=f"auto-commit failed: {exc}{where}", kind="git"))
 
     # --- the public interface -------------------------------------------------
 
