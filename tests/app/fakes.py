@@ -198,7 +198,7 @@ class FakeSession:
 
     # --- turns --------------------------------------------------------------------
 
-    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnEnd:
+    async def run(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnEnd:
         self.busy = True
         self._cancel.clear()
         self.prompts.append((text, list(attachments or [])))

@@ -387,7 +387,7 @@ class StepwiseApp(App[int]):
         if session is None:
             return
         try:
-            await session.run_turn(text, attachments)
+            await session.run(text, attachments)
         except Exception as exc:  # noqa: BLE001 - a failed turn is reported; the session goes on
             self.main.chat.add_note(f"The turn failed: {exc}{log_failure(_log, 'the turn failed', exc)}", "error")
             self.main.refresh_state("idle")

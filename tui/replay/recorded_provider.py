@@ -57,10 +57,6 @@ class RecordedProvider:
         """
         return cls(json.loads(path.read_text(encoding="utf-8"))["responses"], **kwargs)
 
-    @property
-    def remaining(self) -> int:
-        return len(self._responses) - self._next
-
     async def stream(
         self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event
     ) -> ModelResponse:

@@ -100,7 +100,8 @@ async def test_background_and_output(terminals, tmp_path):
     done_id = await terminals.start_background("echo done; exit 4", tmp_path)
     assert await terminals.wait(done_id) == 4
     assert terminals.output(done_id) == ("done\n", False, 4)
-    assert terminals.background_ids() == [term_id, done_id]
+    # Both stay readable by id after they ended, killed or not.
+    assert term_id != done_id and terminals.output(term_id) == ("started\n", False, -15)
 
 
 async def test_unknown_background_id(terminals):

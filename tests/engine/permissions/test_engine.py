@@ -653,16 +653,12 @@ def test_malformed_session_grant_raises(root: Path, rule: str, problem: str) -> 
         engine(root).grant_session(rule)
 
 
-def test_add_rule(root: Path) -> None:
-    permissions = engine(root)
-    permissions.add_rule("allow", "Bash(make:*)")
-    permissions.add_rule("deny", parse_rule("Bash(make clean)", "deny", SOURCE))
+def test_a_deny_rule_beats_a_broader_allow_rule_and_names_its_source(root: Path) -> None:
+    permissions = engine(root, allow=["Bash(make:*)"], deny=["Bash(make clean)"])
     assert outcome(permissions.decide(run("make all"))) == "allow/rule"
     decision = permissions.decide(run("make clean"))
     assert outcome(decision) == "deny/rule"
     assert SOURCE in decision.reason
-    with pytest.raises(ValueError, match="unknown rule behavior"):
-        permissions.add_rule("perhaps", "Bash")
 
 
 # -- suggested rules -----------------------------------------------------------------------

@@ -353,13 +353,6 @@ class DiffView(ScrollView, can_focus=True):
         self._selected ^= {index}
         self._selection_changed()
 
-    def select_all(self, selected: bool = True) -> None:
-        """Select (or clear) every hunk."""
-        if not self._selectable:
-            return
-        self._selected = set(range(len(self._hunks))) if selected else set()
-        self._selection_changed()
-
     # --- actions for the bindings
 
     def action_next_hunk(self) -> None:

@@ -300,9 +300,6 @@ class TerminalManager:
             await asyncio.shield(entry.task)
         return entry.exit_code
 
-    def background_ids(self) -> list[str]:
-        return list(self._background)
-
     async def kill(self, term_id: str) -> None:
         """Stop a background terminal's whole process group."""
         entry = self._entry(term_id)

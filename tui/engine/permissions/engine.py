@@ -122,15 +122,6 @@ class PermissionEngine:
         """
         self.session.add(parse_rule(rule, "allow", "session"))
 
-    def add_rule(self, behavior: str, rule: str | Rule, source: str = "user") -> None:
-        """Add an allow/ask/deny rule (e.g. one the user just saved).
-
-        Raises:
-            ValueError: unknown behavior or malformed rule.
-        """
-        text = rule.text if isinstance(rule, Rule) else rule
-        self.rules.add(parse_rule(text, behavior, rule.source if isinstance(rule, Rule) else source))
-
     # -- deciding ----------------------------------------------------------
 
     def decide(self, action: Action) -> Decision:

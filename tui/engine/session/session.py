@@ -41,7 +41,6 @@ from tui.engine.session.events import (
     SessionHeader,
     SubagentEvent,
     TodoUpdate,
-    TurnEnd,
 )
 from tui.engine.session.hooks import HookCommand, Hooks, context_of, parse_hooks, unseen_hooks
 from tui.engine.session.log import (
@@ -500,10 +499,6 @@ class Session:
 
         self.set_mode(next_mode(self.permissions.mode))
         return self.permissions.mode
-
-    async def run_turn(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnEnd:
-        outcome = await self.run(text, attachments)
-        return TurnEnd(reason=outcome.reason, num_turns=outcome.turns)
 
     async def run(self, text: str, attachments: list[dict[str, str]] | None = None) -> TurnOutcome:
         """Run one user turn; the outcome carries the final text and the denials."""
