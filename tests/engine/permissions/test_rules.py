@@ -14,10 +14,12 @@ from tui.engine.permissions.analysis import analyze
 from tui.engine.permissions.rules import (
     Rule,
     RuleSet,
+    agent_rules,
     load_rules,
     parse_rule,
     rule_matches,
     save_rule,
+    split_rules,
 )
 from tui.engine.tools.names import EDIT_TOOLS, PATH_READ_TOOLS
 
@@ -152,6 +154,11 @@ def test_describe_names_the_source() -> None:
         ('echo "a b"', 'echo "a b"', True),
         ("echo 'a b'", 'echo "a b"', True),
         ("git commit:*", 'git commit -m "fix: a && b"', True),
+        # As in Claude Code, a trailing ` *` is optional: `Bash(git push *)` also matches `git push`.
+        ("git push *", "git push", True),
+        ("git push *", "git push origin main", True),
+        ("git push *", "git pushy", False),
+        ("git * main", "git push main", True),
     ],
 )
 def test_command_patterns(pattern: str, command: str, matches: bool) -> None:
@@ -487,3 +494,26 @@ def test_saving_a_rule_already_there_leaves_the_file_and_its_comments(root: Path
     path = write(root / ".stepwise" / "settings.yaml", "# mine\npermissions:\n  allow: [Bash(ls)]  # keep\n")
     assert save_rule(root, "Bash(ls)") == path
     assert path.read_text() == "# mine\npermissions:\n  allow: [Bash(ls)]  # keep\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("Bash(a:*)", ["Bash(a:*)"]),
+        ("run_in_terminal(a:*), run_in_terminal(b, c:*)", ["run_in_terminal(a:*)", "run_in_terminal(b, c:*)"]),
+    ],
+)
+def test_a_suggestion_holds_one_rule_per_part(text: str, rules: list[str]) -> None:
+    assert split_rules(text) == rules
+
+
+def test_saving_several_rules_saves_each(root: Path) -> None:
+    path = save_rule(root, "Bash(a:*), Bash(b:*)")
+    assert yaml.safe_load(path.read_text())["permissions"]["allow"] == ["Bash(a:*)", "Bash(b:*)"]
+
+
+def test_agent_patterns_become_rules_named_after_the_agent() -> None:
+    rules, warnings = agent_rules("careful", ["Bash(git add:*)"], ["Bash(rm:*)", "Nope(x)"])
+    assert [r.text for r in rules.allow] == ["Bash(git add:*)"]
+    assert [(r.text, r.source) for r in rules.deny] == [("Bash(rm:*)", "agent careful")]
+    assert len(warnings) == 1 and "Nope" in warnings[0]

@@ -303,3 +303,37 @@ def test_a_broken_settings_file_warns_once(git_repo, model_env, content):
     assert [w for w in session.warnings if "settings.yaml" in w] == [w for w in session.warnings if str(broken) in w]
     assert len([w for w in session.warnings if "settings.yaml" in w]) == 1
     assert [r.text for r in session.permissions.rules.allow] == ["Bash(ls)"]
+
+
+async def test_an_agents_tool_patterns_are_enforced_as_rules(git_repo, model_env):
+    # `disallowedTools: Bash(rm:*)` was stored and never read; `tools` patterns allow, as in Claude Code.
+    agents = git_repo / ".stepwise" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "careful.md").write_text(
+        "---\nname: careful\ndescription: d\ntools: [Bash(touch made:*), Read]\ndisallowedTools: Bash(rm:*)\n---\nBe careful.\n"
+    )
+    (git_repo / "keep.txt").write_text("x\n")
+    model_env.script(tool_use("run_in_terminal", {"command": "rm keep.txt"}))
+    model_env.script(tool_use("run_in_terminal", {"command": "touch made"}))
+    model_env.script(text("done"))
+    approver = Scripted()
+    session = open_session(git_repo, approver, agent="careful", permission_mode="bypassPermissions")
+    await session.run("go")
+    decisions = [e for e in session.history() if isinstance(e, PermissionDecision)]
+    assert decisions[0].behavior == "deny" and "Bash(rm:*) from agent careful" in decisions[0].reason
+    assert (git_repo / "keep.txt").exists()
+    assert decisions[1].behavior == "allow" and decisions[1].rule == "Bash(touch made:*)"
+    assert approver.requests == []
+
+
+async def test_approve_for_the_session_grants_one_rule_per_part(git_repo, model_env):
+    approver = Scripted(Approval(ApprovalKind.SESSION, rule="run_in_terminal(echo:*), run_in_terminal(ls:*)"))
+    model_env.script(tool_use("run_in_terminal", {"command": "echo one && ls"}))
+    model_env.script(tool_use("run_in_terminal", {"command": "ls; echo two"}))
+    model_env.script(text("done"))
+    session = open_session(git_repo, approver)
+    await session.run("go")
+    assert len(approver.requests) == 1
+    assert approver.requests[0].suggested_rule == "run_in_terminal(echo:*), run_in_terminal(ls:*)"
+    decisions = [e for e in session.history() if isinstance(e, PermissionDecision)]
+    assert [d.decided_by for d in decisions] == ["user", "session"]

@@ -347,7 +347,9 @@ class PermissionPane(Vertical, can_focus=True):
         request = self.request
         if request is None or self.input_mode:
             return
-        self._open_input(kind, request.suggested_rule or request.tool, "rule to allow")
+        # A command with no safe suggestion gets an empty field: never a bare tool name, which allows every command.
+        fallback = "" if request.kind == "execute" else request.tool
+        self._open_input(kind, request.suggested_rule or fallback, "rule to allow")
 
     def action_ask_deny(self) -> None:
         if self.pending is None or self.input_mode:

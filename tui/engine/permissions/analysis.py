@@ -1025,6 +1025,10 @@ def _written_arguments(name: str, args: list[_Word]) -> tuple[list[_Word] | None
             for w in args
         ) or (not first.startswith("-") and "x" in first)
         return (None, []) if extracting else (_NO_WRITES, [])
+    if name == "find":
+        starts = list(itertools.takewhile(lambda w: not w.value.startswith(("-", "(", "!")) or not w.literal, args))
+        outputs = [args[i + 1] for i, w in enumerate(args[:-1]) if w.value in ("-fprint", "-fprint0", "-fprintf", "-fls")]
+        return (starts or [_Word(".", True, text=".")]) + outputs if any(w.value == "-delete" for w in args) else outputs, []
     if name == "dd":
         return [_Word(w.value[3:], w.literal, w.why, w.text[3:]) for w in args if w.value.startswith("of=")], []
     if name == "sed":
@@ -1126,7 +1130,7 @@ def _git_writes(args: list[_Word]) -> list[_Word]:
     return [_Word(".git/config", True, text=".git/config")]
 
 
-_INTERPRETER = re.compile(
+INTERPRETER = re.compile(
     r"(python|pypy)[0-9.]*|node(js)?|deno|bun|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|lua(jit)?[0-9.]*|tclsh[0-9.]*|wish|R|Rscript|julia|osascript|expect|gdb|vim?|nvim|ex|emacs|sqlite3"
 )
 _INLINE_FLAGS = {
@@ -1181,7 +1185,7 @@ def _inline_code(name: str, args: list[_Word]) -> str | None:
             if not script.literal or _SED_RUNS.search(script.value):
                 return "sed is given a script that can run commands or write files"
         return None
-    match = _INTERPRETER.fullmatch(name)
+    match = INTERPRETER.fullmatch(name)
     if match is None:
         return None
     family = re.sub(r"[0-9.]+$", "", name)

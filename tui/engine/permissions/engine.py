@@ -48,10 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui.engine.permissions.analysis import CHANGES_DIRECTORY, SHELLS, Analysis, Command, Write, analyze
+from tui.engine.permissions import wrappers
+from tui.engine.permissions.analysis import CHANGES_DIRECTORY, INTERPRETER, SHELLS, Analysis, Command, Write, analyze
 from tui.engine.permissions.modes import canonical_mode
 from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
-from tui.engine.permissions.rules import Behavior, Domain, Rule, RuleSet, Target, parse_rule
+from tui.engine.permissions.rules import Behavior, Domain, Rule, RuleSet, Target, parse_rule, split_rules
 from tui.engine.session.events import EngineDecider
 from tui.engine.tools.base import Action, ToolKind
 
@@ -115,12 +116,14 @@ class PermissionEngine:
         self._mode = canonical_mode(value)
 
     def grant_session(self, rule: str) -> None:
-        """Allow calls matching `rule` for the rest of the session.
+        """Allow calls matching `rule` (or each of several, comma-separated) for the rest of the session.
 
         Raises:
-            ValueError: `rule` is malformed.
+            ValueError: a rule is malformed; none is granted then.
         """
-        self.session.add(parse_rule(rule, "allow", "session"))
+        rules = [parse_rule(text, "allow", "session") for text in split_rules(rule)]
+        for parsed in rules:
+            self.session.add(parsed)
 
     # -- deciding ----------------------------------------------------------
 
@@ -452,9 +455,13 @@ class PermissionEngine:
     def _suggest(self, action: Action, subject: _Subject) -> str | None:
         """A rule that would allow this very call next time, or None when no safe one exists."""
         if action.kind is ToolKind.EXECUTE:
+            # One rule per part no rule covers yet; none at all when one part cannot have a safe rule.
             uncovered = self._uncovered_commands(action.tool, subject)
-            suggestions = {_command_prefix_rule(action.tool, c) for c in uncovered}
-            return suggestions.pop() if len(suggestions) == 1 else None
+            named = {c.outer for c in uncovered if c.outer is not None and _command_prefix_rule(action.tool, c)}
+            suggestions = [_command_prefix_rule(action.tool, c, wrapper=c.outer in named) for c in uncovered if c not in named]
+            if not suggestions or None in suggestions:
+                return None
+            return ", ".join(dict.fromkeys(s for s in suggestions if s))
         paths = [t for t in subject.targets if isinstance(t, Path)]
         if not paths:
             return None
@@ -493,17 +500,45 @@ class PermissionEngine:
         )
 
 
-def _command_prefix_rule(tool: str, command: Command) -> str | None:
-    """`run_in_terminal(npm test:*)`: the command name, plus its sub-command when it has one."""
-    if not command.words or command.name in CHANGES_DIRECTORY:
+_SUBCOMMANDS = frozenset(
+    {"git", "npm", "pnpm", "yarn", "bun", "cargo", "go", "docker", "podman", "kubectl", "helm", "pip", "pip3",
+     "poetry", "uv", "gh", "apt", "apt-get", "brew", "dotnet", "mvn", "gradle", "bundle", "rails", "rake",
+     "terraform", "systemctl", "conda", "npx", "deno", "composer", "mix", "stack", "cabal", "swift", "zig", "make"}
+)  # fmt: skip
+"""Programs whose first argument picks what they do: a rule names it too (`npm test:*`, not `npm:*`)."""
+
+
+def _command_prefix_rule(tool: str, command: Command, wrapper: bool = False) -> str | None:
+    """The narrowest useful "don't ask again" rule for one command: `npm test:*`, `python -m pytest:*`,
+    `python tools/gen.py:*`, `timeout 60 npm test:*`. None when every such rule would allow any command
+    or any code: a shell, `eval`, an interpreter without a module or script, a folder change.
+
+    With `wrapper`, the rule is for the wrapper running `command`, naming `command` (`command.via`)."""
+    words = command.words
+    if not words:
         return None
-    name = command.words[0]
-    if name.rsplit("/", 1)[-1] in SHELLS | {"eval"} or shlex.quote(name) != name:
+    name = command.name
+    if name in CHANGES_DIRECTORY or name in SHELLS or name == "eval" or shlex.quote(words[0]) != words[0]:
         return None
-    words = [name]
-    if len(command.words) > 1 and re.fullmatch(r"[A-Za-z][\w:.-]*", command.words[1]):
-        words.append(command.words[1])
-    return f"{tool}({' '.join(words)}:*)"
+    if wrappers.runs_commands(name):
+        return None  # its own rule would not cover what it runs; the rule for what it runs names it
+    rest = list(words[1:])
+    if INTERPRETER.fullmatch(name):
+        if rest[:1] == ["-m"] and len(rest) > 1 and re.fullmatch(r"[\w.]+", rest[1]):
+            picked = [words[0], "-m", rest[1]]
+        elif rest and not rest[0].startswith("-") and shlex.quote(rest[0]) == rest[0]:
+            picked = [words[0], rest[0]]
+        else:
+            return None
+    else:
+        picked = [words[0]]
+        if name in _SUBCOMMANDS and rest and re.fullmatch(r"[A-Za-z][\w:.-]*", rest[0]):
+            picked.append(rest[0])
+    if wrapper:
+        picked = [*command.via.split(), *picked[1:]]
+    if any(shlex.quote(word) != word for word in picked):
+        return None  # a word only known when it runs, or one a pattern would misread
+    return f"{tool}({' '.join(picked)}:*)"
 
 
 def _glob_escape(path: str) -> str:

@@ -141,6 +141,32 @@ class Rule:
         return rel is not None and regex.fullmatch(rel) is not None
 
 
+def split_rules(text: str) -> list[str]:
+    """The rules in `text`, separated by commas outside parentheses (`Bash(a:*), Bash(b:*)`): what a
+    "don't ask again" suggestion for a compound command holds, one rule per part."""
+    rules: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            rules.append(text[start:index])
+            start = index + 1
+    rules.append(text[start:])
+    return [rule.strip() for rule in rules if rule.strip()] or [text]
+
+
+def agent_rules(agent_name: str, allow: Iterable[str], deny: Iterable[str]) -> tuple[RuleSet, list[str]]:
+    """An agent file's pattern entries as rules: `tools: [Bash(git add:*)]` allows, `disallowedTools:
+    [Bash(rm:*)]` denies, both named after the agent; an entry that is not a rule becomes a warning."""
+    ruleset = RuleSet()
+    warnings: list[str] = []
+    for behavior, texts in (("allow", allow), ("deny", deny)):
+        for text in texts:
+            _add_parsed(ruleset, warnings, text, behavior, f"agent {agent_name}", quiet_claude_tools=True)
+    return ruleset, warnings
+
+
 def parse_rule(text: str, behavior: str = "allow", source: str = "") -> Rule:
     """Parse `Tool` or `Tool(pattern)`.
 
@@ -251,6 +277,14 @@ class RuleSet:
             raise ValueError(f"unknown rule behavior {behavior!r}; use one of: {', '.join(BEHAVIORS)}")
         return getattr(self, behavior)
 
+    def merged(self, other: RuleSet) -> RuleSet:
+        """These rules, then `other`'s, in each list."""
+        merged = RuleSet(list(self.allow), list(self.ask), list(self.deny))
+        for behavior in BEHAVIORS:
+            for rule in other.rules(behavior):
+                merged.add(rule)
+        return merged
+
     def add(self, rule: Rule) -> None:
         """Append `rule` to its behavior's list (once)."""
         rules = self.rules(rule.behavior)
@@ -283,7 +317,8 @@ class RuleSet:
 def _command_regex(pattern: str) -> re.Pattern[str]:
     """`npm test:*` -> prefix match on word boundary; `*` -> any text; `\\*` -> a star."""
     pattern = " ".join(pattern.split())
-    prefix = pattern.endswith(":*")
+    # `x:*` and, as in Claude Code, `x *` match `x` alone too: the words after it are optional.
+    prefix = pattern.endswith(":*") or (pattern.endswith(" *") and not pattern.endswith("\\ *") and pattern != " *")
     if prefix:
         pattern = pattern[:-2].rstrip()
     parts: list[str] = []
@@ -477,10 +512,11 @@ def save_rule(workspace_root: Path, rule_text: str, behavior: str = "allow") -> 
         SettingsError: the file exists but is not a valid settings mapping, or
             its `permissions` are not lists of rules (it is left untouched).
     """
-    parse_rule(rule_text, behavior)
-    text = rule_text.strip()
+    texts = split_rules(rule_text)
+    for text in texts:
+        parse_rule(text, behavior)
     path = project_settings_path(Path(workspace_root))
-    what = f"the rule {text!r}"
+    what = f"the rule {rule_text.strip()!r}"
 
     def add(data: dict[str, Any]) -> None:
         permissions = data.get("permissions") or {}
@@ -489,7 +525,8 @@ def save_rule(workspace_root: Path, rule_text: str, behavior: str = "allow") -> 
         rules = permissions.get(behavior) or []
         if not isinstance(rules, list):
             raise SettingsError(f"not saving {what}: `permissions.{behavior}` is not a list in {path}")
-        if text not in rules:
-            data["permissions"] = {**permissions, behavior: [*rules, text]}
+        added = [text for text in texts if text not in rules]
+        if added:
+            data["permissions"] = {**permissions, behavior: [*rules, *added]}
 
     return update_settings_file(path, add, what)

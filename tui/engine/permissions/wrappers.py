@@ -153,6 +153,11 @@ def by_program_name(words: Words) -> Words:
     return words
 
 
+def runs_commands(name: str) -> bool:
+    """Whether the program `name` is a wrapper, running a command given in its arguments."""
+    return name in _WRAPPERS
+
+
 def run_by(words: Words) -> list[Words]:
     """The commands `words` runs directly (not those of nested wrappers).
 

@@ -33,6 +33,7 @@ from tui.engine.debug_log import log_failure
 from tui.engine.model.aliases import resolve_model
 from tui.engine.permissions.engine import PermissionEngine
 from tui.engine.permissions.modes import canonical_mode, subagent_mode
+from tui.engine.permissions.rules import RuleSet, agent_rules
 from tui.engine.session.approval import Approval, ApprovalRequest, Approver
 from tui.engine.session.events import (
     USAGE_KEYS,
@@ -62,8 +63,9 @@ _log = logging.getLogger(__name__)
 class DelegatedPermissions(PermissionEngine):
     """The session's rules and session grants, with the sub-agent's mode (bounded by the session's)."""
 
-    def __init__(self, parent: PermissionEngine, agent_mode: str) -> None:
-        super().__init__(parent.root, mode=agent_mode, rules=parent.rules)
+    def __init__(self, parent: PermissionEngine, agent_mode: str, own_rules: RuleSet | None = None) -> None:
+        # The sub-agent's own `tools`/`disallowedTools` patterns hold for its calls only.
+        super().__init__(parent.root, mode=agent_mode, rules=parent.rules.merged(own_rules or RuleSet()))
         self.session = parent.session
         self._parent = parent
         self.agent_mode = canonical_mode(agent_mode)
@@ -197,7 +199,9 @@ class Delegation:
         model = resolve_model(agent.model, self._model, self._settings.model_aliases if self._settings else None)
         if model.warning:
             notes.append(model.warning)
-        permissions = DelegatedPermissions(self._permissions, agent.permission_mode)
+        own_rules, rule_warnings = agent_rules(agent.name, agent.tool_rules, agent.disallowed_rules)
+        notes.extend(rule_warnings)
+        permissions = DelegatedPermissions(self._permissions, agent.permission_mode, own_rules)
         tools = [name for name in agent.resolved_tools if name != DELEGATION_TOOL]
         run = _Run(run_id=f"run-{uuid.uuid4().hex[:10]}", agent=agent.name)
         self._emit(

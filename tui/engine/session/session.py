@@ -225,7 +225,7 @@ class Session:
         from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
         from tui.engine.permissions.engine import PermissionEngine
         from tui.engine.permissions.modes import canonical_mode
-        from tui.engine.permissions.rules import load_rules
+        from tui.engine.permissions.rules import agent_rules, load_rules
         from tui.engine.session.delegation import offered_tools
         from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
 
@@ -277,6 +277,9 @@ class Session:
         warnings.extend(mcp.warnings)
         rules, rule_warnings = load_rules(root, settings, cli_allow=options.allow, cli_deny=options.deny)
         warnings.extend(rule_warnings)
+        own_rules, own_warnings = agent_rules(agent.name, agent.tool_rules, agent.disallowed_rules)
+        rules = rules.merged(own_rules)
+        warnings.extend(own_warnings)
         permissions = PermissionEngine(root, mode=mode, rules=rules)
 
         if provider is None:
