@@ -36,3 +36,19 @@ async def test_a_custom_command_completes_shows_in_help_and_runs(git_repo, model
         await until(pilot, lambda: model_env.message_requests, "the request")
     content = model_env.message_requests[0].body["messages"][0]["content"]
     assert "Review app.py carefully" in "".join(block.get("text", "") for block in content)
+
+
+async def test_enter_sends_when_the_completion_list_is_stale(git_repo, model_env):
+    """A quick typist's Enter can arrive before the completion list follows the text."""
+    model_env.script(text("ok"))
+    app = app_for(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        prompt = app.main.prompt
+        await pilot.press(*"/mod")
+        await until(pilot, lambda: prompt.completions.chosen is not None, "the completion list")
+        with prompt.prevent(type(prompt).Changed):
+            prompt.insert("e default")  # the list still shows /mode, /model for the word "/mod"
+        assert prompt.completions.chosen is not None
+        await pilot.press("enter")
+        await until(pilot, lambda: prompt.text == "", "the prompt sent")

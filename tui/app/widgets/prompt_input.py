@@ -109,6 +109,11 @@ class PromptInput(TextArea):
     def _completion_key(self, key: str) -> bool:
         if self.completions.chosen is None:
             return False
+        if self.current_query() is None:
+            # Keys typed faster than the list follows them (a paste, a quick typist) can leave it
+            # open for a word already finished: it is stale, and Enter sends the prompt.
+            self.completions.hide()
+            return False
         if key in ("up", "down"):
             count = len(self.completions.completions)
             step = -1 if key == "up" else 1
