@@ -5,6 +5,7 @@ import pytest
 
 from tui.commands.agents import add_arguments, run
 from tui.engine.config.home import bundled_dir
+from tui.engine.model.aliases import default_aliases
 
 
 @pytest.fixture
@@ -102,3 +103,28 @@ def test_the_report_says_which_agents_can_delegate_and_to_whom(repo, capsys):
     assert by_name["backend-dev"]["delegates_to"] == []  # its tools do not name Task
     run(argparse.Namespace(json=False, agent=None, cwd=repo))
     assert "can delegate to: general, backend-dev" in capsys.readouterr().out
+
+
+def test_a_copilot_agent_shows_its_mapped_tools_and_model(repo, capsys):
+    agents = repo / ".github" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "api.agent.md").write_text(
+        "---\ndescription: API work\ntools: ['runCommands', 'editFiles', 'codebase', 'Microsoft Docs']\n"
+        "model: Claude Sonnet 4.5\n---\nYou build APIs.\n"
+    )
+    code, report = run_json(capsys, cwd=repo)
+    assert code == 0
+    api = next(a for a in report["agents"] if a["name"] == "api")
+    assert api["tools"] == [
+        "run_in_terminal",
+        "get_terminal_output",
+        "create_file",
+        "replace_string_in_file",
+        "multi_replace_string_in_file",
+        "grep_search",
+        "file_search",
+    ]
+    # claude-sonnet-4-5 is not in the installed SDK's model list: the sonnet alias, with a warning.
+    assert api["model"] == {"requested": "Claude Sonnet 4.5", "resolved": default_aliases()["sonnet"]}
+    assert any("claude-sonnet-4-5" in warning for warning in api["warnings"])
+    assert any("Microsoft Docs" in warning for warning in api["warnings"])
