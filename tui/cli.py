@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tui import __version__
 
-SUBCOMMANDS = ("agents", "sessions", "replay", "export", "mcp")
+SUBCOMMANDS = ("agents", "sessions", "replay", "export", "mcp", "doctor")
 
 DESCRIPTION = """\
 stepwise: pair-program with a Claude agent and approve every step.
@@ -31,6 +31,7 @@ resumed, replayed, verified and exported.
   stepwise --demo              scripted demo: no API key, no network
   stepwise agents [--json]     list the agents stepwise can find
   stepwise sessions [--json]   list this workspace's sessions
+  stepwise doctor [--json]     which protections are active (sandbox, network, protected paths)
   stepwise replay SESSION      step through a recorded session
   stepwise export SESSION      export a session as md, html or json
   stepwise mcp list|get NAME   the MCP servers found, their trust, status and tools
@@ -80,8 +81,16 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--auto-commit", action="store_true", help="also commit each approved step on the current branch"
     )
-    parser.add_argument(
-        "--sandbox", action="store_true", help="run commands in a bubblewrap sandbox: workspace writable, no network"
+    sandbox = parser.add_mutually_exclusive_group()
+    sandbox.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=None,
+        help="require the bubblewrap sandbox for commands (the default wherever it works): the workspace "
+        "writable except .git config and hooks and control files, no network; fail when it cannot run",
+    )
+    sandbox.add_argument(
+        "--no-sandbox", dest="sandbox", action="store_false", default=None, help="run commands without the sandbox"
     )
     parser.add_argument(
         "--mcp-config",
@@ -151,6 +160,9 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
 
         parser.description = "List the agents stepwise finds, highest precedence first."
         agents.add_arguments(parser)
+    elif name == "doctor":
+        parser.description = "Show which protections are active: sandbox, network, subreaper, protected paths."
+        parser.add_argument("--json", action="store_true", help="print JSON")
     elif name == "sessions":
         parser.description = "List the sessions of this workspace."
         parser.add_argument("--json", action="store_true", help="print JSON")

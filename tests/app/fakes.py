@@ -115,6 +115,7 @@ class FakeSession:
         history: list[Event] | None = None,
     ) -> None:
         self.id = "fake-session"
+        self.unsandboxed = False
         self.root = root
         self.path = root / "session.jsonl"
         self.approver = approver

@@ -159,7 +159,7 @@ class Harness:
         deny: list[str] | None = None,
         approver: Any = None,
         prompt: str = "go",
-        sandbox: bool = False,
+        sandbox: bool | None = None,
         closing: bool = True,
     ) -> Run:
         """Script `replies` (then a closing "done." when `closing`), run one turn, close the session."""

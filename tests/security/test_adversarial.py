@@ -443,7 +443,8 @@ async def test_endless_output_is_capped(guarded, harness):
 
 async def test_a_command_ignoring_sigterm_is_killed_on_timeout(guarded, harness):
     call = tool_use("Bash", {"command": "trap '' TERM; echo $$ > pid.txt; while :; do sleep 0.05; done", "timeout": 300})
-    run = await harness.run(Reply([call]), allow=["Bash(trap:*)"], mode="bypassPermissions")
+    # `$$` is a host pid only outside the sandbox (test_sandbox.py has the sandboxed case).
+    run = await harness.run(Reply([call]), allow=["Bash(trap:*)"], mode="bypassPermissions", sandbox=False)
     content = run.result(call["id"])["content"]
     assert "timed out after 0.3 s and was stopped" in content
     pid = int((guarded.root / "pid.txt").read_text())

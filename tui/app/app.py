@@ -46,6 +46,7 @@ from tui.engine.session.events import Event, UserMessage
 if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
     from tui.engine.agents.commands import CustomCommand
+    from tui.engine.exec.reaper import ProcessInfo
     from tui.engine.session.session import Session
 
 DEFAULT_THEME = "stepwise-dark"
@@ -138,6 +139,8 @@ class StepwiseApp(App[int]):
         """The command (`/agent x`, `/model y`, `/resume`) whose new session is opening."""
         self._queued: list[str] = []
         """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
+        self.stopped_at_exit: list[ProcessInfo] = []
+        """Processes the session's commands still ran when the app quit (stopped; told after exit)."""
         self.theme_specs: dict[str, ThemeSpec] = {}
         self._files: list[str] | None = None
         self._saved_theme = ""
@@ -178,6 +181,11 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(warning, "warning")
         self.main.refresh_state("starting")
         self.call_after_refresh(self._start)
+
+    async def on_unmount(self) -> None:
+        # No process a command started outlives the app: the session stops them and names them.
+        if self.session is not None:
+            self.stopped_at_exit = await self.session.close()
 
     def _start(self) -> None:
         first_frame_drawn()
@@ -403,10 +411,16 @@ class StepwiseApp(App[int]):
         """What to print once the app has closed: why it could not start, or how to resume."""
         if self.start_error is not None:
             return [f"stepwise: could not start the session: {self.start_error}"]
+        lines = []
+        if self.stopped_at_exit:
+            from tui.engine.exec.terminal import show_controls
+            from tui.engine.session.session import leftovers_message
+
+            lines.append(f"stepwise: {show_controls(leftovers_message(self.stopped_at_exit))}")
         session = self.session
         if session is None or not any(isinstance(e, UserMessage) for e in session.history()):
-            return []
-        return [f"Session {session.id} saved. Resume it with: stepwise --resume {session.id}"]
+            return lines
+        return [*lines, f"Session {session.id} saved. Resume it with: stepwise --resume {session.id}"]
 
     def action_interrupt(self) -> None:
         """Esc: stop the running turn (what was shown stays); with nothing running, back to the prompt."""

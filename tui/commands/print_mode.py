@@ -119,7 +119,7 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
     calls: list[ToolEntry] = []
 
     def listen(event: Event) -> None:
-        if isinstance(event, Error):
+        if isinstance(event, Error) and event.kind != "leftovers":  # said once, below
             errors.append(event.message)
         calls.extend(entry for entry in transcript.add(event) if isinstance(entry, ToolEntry))
         if args.output_format == "stream-json" and event.persistent:
@@ -140,7 +140,11 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
         say(str(exc))
         return 1
     finally:
-        await session.close()
+        stopped = await session.close()
+        if stopped:
+            from tui.engine.session.session import leftovers_message
+
+            say(leftovers_message(stopped))
     is_error = outcome.reason in ("error", "max_turns")
     # A sub-agent's denials are the run's too; each names its agent.
     denials = [*outcome.denials, *(session.delegation.denials if session.delegation else [])]

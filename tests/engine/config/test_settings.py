@@ -26,7 +26,8 @@ def test_defaults_without_files(user_home, project):
     assert settings.model == "sonnet"
     assert settings.model_aliases == default_aliases()
     assert settings.prices == DEFAULT_PRICES
-    assert (settings.theme, settings.sandbox, settings.auto_commit) == (None, False, False)
+    # The sandbox is neither asked for nor refused: on wherever bubblewrap works.
+    assert (settings.theme, settings.sandbox, settings.sandbox_network, settings.auto_commit) == (None, None, False, False)
     assert settings.warnings == [] and settings.sources == []
 
 
@@ -67,7 +68,7 @@ def test_non_mapping_and_bad_values_warn(user_home, project):
         "sandbox: maybe\nmodel_aliases: {opus: 5}\nprices: {sonnet: {input: -1}}\n", encoding="utf-8"
     )
     settings = load_settings(project)
-    assert settings.sandbox is False
+    assert settings.sandbox is None
     assert settings.model_aliases["opus"] == default_aliases()["opus"]
     assert settings.prices["sonnet"] == DEFAULT_PRICES["sonnet"]
     text = "\n".join(settings.warnings)

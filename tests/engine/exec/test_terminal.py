@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.engine.exec import reaper
 from tui.engine.exec.terminal import OutputBuffer, TerminalManager, UnknownTerminal, sanitize_terminal_text
 
 
@@ -69,8 +70,10 @@ async def test_cancel_kills_the_group_and_keeps_output(terminals, tmp_path):
 
 async def test_leftover_background_children_are_stopped(terminals, tmp_path):
     result = await terminals.run("sleep 100 & echo $! > bg.pid; echo started", tmp_path, 30)
-    assert result.exit_code == 0 and result.leftovers_killed and result.output == "started\n"
-    assert not _alive(int((tmp_path / "bg.pid").read_text()))
+    pid = int((tmp_path / "bg.pid").read_text())
+    assert result.exit_code == 0 and result.output == "started\n"
+    assert [(p.pid, p.command) for p in result.leftovers] == [(pid, "sleep 100")]
+    assert not _alive(pid)
 
 
 async def test_output_cap_keeps_head_and_tail(terminals, tmp_path):
@@ -154,3 +157,71 @@ def test_output_buffer_many_small_appends():
     small = OutputBuffer(10)
     small.append("0123456789")
     assert small.render() == "0123456789" and small.cut == 0
+
+
+def _pid_once_written(path: Path) -> int:
+    # The commands below wait for their child to write this file before they exit.
+    return int(path.read_text())
+
+
+DETACHERS = {
+    "background": "sh -c 'echo $$ > p.tmp; mv p.tmp p; exec sleep 300' >/dev/null 2>&1 &",
+    "setsid": "setsid sh -c 'echo $$ > p.tmp; mv p.tmp p; exec sleep 300' >/dev/null 2>&1 &",
+    "nohup": "nohup sh -c 'echo $$ > p.tmp; mv p.tmp p; exec sleep 300' >/dev/null 2>&1 &",
+    # No marker in its environment, a session of its own, and its parent gone: only the subreaper finds it.
+    "double fork, env -i": (
+        "env -i sh -c 'setsid sh -c \"echo \\$\\$ > p.tmp; mv p.tmp p; exec sleep 300\" </dev/null >/dev/null 2>&1 &';"
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(DETACHERS))
+async def test_processes_a_command_detaches_are_stopped_and_named(terminals, tmp_path, how):
+    result = await terminals.run(DETACHERS[how] + " while [ ! -e p ]; do :; done; echo done", tmp_path, 30)
+    pid = _pid_once_written(tmp_path / "p")
+    assert result.exit_code == 0 and result.output == "done\n"
+    assert pid in [p.pid for p in result.leftovers], result.leftovers
+    # Named as it was when found: the `sh -c` line, or `sleep 300` once it ran `exec`.
+    assert all("sleep 300" in p.command for p in result.leftovers if p.pid == pid)
+    assert not _alive(pid)
+
+
+@pytest.mark.parametrize("how", ["setsid", "double fork, env -i"])
+async def test_a_timeout_stops_what_the_command_detached(terminals, tmp_path, how):
+    result = await terminals.run(DETACHERS[how] + " while [ ! -e p ]; do :; done; sleep 100", tmp_path, 1)
+    pid = _pid_once_written(tmp_path / "p")
+    assert result.timed_out
+    assert {pid} <= {p.pid for p in result.leftovers}
+    assert not _alive(pid)
+
+
+async def test_the_session_end_stops_what_a_background_terminal_detached(tmp_path):
+    manager = TerminalManager(kill_grace_s=0.3)
+    ready = asyncio.Event()
+    command = DETACHERS["double fork, env -i"] + " while [ ! -e p ]; do :; done; echo ready; exec sleep 100"
+    await manager.start_background(command, tmp_path, lambda text: ready.set() if "ready" in text else None)
+    await asyncio.wait_for(ready.wait(), 10)
+    pid = _pid_once_written(tmp_path / "p")
+    stopped = await manager.close()
+    # The background terminal's own shell and what it detached are both named.
+    assert pid in [p.pid for p in stopped] and len(stopped) == 2
+    assert not _alive(pid)
+
+
+async def test_processes_outside_any_command_are_left_alone(terminals, tmp_path):
+    import subprocess
+
+    # Started by stepwise's process itself, not by a command: a different marker-less session.
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        # Started a clock tick before the command: /proc's start times are whole ticks.
+        started = reaper.process_info(bystander.pid).start
+        while reaper.now() < started + 0.02:
+            pass
+        result = await terminals.run("echo hi", tmp_path, 10)
+        assert result.leftovers == ()
+        await terminals.close()
+        assert _alive(bystander.pid)
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -819,9 +819,14 @@ def test_deny_rule_still_denies_a_control_file(root: Path) -> None:
     assert outcome(decision) == "deny/rule"
 
 
-@pytest.mark.parametrize("rel", ["src/AGENTS.md", ".github/workflows/ci.yml", "stepwise.yaml"])
+@pytest.mark.parametrize("rel", ["src/AGENTS.md.orig", ".github/workflows/ci.yml", "stepwise.yaml"])
 def test_look_alike_files_are_ordinary(root: Path, rel: str) -> None:
     assert outcome(engine(root, "acceptEdits").decide(edit(root, rel))) == "allow/mode"
+
+
+@pytest.mark.parametrize("rel", ["pkg/.stepwise/agents/general.md", "sub/CLAUDE.md", "web/.vscode/tasks.json"])
+def test_control_files_in_sub_folders_ask_even_in_accept_edits(root: Path, rel: str) -> None:
+    assert outcome(engine(root, "acceptEdits").decide(edit(root, rel))) == "ask/hard_limit"
 
 
 @pytest.mark.parametrize(

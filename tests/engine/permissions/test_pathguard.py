@@ -8,6 +8,7 @@ import pytest
 from tui.engine.permissions.pathguard import (
     PathError,
     control_file_reason,
+    git_dirs,
     relative_to_root,
     resolve_path,
     write_violation,
@@ -100,6 +101,21 @@ def test_git_check_catches_another_name_for_the_real_git_folder(tmp_path, monkey
         "AGENTS.md",
         "CLAUDE.md",
         "agents.md",
+        "CLAUDE.local.md",
+        ".mcp.json",
+        ".vscode/tasks.json",
+        ".github/copilot-instructions.md",
+        ".github/instructions/py.instructions.md",
+        ".github/prompts/x.prompt.md",
+        # At any depth: a session started in pkg/ reads pkg/.stepwise/, peers read nested memory.
+        "pkg/.stepwise/agents/general.md",
+        "pkg/.claude/settings.json",
+        "sub/CLAUDE.md",
+        "src/AGENTS.md",
+        "docs/deep/CLAUDE.local.md",
+        "web/.github/agents/x.agent.md",
+        "web/.vscode/tasks.json",
+        "web/.mcp.json",
     ],
 )
 def test_control_files(tmp_path, rel):
@@ -109,7 +125,16 @@ def test_control_files(tmp_path, rel):
 
 
 @pytest.mark.parametrize(
-    "rel", ["src/AGENTS.md", "docs/CLAUDE.md", ".github/workflows/ci.yml", "stepwise/settings.yaml", "README.md"]
+    "rel",
+    [
+        ".github/workflows/ci.yml",
+        "stepwise/settings.yaml",
+        "README.md",
+        "docs/AGENTS.md.bak",
+        ".vscode/settings.json",
+        "claude/x.md",
+        "mcp.json",
+    ],
 )
 def test_ordinary_files_are_not_control_files(tmp_path, rel):
     root = tmp_path.resolve()
@@ -119,3 +144,23 @@ def test_ordinary_files_are_not_control_files(tmp_path, rel):
 def test_control_files_are_inside_the_workspace_only(tmp_path, tmp_path_factory):
     outside = tmp_path_factory.mktemp("o").resolve()
     assert control_file_reason(tmp_path.resolve(), outside / ".stepwise" / "settings.yaml") is None
+
+
+def test_the_git_folder_a_git_file_points_to_is_inside_git(tmp_path):
+    root = (tmp_path / "work").resolve()
+    store = root / "store"  # `git init --separate-git-dir store` inside the work tree
+    (store / "hooks").mkdir(parents=True)
+    (root / ".git").write_text("gitdir: store\n")
+    assert "inside .git/" in write_violation(root, root / "store" / "hooks" / "pre-commit")
+    assert "inside .git/" in write_violation(root, root / "store" / "config")
+    assert write_violation(root, root / "src" / "a.py") is None
+
+
+def test_a_worktree_git_file_protects_its_common_folder(tmp_path):
+    root = (tmp_path / "wt").resolve()
+    main_git = tmp_path.resolve() / "main" / ".git"
+    (main_git / "worktrees" / "wt").mkdir(parents=True)
+    (main_git / "worktrees" / "wt" / "commondir").write_text("../..\n")
+    root.mkdir()
+    (root / ".git").write_text(f"gitdir: {main_git / 'worktrees' / 'wt'}\n")
+    assert git_dirs(root) == [main_git / "worktrees" / "wt", main_git]

@@ -113,3 +113,29 @@ def test_prepare_describes_target(ws):
     action = ws.prepare("read_file", {"filePath": "src/a.py", "startLine": 2, "endLine": 9})
     assert action.target == "src/a.py (lines 2-9)"
     assert action.paths == (ws.root / "src" / "a.py",)
+
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
+async def test_special_files_are_refused_without_blocking(ws, kind):
+    import asyncio
+    import os
+    import socket
+
+    path = ws.root / f"special-{kind}"
+    server = None
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: a plain open() would block forever
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+    else:
+        path = type(path)("/dev/zero")
+    try:
+        # In a thread with a bound, so that a regression fails instead of hanging the suite.
+        result = await asyncio.wait_for(asyncio.to_thread(asyncio.run, ws.call("read_file", {"filePath": str(path)})), 10)
+    finally:
+        if server is not None:
+            server.close()
+    assert result.is_error
+    assert "not a regular file" in result.content

@@ -168,6 +168,7 @@ class MainScreen(Screen[None]):
             bar.agent = session.agent_name
             bar.model = session.model
             bar.mode = session.mode
+            bar.unsandboxed = session.unsandboxed
             bar.branch = session.branch
             bar.usage = dict(session.usage)
             bar.cost_usd = session.cost_usd

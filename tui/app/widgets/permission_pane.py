@@ -36,7 +36,7 @@ from textual.widgets import Input, Static
 from tui.app.approver import PendingApproval
 from tui.engine.exec.terminal import show_controls
 from tui.engine.mcp.names import is_trust_request, split_target
-from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest
+from tui.engine.session.approval import OUTSIDE_SANDBOX, Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
 from tui.engine.tools.base import ToolKind
 
@@ -206,6 +206,8 @@ class PermissionPane(Vertical, can_focus=True):
         plan.update(text)
 
     def _title(self, request: ApprovalRequest) -> str:
+        if request.kind == OUTSIDE_SANDBOX:
+            return f"Run this command again OUTSIDE the sandbox, with your full rights? ({request.tool})"
         if request.kind == ToolKind.MCP and is_trust_request(request.tool_use_id):
             return f"Start the {request.tool}? (declared by this project)"
         if request.kind == ToolKind.MCP:
@@ -233,7 +235,7 @@ class PermissionPane(Vertical, can_focus=True):
             lines.append(json.dumps(request.input, ensure_ascii=False, indent=2, sort_keys=True))
         elif request.kind == ToolKind.WEB:
             lines.append(request.target)
-        elif request.kind == ToolKind.EXECUTE:
+        elif request.kind in (ToolKind.EXECUTE, OUTSIDE_SANDBOX):
             lines.append(f"$ {request.target}")
             if request.cwd:
                 lines.append(f"in {request.cwd}")
@@ -293,6 +295,8 @@ class PermissionPane(Vertical, can_focus=True):
             # A grant given to a sub-agent is the session's: every agent in it stops asking.
             scope = "this session, every agent" if self.request and self.request.agent else "this session"
             keys = f"y approve · a for {scope} · s save rule · n deny"
+            if self.request and self.request.kind == OUTSIDE_SANDBOX:
+                keys = "y run it outside the sandbox, this once · n deny"
             if self.proposals:
                 keys += (
                     " · e edit · E $EDITOR · j/k hunks · ↑/↓ lines · c comment · space toggle · A all edits this turn"
@@ -345,7 +349,8 @@ class PermissionPane(Vertical, can_focus=True):
 
     def action_ask_rule(self, kind: str) -> None:
         request = self.request
-        if request is None or self.input_mode:
+        # Outside the sandbox is approved one command at a time: no rule, no grant.
+        if request is None or self.input_mode or request.kind == OUTSIDE_SANDBOX:
             return
         # A command with no safe suggestion gets an empty field: never a bare tool name, which allows every command.
         fallback = "" if request.kind == "execute" else request.tool

@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.app.fit import SEPARATOR, fit
+from tui.engine.exec.sandbox import UNSANDBOXED
 from tui.engine.exec.terminal import show_controls
 
 ACTIVITY_LABELS = {
@@ -52,6 +53,8 @@ class StatusBar(Static):
     detail: reactive[str] = reactive("")
     mcp: reactive[str] = reactive("")
     """The MCP servers' states (`MCP 1 ready, 1 starting`), empty without servers."""
+    unsandboxed: reactive[bool] = reactive(False)
+    """Commands run without the sandbox (off, or bubblewrap cannot run here)."""
 
     def render(self) -> Content:
         # Cut with `…` from the agent and model side: what is happening stays in view.
@@ -69,6 +72,8 @@ class StatusBar(Static):
             parts.append(f"mode: {self.mode}")
         if self.branch is not None:
             parts.append(f"⎇ {self.branch}{'*' if self.dirty else ''}")
+        if self.unsandboxed:
+            parts.append(UNSANDBOXED)
         usage = self.usage or {}
         prompt = sum(
             usage.get(key, 0) for key in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")

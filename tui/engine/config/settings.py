@@ -19,7 +19,8 @@ Example::
     context_windows: {claude-sonnet-5-5: 1000000}   # tokens, by family or model id
     compact_at: 0.8                                 # compact when a request would pass 80% of it
     theme: nord
-    sandbox: false
+    sandbox: false            # default: on wherever bubblewrap works
+    sandbox_network: false    # sandboxed commands get no network unless true
     auto_commit: false
 """
 
@@ -71,7 +72,10 @@ class Settings:
     compact_at: float = DEFAULT_COMPACT_AT
     """The share of the context window past which the conversation is compacted before a request."""
     theme: str | None = None
-    sandbox: bool = False
+    sandbox: bool | None = None
+    """Run commands in the bubblewrap sandbox: true (fail when it cannot run), false, or unset (on where it works)."""
+    sandbox_network: bool = False
+    """Let sandboxed commands use the network."""
     auto_commit: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     """The merged settings as read, unknown keys included (e.g. `permissions`)."""
@@ -180,12 +184,16 @@ class _Reader:
         return str(value).strip()
 
     def boolean(self, key: str, default: bool) -> bool:
+        value = self.optional_boolean(key)
+        return default if value is None else value
+
+    def optional_boolean(self, key: str) -> bool | None:
         value = self.raw.get(key)
         if value is None:
-            return default
+            return None
         if not isinstance(value, bool):
             self.bad(f"must be true or false, got {value!r}", key)
-            return default
+            return None
         return value
 
     def mapping(self, key: str) -> dict[str, Any]:
@@ -293,7 +301,8 @@ def load_settings(root: Path | None = None) -> Settings:
         context_windows=reader.windows(),
         compact_at=reader.share("compact_at", DEFAULT_COMPACT_AT),
         theme=reader.string("theme", None),
-        sandbox=reader.boolean("sandbox", False),
+        sandbox=reader.optional_boolean("sandbox"),
+        sandbox_network=reader.boolean("sandbox_network", False),
         auto_commit=reader.boolean("auto_commit", False),
         raw=reader.raw,
         files=files,

@@ -1,27 +1,33 @@
 """Running shell commands: process groups, timeouts, output caps, background terminals.
 
-Every command runs in its own session (process group) so that a timeout, a
-cancel or quitting the app can stop everything it started, children included.
-What goes back to the model is sanitised (no terminal escape sequences) and
-capped, keeping the head and the tail of long output.
+Every command runs in its own session (process group) and carries a marker in
+its environment, so that a timeout, a cancel or the end of the session can stop
+everything it started, also what left the group (`setsid`, `nohup`, `&`,
+daemons: see `reaper`). What a command leaves running when it exits is stopped
+too and named in its result. What goes back to the model is sanitised (no
+terminal escape sequences) and capped, keeping the head and the tail of long
+output.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import dataclasses
 import itertools
 import os
 import re
 import shutil
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.errors import StepwiseError
-from tui.engine.exec.sandbox import Sandbox
+from tui.engine.exec import guard, reaper
+from tui.engine.exec.guard import GuardReport
+from tui.engine.exec.reaper import Owner, ProcessInfo
+from tui.engine.exec.sandbox import LEFTOVER_REPORT, Sandbox
 
 DEFAULT_TIMEOUT_S = 120.0
 MAX_TIMEOUT_S = 600.0
@@ -31,8 +37,18 @@ KILL_GRACE_S = 2.0
 DRAIN_GRACE_S = 1.0
 """How long output may keep flowing after the shell exits (from children it left behind)."""
 
+SANDBOX_FAILURES = (
+    "Read-only file system",
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+    "Could not resolve host",
+    "Name or service not known",
+)
+"""What a command prints when the sandbox stopped it (a write outside the workspace, the network)."""
+
 _READ_CHUNK = 65536
 _POLL_S = 0.02
+_managers = itertools.count(1)
 
 _ESCAPES = re.compile(
     r"""
@@ -167,8 +183,23 @@ class CommandResult:
     cancelled: bool
     duration_ms: int
     truncated: bool
-    leftovers_killed: bool = False
-    """The command exited but left processes holding its output open; they were stopped."""
+    leftovers: tuple[ProcessInfo, ...] = ()
+    """Processes still running when the command ended (it exited, timed out or was cancelled); all stopped."""
+    sandboxed: bool = False
+    guard: GuardReport | None = None
+    """What the command changed in control files and git's config and hooks, and was undone."""
+
+    @property
+    def sandbox_failure(self) -> str:
+        """Why the sandbox, not the command itself, most likely made it fail; empty when it did not."""
+        if not self.sandboxed or self.cancelled or self.timed_out:
+            return ""
+        if self.guard:
+            return "it changed files that configure git or an agent, which the sandbox keeps as they are"
+        if self.exit_code == 0:
+            return ""
+        sign = next((sign for sign in SANDBOX_FAILURES if sign in self.output), None)
+        return f"it printed {sign!r}: the sandbox keeps everything but the workspace read-only and has no network" if sign else ""
 
 
 class UnknownTerminal(StepwiseError, LookupError):
@@ -181,6 +212,7 @@ class _Background:
 
     command: str
     process: asyncio.subprocess.Process
+    owner: Owner
     buffer: OutputBuffer
     task: asyncio.Task[None] | None = None
     exit_code: int | None = None
@@ -199,6 +231,7 @@ class TerminalManager:
         drain_grace_s: float = DRAIN_GRACE_S,
         sandbox: Sandbox | None = None,
         env: dict[str, str] | None = None,
+        root: Path | None = None,
     ) -> None:
         self.max_output_chars = max_output_chars
         self.env = dict(env or {})
@@ -207,8 +240,14 @@ class TerminalManager:
         self.drain_grace_s = drain_grace_s
         self.sandbox = sandbox
         """When set, every command runs inside it (and fails, unrun, when it is unavailable)."""
+        self.root = root
+        """The workspace: when set, its control files and git config and hooks are guarded (`guard`)."""
         self._background: dict[str, _Background] = {}
         self._ids = itertools.count(1)
+        self._owners: list[Owner] = []
+        """Every command started, so that the end of the session finds what each left behind."""
+        self._marker = f"{os.getpid()}.{next(_managers)}"
+        reaper.become_subreaper()
 
     async def run(
         self,
@@ -217,37 +256,47 @@ class TerminalManager:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         on_output: Callable[[str], None] | None = None,
         cancel: asyncio.Event | None = None,
+        *,
+        outside_sandbox: bool = False,
+        guarded: bool = True,
     ) -> CommandResult:
         """Run `command` in a shell in `cwd` and wait for it (or the timeout, or `cancel`).
 
         Output is passed to `on_output` as it arrives. On timeout or cancel the
         whole process group gets SIGTERM, then SIGKILL after the grace period.
+        `outside_sandbox` runs it without the sandbox (the user approved exactly
+        that); `guarded=False` lets it change protected files (a command the
+        user approved in person, run without the sandbox).
         """
         started = time.monotonic()
         buffer = OutputBuffer(self.max_output_chars)
-        process = await _spawn(command, cwd, self.sandbox, self.env)
+        sandboxed = self.sandbox is not None and not outside_sandbox
+        # Inside the sandbox the guard always holds: only a run outside it, approved as such, escapes.
+        before = await self._guard_snapshot() if guarded or sandboxed else None
+        process, owner, report = await self._spawn(command, cwd, sandboxed=sandboxed)
         pump = asyncio.create_task(_pump(process, buffer, on_output))
         finished = asyncio.create_task(_wait_all(process, pump, self.drain_grace_s))
         cancel_wait = asyncio.create_task((cancel or asyncio.Event()).wait())
-        timed_out = cancelled = leftovers = False
+        timed_out = cancelled = False
         try:
             done, _ = await asyncio.wait(
                 {finished, cancel_wait}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
             )
-            if finished in done:
-                leftovers = not finished.result()
-            else:
+            if finished not in done:
                 cancelled, timed_out = cancel_wait in done, cancel_wait not in done
-            if timed_out or cancelled or leftovers:
-                await self._kill_group(process)
-                await _finish_pump(pump, self.kill_grace_s)
+            # Whatever still runs now (held the output open, detached, or the whole command on a
+            # timeout) is stopped and named.
+            leftovers = await self._stop(process, owner)
+            await _finish_pump(pump, self.kill_grace_s)
         except asyncio.CancelledError:
-            await self._kill_group(process)
+            await self._stop(process, owner)
             pump.cancel()
             raise
         finally:
             for task in (finished, cancel_wait):
                 task.cancel()
+            sandbox_leftovers = _read_report(report)
+            undone = await asyncio.to_thread(guard.restore, before) if before is not None else None
         return CommandResult(
             exit_code=process.returncode if not (timed_out or cancelled) else None,
             output=buffer.render(),
@@ -255,16 +304,18 @@ class TerminalManager:
             cancelled=cancelled,
             duration_ms=int((time.monotonic() - started) * 1000),
             truncated=buffer.cut > 0,
-            leftovers_killed=leftovers,
+            leftovers=tuple(leftovers) + sandbox_leftovers,
+            sandboxed=sandboxed,
+            guard=undone or None,
         )
 
-    async def start_background(
-        self, command: str, cwd: Path, on_output: Callable[[str], None] | None = None
-    ) -> str:
+    async def start_background(self, command: str, cwd: Path, on_output: Callable[[str], None] | None = None) -> str:
         """Start `command` without waiting for it; returns the id for `output`."""
-        process = await _spawn(command, cwd, self.sandbox, self.env)
+        process, owner, report = await self._spawn(command, cwd, sandboxed=self.sandbox is not None)
+        if report is not None:
+            os.close(report)  # what a background terminal leaves is found when it is stopped
         term_id = f"term-{next(self._ids)}"
-        entry = _Background(command=command, process=process, buffer=OutputBuffer(self.max_output_chars))
+        entry = _Background(command=command, process=process, owner=owner, buffer=OutputBuffer(self.max_output_chars))
 
         async def follow() -> None:
             try:
@@ -300,58 +351,137 @@ class TerminalManager:
             await asyncio.shield(entry.task)
         return entry.exit_code
 
-    async def kill(self, term_id: str) -> None:
-        """Stop a background terminal's whole process group."""
+    async def kill(self, term_id: str) -> list[ProcessInfo]:
+        """Stop a background terminal: its shell and everything it started; what was still running."""
         entry = self._entry(term_id)
-        await self._kill_group(entry.process)
+        stopped = await self._stop(entry.process, entry.owner, shell_command=entry.command)
         if entry.task is not None:
             await _finish_pump(entry.task, self.kill_grace_s)
+        return stopped
 
-    async def close(self) -> None:
-        """Kill every background terminal still running."""
+    async def close(self) -> list[ProcessInfo]:
+        """Stop every background terminal and whatever any command left running; what was stopped."""
+        stopped: list[ProcessInfo] = []
         for term_id, entry in list(self._background.items()):
             if entry.running:
-                await self.kill(term_id)
+                stopped += await self.kill(term_id)
+        now = reaper.now()
+        for owner in self._owners:
+            if owner.ended is None:
+                owner.ended = now
+        found = await asyncio.to_thread(reaper.command_processes, self._owners, set())
+        if found:
+            await asyncio.to_thread(reaper.stop, found, self.kill_grace_s)
+        return stopped + found
 
-    async def _kill_group(self, process: asyncio.subprocess.Process) -> None:
-        """SIGTERM the process group, then SIGKILL whatever is left after the grace period."""
-        pgid = process.pid  # start_new_session makes the shell the group leader
-        if not _signal_group(pgid, signal.SIGTERM):
-            return
-        deadline = time.monotonic() + self.kill_grace_s
-        while time.monotonic() < deadline:
-            await asyncio.sleep(_POLL_S)
-            # The exited shell stays a zombie (and keeps the group alive) until asyncio reaps it.
-            if process.returncode is not None and not _group_alive(pgid):
-                return
-        _signal_group(pgid, signal.SIGKILL)
+    async def _spawn(
+        self, command: str, cwd: Path, *, sandboxed: bool
+    ) -> tuple[asyncio.subprocess.Process, Owner, int | None]:
+        """Start `command`; its process, its owner (for the reaper), and the sandbox's report pipe."""
+        marker = f"{self._marker}-{len(self._owners) + 1}"
+        report = None
+        if sandboxed:
+            report, write_end = os.pipe()
+            os.set_blocking(report, False)
+        try:
+            sandbox = self.sandbox if sandboxed else None
+            process = await _spawn(command, cwd, sandbox, self.env, marker, write_end if report is not None else None)
+        except BaseException:
+            if report is not None:
+                os.close(report)
+            raise
+        finally:
+            if report is not None:
+                os.close(write_end)
+        shell = reaper.process_info(process.pid)
+        owner = Owner(marker=marker, sessions=frozenset({process.pid}), started=shell.start if shell else reaper.now())
+        self._owners.append(owner)
+        return process, owner, report
+
+    async def _guard_snapshot(self) -> guard.Snapshot | None:
+        if self.root is None:
+            return None
+        return await asyncio.to_thread(guard.snapshot, self.root)
+
+    async def _stop(
+        self, process: asyncio.subprocess.Process, owner: Owner, *, shell_command: str | None = None
+    ) -> list[ProcessInfo]:
+        """Stop the command's process group and every process it left elsewhere; those that still ran.
+
+        The shell itself is left out of the answer unless `shell_command` names it (a background
+        terminal, named by its command; asyncio reaps the shell, stopped with its group).
+        """
+        shell = reaper.process_info(process.pid) if shell_command and process.returncode is None else None
+        if shell is not None and shell_command is not None:
+            shell = dataclasses.replace(shell, command=shell_command)
+        if owner.ended is None and process.returncode is not None:
+            owner.ended = reaper.now()
+        found = await asyncio.to_thread(reaper.command_processes, [owner], {process.pid})
+        # One signal for the group (the shell, its children) and what left it, so that the shell does
+        # not see its children die first; orphans re-parented to us are reaped on the way.
+        await asyncio.to_thread(reaper.stop, found, self.kill_grace_s, process.pid)
         await _exited(process, self.kill_grace_s)
+        if owner.ended is None:
+            owner.ended = reaper.now()
+        return ([shell] if shell else []) + [p for p in found if not _sandbox_machinery(p)]
 
 
 def _shell() -> str:
     return shutil.which("bash") or "/bin/sh"
 
 
-def _command_env(extra: dict[str, str]) -> dict[str, str]:
+def _command_env(extra: dict[str, str], marker: str) -> dict[str, str]:
     env = {**os.environ, **extra}
     # Commands run without a terminal: no pagers, no editors, no colour negotiation.
     env.update(TERM="dumb", PAGER="cat", GIT_PAGER="cat", GIT_EDITOR="true")
+    env[reaper.MARKER] = marker
     return env
 
 
-async def _spawn(command: str, cwd: Path, sandbox: Sandbox | None, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _spawn(
+    command: str, cwd: Path, sandbox: Sandbox | None, env: dict[str, str], marker: str, report_fd: int | None
+) -> asyncio.subprocess.Process:
     argv = [_shell(), "-c", command]
     if sandbox is not None:
-        argv = sandbox.wrap(argv, cwd)
+        argv = sandbox.wrap(argv, cwd, report_fd)
     return await asyncio.create_subprocess_exec(
         *argv,
         cwd=str(cwd),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=_command_env(env),
+        env=_command_env(env, marker),
         start_new_session=True,
+        pass_fds=(report_fd,) if report_fd is not None else (),
     )
+
+
+def _read_report(report: int | None) -> tuple[ProcessInfo, ...]:
+    """What the sandbox's wrapper said the command left running (pids inside its PID namespace)."""
+    if report is None:
+        return ()
+    data = b""
+    try:
+        while chunk := os.read(report, _READ_CHUNK):
+            data += chunk
+    except BlockingIOError:
+        pass  # the wrapper was killed before it could report (timeout, cancel): found by the reaper
+    finally:
+        os.close(report)
+    found = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        pid, _, command = line.partition("\t")
+        if pid.isdigit():
+            found.append(ProcessInfo(pid=int(pid), ppid=0, sid=0, state="S", start=0.0, command=command))
+    return tuple(found)
+
+
+def _sandbox_machinery(process: ProcessInfo) -> bool:
+    """bubblewrap itself and the wrapper shell inside it: stopped with the command, never named."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    if process.command in ("[bwrap]", bwrap) or process.command.startswith(("bwrap ", bwrap + " ")):
+        return True
+    return f" {LEFTOVER_REPORT} " in process.command
 
 
 async def _pump(
@@ -375,8 +505,8 @@ async def _pump(
         emit(sanitizer.feed(decoder.decode(b"", final=True)) + sanitizer.flush())
 
 
-async def _wait_all(process: asyncio.subprocess.Process, pump: asyncio.Task[None], drain_s: float) -> bool:
-    """Wait for the shell to exit and its output to end; False when the output outlives it."""
+async def _wait_all(process: asyncio.subprocess.Process, pump: asyncio.Task[None], drain_s: float) -> None:
+    """Wait for the shell to exit and its output to end, or `drain_s` past the exit for the output."""
     # `Process.wait()` also waits for the pipes to close, which a child left running
     # in the background would delay forever, so the exit is watched by its return code.
     while process.returncode is None and not pump.done():
@@ -384,9 +514,8 @@ async def _wait_all(process: asyncio.subprocess.Process, pump: asyncio.Task[None
     try:
         await asyncio.wait_for(asyncio.shield(pump), drain_s)
     except TimeoutError:
-        return False
+        return  # a process it left behind holds the output open: the caller stops it
     await process.wait()
-    return True
 
 
 async def _exited(process: asyncio.subprocess.Process, timeout_s: float) -> None:
@@ -402,15 +531,3 @@ async def _finish_pump(pump: asyncio.Task[None], grace_s: float) -> None:
         await asyncio.wait_for(asyncio.shield(pump), grace_s)
     except TimeoutError:
         pump.cancel()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> bool:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    return _signal_group(pgid, 0)  # type: ignore[arg-type]

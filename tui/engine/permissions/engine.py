@@ -115,6 +115,25 @@ class PermissionEngine:
     def mode(self, value: str) -> None:
         self._mode = canonical_mode(value)
 
+    def read_denied(self, tool: str, path: Path) -> str | None:
+        """The deny rule (described) that keeps `path` from `tool`'s results, or None.
+
+        A rule denying `read_file` a file hides it from every search and listing too: what
+        `grep_search` or `list_dir` returns is as good as reading it. A link counts as its target too.
+        """
+        candidates = [path]
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            real = path
+        if real != path:
+            candidates.append(real)
+        for name in dict.fromkeys((tool, "read_file")):
+            rule = self.rules.match("deny", name, candidates, self.root)
+            if rule is not None:
+                return rule.describe()
+        return None
+
     def grant_session(self, rule: str) -> None:
         """Allow calls matching `rule` (or each of several, comma-separated) for the rest of the session.
 

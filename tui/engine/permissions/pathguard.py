@@ -5,14 +5,21 @@ outside the workspace (after resolving `..` and symlinks) and nothing inside
 `.git/`. The permission engine reports them as decisions; the file writer
 checks them again just before touching disk.
 
-Control files (stepwise's and its peers' agents, rules and settings, and the
-memory files fed into the system prompt) are not a hard limit: the user may
-approve an edit to them, but the permission engine always asks first.
+Control files (stepwise's and its peers' agents, rules, settings, MCP servers,
+editor tasks, and the memory files fed into the system prompt) are not a hard
+limit: the user may approve an edit to them, but the permission engine always
+asks first. They count at any depth (`pkg/.stepwise/agents/x.md`,
+`sub/CLAUDE.md`): a session started in `pkg/` reads `pkg/.stepwise/`, and
+peers read nested memory files.
+
+The same set, plus `.git/config`, `.git/hooks` and `.git/info`, is what the
+command sandbox keeps read-only (`protected_command_paths`).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.agents.memory import MEMORY_FILES
@@ -23,10 +30,28 @@ CONTROL_FOLDERS: tuple[tuple[str, ...], ...] = (
     (".claude",),
     (".github", "agents"),
     (".github", "chatmodes"),
+    (".github", "instructions"),
+    (".github", "prompts"),
 )
-"""Workspace folders whose files configure an agent: everything inside them is a control file."""
+"""Folders (at any depth) whose files configure an agent: everything inside them is a control file."""
 
-_CONTROL_ROOT_FILES = frozenset(name.casefold() for name in MEMORY_FILES)
+MEMORY_CONTROL_FILES: tuple[str, ...] = (*MEMORY_FILES, "CLAUDE.local.md")
+"""Memory files fed into an agent's system prompt (stepwise's and its peers'), at any depth."""
+
+CONTROL_FILES: tuple[tuple[str, ...], ...] = (
+    *((name,) for name in MEMORY_CONTROL_FILES),
+    (".mcp.json",),
+    (".github", "copilot-instructions.md"),
+    (".vscode", "tasks.json"),
+)
+"""Files (at any depth) that configure an agent or run commands: MCP servers, editor tasks, instructions."""
+
+GIT_CONTROL_PATHS: tuple[str, ...] = ("config", "hooks", "info")
+"""Inside a git folder: what git obeys or executes (config, hooks, excludes and attributes)."""
+
+_MEMORY_NAMES = frozenset(name.casefold() for name in MEMORY_CONTROL_FILES)
+_FOLDERS = tuple(tuple(part.casefold() for part in folder) for folder in CONTROL_FOLDERS)
+_FILES = tuple(tuple(part.casefold() for part in file) for file in CONTROL_FILES)
 
 
 class PathError(StepwiseError, ValueError):
@@ -100,14 +125,19 @@ def protected_reason(root: Path, path: Path) -> str | None:
 
 def _inside_git(root: Path, path: Path, rel: str) -> bool:
     """Whether `path` is `.git` or inside it, also spelled in another case (`.GIT/config` is the same
-    folder on a case-insensitive filesystem) or reached under another name of the real git folder."""
+    folder on a case-insensitive filesystem), reached under another name of the real git folder, or
+    inside the folder a `.git` file points to (`--separate-git-dir`, worktrees)."""
     if ".git" in (part.casefold() for part in rel.split("/")):
         return True
-    git_dir = root.resolve() / ".git"
+    real_root = root.resolve()
+    for git_dir in git_dirs(real_root):
+        if relative_to_root(git_dir, path) is not None:
+            return True
+    git_dir = real_root / ".git"
     if not git_dir.is_dir():
         return False
     for folder in (path, *path.parents):
-        if folder == root.resolve() or relative_to_root(root, folder) is None:
+        if folder == real_root or relative_to_root(root, folder) is None:
             return False
         try:
             if os.path.samefile(folder, git_dir):
@@ -117,19 +147,134 @@ def _inside_git(root: Path, path: Path, rel: str) -> bool:
     return False
 
 
+def git_dirs(root: Path) -> list[Path]:
+    """The workspace's git folders, resolved: `.git` itself, or the folder a `.git` file names and
+    its common folder (a worktree's config and hooks live there). Empty when there is none."""
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return [dot_git.resolve()]
+    try:
+        text = dot_git.read_text(encoding="utf-8", errors="replace") if dot_git.is_file() else ""
+    except OSError:
+        return []
+    if not text.startswith("gitdir:"):
+        return []
+    found = [(root / text[len("gitdir:") :].strip()).resolve()]
+    try:
+        common = (found[0] / "commondir").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        common = ""
+    if common:
+        common_dir = (found[0] / common).resolve()
+        if common_dir not in found:
+            found.append(common_dir)
+    return found
+
+
 def control_file_reason(root: Path, path: Path) -> str | None:
     """Why `path` (from `resolve_path`) configures stepwise or a peer agent, or None when it does not.
 
-    Parts are compared case-insensitively: on a case-insensitive filesystem
-    `.STEPWISE/settings.yaml` is the settings file.
+    Checked at any depth. Parts are compared case-insensitively: on a
+    case-insensitive filesystem `.STEPWISE/settings.yaml` is the settings file.
     """
     rel = relative_to_root(root, path)
-    if rel is None:
+    if rel is None or rel == ".":
         return None
     parts = tuple(part.casefold() for part in rel.split("/"))
-    if len(parts) == 1 and parts[0] in _CONTROL_ROOT_FILES:
+    if parts[-1] in _MEMORY_NAMES:
         return f"{rel} is project memory added to the system prompt"
-    for folder in CONTROL_FOLDERS:
-        if parts[: len(folder)] == folder:
-            return f"{rel} configures stepwise or a peer agent (agents, rules, settings)"
+    if any(parts[-len(file) :] == file for file in _FILES):
+        return f"{rel} configures stepwise or a peer agent (MCP servers, tasks, instructions)"
+    for folder in _FOLDERS:
+        for start in range(len(parts) - len(folder) + 1):
+            if parts[start : start + len(folder)] == folder:
+                return f"{rel} configures stepwise or a peer agent (agents, rules, settings)"
     return None
+
+
+@dataclass(frozen=True)
+class ProtectedPaths:
+    """What a command must not change in the workspace: for the sandbox's read-only binds and the guard."""
+
+    read_only: tuple[Path, ...]
+    """Existing control files and folders (at any depth), each git folder's config, hooks and info, the
+    `core.hooksPath` folder, and config files git reads from inside the workspace; resolved, sorted."""
+    git_dirs: tuple[Path, ...]
+    """The workspace's own git folders (`git_dirs`): writable but for what `read_only` names."""
+    missing_folders: tuple[Path, ...] = ()
+    """Folders git would obey once created (a `core.hooksPath` that does not exist yet) in the workspace."""
+
+
+def protected_command_paths(root: Path) -> ProtectedPaths:
+    """Walk the workspace for everything a command must not change (see `ProtectedPaths`).
+
+    Symlinks are not followed; a control file that is a symlink protects its target when that is
+    inside the workspace. Folders that are protected as a whole are not walked into.
+    """
+    root = root.resolve()
+    found: set[Path] = set()
+    own_git = git_dirs(root)
+    for git_dir in own_git:
+        found.update(git_dir / name for name in GIT_CONTROL_PATHS if (git_dir / name).exists())
+    configs, hooks = _git_config_paths(root)
+    found.update(path for path in [*configs, *hooks] if path.exists())
+    missing = tuple(path for path in hooks if not path.exists())
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.casefold() == ".git":
+                if entry.is_dir(follow_symlinks=False):
+                    found.update(path / name for name in GIT_CONTROL_PATHS if (path / name).exists())
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if control_file_reason(root, path) is not None:
+                found.add(path)
+                if entry.is_symlink():
+                    target = path.resolve()
+                    if relative_to_root(root, target) is not None and target.exists():
+                        found.add(target)
+            elif is_dir:
+                stack.append(path)
+    # A path inside a protected folder adds nothing.
+    ordered = sorted(found, key=lambda p: (len(p.parts), str(p)))
+    kept: list[Path] = []
+    for path in ordered:
+        if not any(path != k and relative_to_root(k, path) is not None for k in kept):
+            kept.append(path)
+    return ProtectedPaths(read_only=tuple(sorted(kept)), git_dirs=tuple(own_git), missing_folders=missing)
+
+
+def _git_config_paths(root: Path) -> tuple[list[Path], list[Path]]:
+    """(the config files git reads, the `core.hooksPath` folder), those inside the workspace."""
+    import subprocess
+
+    configs: list[Path] = []
+    hooks_paths: list[Path] = []
+    try:
+        done = subprocess.run(
+            ["git", "config", "--list", "--show-origin", "-z"],
+            cwd=root,
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return configs, hooks_paths
+    fields = done.stdout.split(b"\0")
+    for origin, entry in zip(fields[0::2], fields[1::2], strict=False):
+        key, _, value = os.fsdecode(entry).partition("\n")
+        origin_text = os.fsdecode(origin)
+        if origin_text.startswith("file:"):
+            config = (root / origin_text[len("file:") :]).resolve()
+            if relative_to_root(root, config) is not None:
+                configs.append(config)
+        if key.casefold() == "core.hookspath" and value:
+            hooks = (root / os.path.expanduser(value)).resolve()
+            if relative_to_root(root, hooks) is not None:
+                hooks_paths.append(hooks)
+    return configs, hooks_paths

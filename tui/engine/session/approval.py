@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from tui.engine.session.events import Decider
@@ -34,6 +34,11 @@ class ApprovalKind(StrEnum):
     """Do not run; `Approval.message` (if any) goes to the model."""
 
 
+OutsideSandbox = Literal["outside_sandbox"]
+OUTSIDE_SANDBOX: OutsideSandbox = "outside_sandbox"
+"""The request kind for running one command again outside the sandbox (only once, never as a rule)."""
+
+
 @dataclass(frozen=True)
 class ApprovalRequest:
     """What a tool call needs the user's approval for: the target, the reason it asks, the proposals."""
@@ -41,7 +46,9 @@ class ApprovalRequest:
     tool_use_id: str
     tool: str
     """Canonical tool name."""
-    kind: ToolKind
+    kind: ToolKind | OutsideSandbox
+    """Tool kind: `read`, `edit`, `execute`, `plan`; or `outside_sandbox` (`OUTSIDE_SANDBOX`): run a
+    command that failed inside the sandbox again outside it."""
     target: str
     """The path(s) or the command, as shown to the user."""
     input: dict[str, Any]
@@ -87,6 +94,8 @@ class Approval:
     text: dict[int, str] = field(default_factory=dict)
     """For EDITED: proposal index -> the user's new content."""
     message: str | None = None
+    automatic: bool = False
+    """Given by a rule, a grant or the mode, not by a person answering (such a command is guarded)."""
     comments: tuple[ReviewComment, ...] = ()
     """Review comments on lines of the proposals; they reach the model with the result (approved or denied)."""
 

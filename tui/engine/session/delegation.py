@@ -233,7 +233,7 @@ class Delegation:
             provider=self._provider,
             permissions=permissions,
             approver=_LabelledApprover(self._approver, agent.name, self._parent.name),
-            context=ToolContext(root=ctx.root, terminals=ctx.terminals),
+            context=ToolContext(root=ctx.root, terminals=ctx.terminals, read_denied=ctx.read_denied),
             recorder=_RunRecorder(self._ledger, run, self._files_between),
             emit=emit,
             save_rule=self._save_rule,

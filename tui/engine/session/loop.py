@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
 from tui.engine.permissions.engine import Decision, PermissionEngine
 from tui.engine.permissions.pathguard import PathError
 from tui.engine.permissions.rules import Rule, parse_rule
-from tui.engine.session.approval import Approval, ApprovalKind, ApprovalRequest, Approver
+from tui.engine.session.approval import OUTSIDE_SANDBOX, Approval, ApprovalKind, ApprovalRequest, Approver
 from tui.engine.session.conversation import Conversation, tool_result_block, user_content
 from tui.engine.session.events import (
     AssistantMessage,
@@ -368,6 +369,8 @@ class AgentLoop:
             output = ToolOutput(f"Error: {type(exc).__name__}: {exc}{where}", is_error=True)
         finally:
             self.context.on_output = None
+        if output.sandbox_blocked and not action.outside_sandbox:
+            output = await self._outside_sandbox(tool_use_id, tool, action, output, outcome)
         if approval.comments:
             output.content += "\n\n" + review_feedback(approval.comments, action.proposals, output.edits)
         if self._attach_context is not None and not output.is_error and action.kind in (ToolKind.READ, ToolKind.EDIT):
@@ -450,7 +453,7 @@ class AgentLoop:
             if not allowed:
                 outcome.denials.append({"tool": action.tool, "input": action.input, "reason": decision.reason})
                 return Approval.deny(decision.reason)
-            return Approval.once()
+            return Approval(ApprovalKind.ONCE, automatic=True)
 
         request = ApprovalRequest(
             tool_use_id=tool_use_id,
@@ -493,6 +496,59 @@ class AgentLoop:
                 {"tool": action.tool, "input": action.input, "reason": approval.message or decision.reason}
             )
         return approval
+
+    async def _outside_sandbox(
+        self, tool_use_id: str, tool: Tool, action: Action, inside: ToolOutput, outcome: TurnOutcome
+    ) -> ToolOutput:
+        """A command the sandbox stopped runs again outside it only when the user approves exactly that
+        command, once: no rule, grant or mode answers this question (`dontAsk` denies it)."""
+        reason = f"it failed inside the sandbox ({inside.sandbox_blocked}); outside it, it runs with your full rights"
+        mode = self.permissions.mode
+        decided_by: Decider
+        if mode == "dontAsk":
+            approval = Approval.deny("mode dontAsk denies running a command outside the sandbox")
+            decided_by = "mode"
+        else:
+            request = ApprovalRequest(
+                tool_use_id=tool_use_id,
+                tool=action.tool,
+                kind=OUTSIDE_SANDBOX,
+                target=action.target,
+                input=action.input,
+                reason=reason,
+                explanation=action.explanation,
+                cwd=str(action.cwd or self.context.root),
+            )
+            self.emit(Status(state="waiting", detail=action.target))
+            approval = await self.approver(request)
+            decided_by = getattr(self.approver, "decided_by", "user")
+        self.emit(
+            PermissionDecision(
+                tool_use_id=tool_use_id,
+                behavior="allow" if approval.approved else "deny",
+                decided_by=decided_by,
+                reason=reason if approval.approved else (approval.message or reason),
+                mode=mode,
+                choice=OUTSIDE_SANDBOX if approval.approved else str(approval.kind),
+                message=approval.message,
+            )
+        )
+        if not approval.approved:
+            outcome.denials.append(
+                {"tool": action.tool, "input": action.input, "reason": f"outside the sandbox: {approval.message or reason}"}
+            )
+            inside.content += "\nRunning it again outside the sandbox was not approved" + (
+                f": {approval.message}" if approval.message else "."
+            )
+            return inside
+        self.emit(Status(state="running", detail=action.target))
+        self.context.on_output = self._output_listener(tool_use_id)
+        try:
+            outside = await tool.execute(dataclasses.replace(action, outside_sandbox=True), self.context, approval)
+        finally:
+            self.context.on_output = None
+        outside.content = f"{inside.content}\n\nRun again outside the sandbox, as the user approved:\n{outside.content}"
+        return outside
 
     def _remember(self, approval: Approval) -> None:
         """Grant (and for SAVE, save) the approval's rule; a bad pattern is reported, the call still runs."""

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
     from tui.engine.agents.skills import Skill
     from tui.engine.config.settings import Settings
-    from tui.engine.exec.sandbox import Sandbox
+    from tui.engine.exec.reaper import ProcessInfo
     from tui.engine.exec.terminal import TerminalManager
     from tui.engine.mcp.client import McpManager, ServerStatus
     from tui.engine.mcp.setup import McpToolset
@@ -94,8 +94,8 @@ class SessionOptions:
     resume: str | None = None
     """A session id, id prefix or path to resume."""
     continue_latest: bool = False
-    sandbox: bool = False
-    """Run commands in the bubblewrap sandbox (also on when the `sandbox` setting is true)."""
+    sandbox: bool | None = None
+    """`--sandbox` (True) or `--no-sandbox` (False) over the `sandbox` setting; None: neither flag."""
     fork: str | None = None
     """`ID` or `ID@STEP`: a new session starting from that session's conversation and files at
     checkpoint STEP (its latest without one); the source session is not changed."""
@@ -153,6 +153,7 @@ class Session:
         """The prompt size of the last request (input + cache read + cache write), or the estimate
         after a compaction."""
         self.busy = False
+        self._closed = False
         self.warnings: list[str] = list(warnings)
         self.id = session_id
         self.path = path
@@ -180,7 +181,12 @@ class Session:
             permissions=permissions,
             approver=approver,
             context=ToolContext(
-                root=self.root, terminals=terminals, todos=list(self._todos), delegate=self.delegation, web=web
+                root=self.root,
+                terminals=terminals,
+                todos=list(self._todos),
+                delegate=self.delegation,
+                web=web,
+                read_denied=permissions.read_denied,
             ),
             recorder=self,
             emit=self._record,
@@ -221,6 +227,8 @@ class Session:
         from tui.engine.agents.memory import load_memory
         from tui.engine.agents.skills import discover_skills
         from tui.engine.config.settings import load_settings
+        from tui.engine.exec.sandbox import choose as sandbox_choice
+        from tui.engine.exec.sandbox import for_workspace as sandbox_for
         from tui.engine.exec.terminal import TerminalManager
         from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
         from tui.engine.permissions.engine import PermissionEngine
@@ -306,7 +314,10 @@ class Session:
             tools=offered_tools(tool_names, delegates),
             max_turns=options.max_turns or agent.max_turns or 50,
         )
-        terminals = TerminalManager(env=settings.env, sandbox=_sandbox(root, options.sandbox or settings.sandbox, warnings))
+        choice = sandbox_choice(options.sandbox, settings.sandbox)
+        terminals = TerminalManager(
+            env=settings.env, sandbox=sandbox_for(root, choice, settings.sandbox_network, warnings), root=root
+        )
         events = list(record.events) if record else []
         if record:
             warnings.extend(record.problems)
@@ -481,6 +492,11 @@ class Session:
             except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
                 where = log_failure(_log, "auto-commit failed", exc)
                 self._record(Error(message=f"auto-commit failed: {exc}{where}", kind="git"))
+
+    @property
+    def unsandboxed(self) -> bool:
+        """Whether commands run without the sandbox (turned off, or bubblewrap cannot run here)."""
+        return self.terminals.sandbox is None
 
     # --- the public interface -------------------------------------------------
 
@@ -765,17 +781,25 @@ class Session:
             raise ToolInputError(f"the input of {name} must be a JSON object")
         return found, args
 
-    async def close(self) -> None:
+    async def close(self) -> list[ProcessInfo]:
+        """End the session: stop every process its commands left running (named in an `Error` event
+        of kind `leftovers`, and returned), close the provider and the log. Closing twice does nothing."""
+        if self._closed:
+            return []
+        self._closed = True
         if self._hooks_started:
             await self.hooks.record("SessionEnd", {"reason": "exit"})
         if self.mcp is not None:
             await self.mcp.close()
-        await self.terminals.close()
+        stopped = await self.terminals.close()
+        if stopped:
+            self._record(Error(message=leftovers_message(stopped), kind="leftovers"))
         aclose = getattr(self.loop.provider, "aclose", None)
         if aclose:
             await aclose()
         self._writer.sync()
         self._writer.close()
+        return stopped
 
 
 def _configured_hooks(settings: Settings, agent: Agent, warnings: list[str]) -> list[HookCommand]:
@@ -856,21 +880,6 @@ def _load_record(options: SessionOptions, root: Path) -> SessionRecord:
         raise SessionError(str(exc)) from None
 
 
-def _sandbox(root: Path, wanted: bool, warnings: list[str]) -> Sandbox | None:
-    """The command sandbox when asked for; when it cannot run, a warning says commands will fail."""
-    if not wanted:
-        return None
-    from tui.engine.exec.sandbox import Sandbox
-
-    sandbox = Sandbox(root)
-    status = sandbox.status()
-    if not status.available:
-        warnings.append(
-            f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
-        )
-    return sandbox
-
-
 def _system_blocks(
     agent: Agent, workspace: Workspace, mode: str, memory: Memory, skills: list[Skill], warnings: list[str]
 ) -> list[dict[str, Any]]:
@@ -936,3 +945,10 @@ def _delegation(
         max_turns=config.max_turns,
         hooks=session.hooks if session.hooks.commands else None,
     )
+
+
+def leftovers_message(stopped: list[ProcessInfo]) -> str:
+    """What the user is told about processes still running when the session ended."""
+    from tui.engine.exec.reaper import describe_processes
+
+    return f"stopped {len(stopped)} process(es) still running at the end of the session: {describe_processes(stopped)}"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.permissions.pathguard import PathError, relative_to_root, resolve_path
-from tui.engine.tools.base import ToolInputError
+from tui.engine.tools.base import ToolContext, ToolInputError
 from tui.engine.workspace.gitrun import GitError, run_git
 from tui.engine.workspace.globs import glob_regex
 
@@ -27,6 +27,27 @@ def tool_path(root: Path, raw: str, field: str) -> Path:
         return resolve_path(root, raw)
     except PathError as exc:
         raise ToolInputError(f"`{field}`: {exc}") from None
+
+
+def readable(ctx: ToolContext, tool: str, paths: Iterable[Path]) -> tuple[list[Path], int]:
+    """(the paths no deny rule keeps from `tool`, how many were left out)."""
+    if ctx.read_denied is None:
+        return list(paths), 0
+    kept: list[Path] = []
+    hidden = 0
+    for path in paths:
+        if ctx.read_denied(tool, path) is None:
+            kept.append(path)
+        else:
+            hidden += 1
+    return kept, hidden
+
+
+def hidden_note(hidden: int) -> str:
+    """The line telling the model that files were left out, or "" when none were."""
+    if not hidden:
+        return ""
+    return f"\n[{hidden} file{'s' if hidden != 1 else ''} left out: a deny rule keeps {'them' if hidden != 1 else 'it'} from being read.]"
 
 
 def display_path(root: Path, path: Path) -> str:

@@ -58,6 +58,9 @@ class ToolContext:
     """This agent's task list (`manage_todo_list`)."""
     delegate: Delegator | None = None
     """Runs sub-agents for `run_subagent`; None for a sub-agent (delegation is one level deep)."""
+    read_denied: Callable[[str, Path], str | None] | None = None
+    """Which deny rule keeps a file from a tool's results (`tool`, `path`), or None: searches and
+    listings filter what they found file by file, whatever folder was searched."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Action:
     cwd: Path | None = None
     explanation: str = ""
     proposals: tuple[Proposal, ...] = ()
+    outside_sandbox: bool = False
+    """Run the command without the sandbox: the user approved exactly that (`OUTSIDE_SANDBOX`)."""
 
 
 @dataclass
@@ -84,6 +89,8 @@ class ToolOutput:
     is_error: bool = False
     exit_code: int | None = None
     """A finished command's exit status (negative: killed by that signal); None for other tools."""
+    sandbox_blocked: str = ""
+    """Why the sandbox, not the command itself, most likely made it fail (empty when it did not)."""
     edits: list[AppliedEdit] = field(default_factory=list)
     grants: tuple[str, ...] = ()
     """Allow rules for the rest of the turn (a loaded skill's `allowed-tools`)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tui.engine.session.approval import Approval
-from tui.engine.tools._files import display_path, list_files, tool_path
+from tui.engine.tools._files import display_path, hidden_note, list_files, readable, tool_path
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.workspace.globs import glob_matches, normalize_glob
@@ -50,14 +50,14 @@ class FileSearch(Tool):
         if not folder.is_dir():
             return ToolOutput(f"{display_path(ctx.root, folder)} is not a folder.", is_error=True)
         query = action.input["query"]
-        found = await asyncio.to_thread(find_files, folder, query)
+        found, hidden = readable(ctx, self.name, await asyncio.to_thread(find_files, folder, query))
         if not found:
-            return ToolOutput(f"No files match {query!r}.")
+            return ToolOutput(f"No files match {query!r}.{hidden_note(hidden)}")
         limit = min(int(action.input.get("maxResults") or DEFAULT_RESULTS), MAX_RESULTS)
         rows = [display_path(ctx.root, path) for path in found[:limit]]
         if len(found) > limit:
             rows.append(f"[{limit} of {len(found)} files shown; use a narrower pattern or raise maxResults.]")
-        return ToolOutput("\n".join(rows))
+        return ToolOutput("\n".join(rows) + hidden_note(hidden))
 
 
 def find_files(folder: Path, pattern: str) -> list[Path]:

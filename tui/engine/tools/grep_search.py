@@ -9,6 +9,7 @@ pure-Python walk that honours `.gitignore` files. `STEPWISE_GREP_ENGINE`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 
 from tui.engine.errors import StepwiseError
 from tui.engine.session.approval import Approval
-from tui.engine.tools._files import display_path, in_git_work_tree, tool_path, walk_files
+from tui.engine.tools._files import display_path, hidden_note, in_git_work_tree, readable, tool_path, walk_files
 from tui.engine.tools._schema import check_args, with_internal
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.workspace.gitrun import GitError, run_git
@@ -132,9 +133,13 @@ class GrepSearch(Tool):
             result = await asyncio.to_thread(search, folder, query)
         except SearchError as exc:
             return ToolOutput(f"Search failed: {exc}", is_error=True)
+        # Per match, by the file it is in: a deny rule holds whatever folder was searched.
+        kept, hidden = readable(ctx, self.name, dict.fromkeys(m.path for m in result.matches))
+        allowed = set(kept)
+        result = dataclasses.replace(result, matches=[m for m in result.matches if m.path in allowed])
         limit = min(int(action.input.get("maxResults") or DEFAULT_RESULTS), MAX_RESULTS)
         mode = action.input.get("outputMode") or "content"
-        return ToolOutput(format_result(result, query, ctx.root, limit, mode))
+        return ToolOutput(format_result(result, query, ctx.root, limit, mode) + hidden_note(hidden))
 
 
 def _query(args: dict[str, Any]) -> SearchQuery:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, ClassVar
 
 from tui.engine.session.approval import Approval
-from tui.engine.tools._files import display_path, tool_path
+from tui.engine.tools._files import display_path, hidden_note, readable, tool_path
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolKind, ToolOutput
 
@@ -44,9 +45,12 @@ class ListDir(Tool):
             return ToolOutput(f"{rel} is a file, not a folder; use read_file to read it.", is_error=True)
         except OSError as exc:
             return ToolOutput(f"Cannot list {rel}: {exc.strerror or exc}", is_error=True)
+        shown, hidden = readable(ctx, self.name, [Path(entry.path) for entry in entries])
+        visible = set(shown)
+        entries = [entry for entry in entries if Path(entry.path) in visible]
         if not entries:
-            return ToolOutput(f"{rel} is empty.")
+            return ToolOutput(f"{rel} is empty.{hidden_note(hidden)}")
         names = [entry.name + ("/" if entry.is_dir() else "") for entry in entries[:MAX_ENTRIES]]
         if len(entries) > MAX_ENTRIES:
             names.append(f"[{MAX_ENTRIES} of {len(entries)} entries shown; use file_search to narrow down.]")
-        return ToolOutput("\n".join(names))
+        return ToolOutput("\n".join(names) + hidden_note(hidden))

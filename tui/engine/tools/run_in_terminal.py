@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from tui.engine.exec.reaper import describe_processes
 from tui.engine.exec.terminal import DEFAULT_TIMEOUT_S, MAX_OUTPUT_CHARS, MAX_TIMEOUT_S, CommandResult
 from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
@@ -59,14 +60,23 @@ class RunInTerminal(Tool):
                 term_id = await ctx.terminals.start_background(action.command, action.cwd, ctx.on_output)
                 return ToolOutput(
                     f"Started in the background with id {term_id}. "
-                    f"Read its output with get_terminal_output {{\"id\": \"{term_id}\"}}."
+                    f'Read its output with get_terminal_output {{"id": "{term_id}"}}.'
                 )
             result = await ctx.terminals.run(
-                action.command, action.cwd, timeout_seconds(action.input), ctx.on_output, ctx.cancel
+                action.command,
+                action.cwd,
+                timeout_seconds(action.input),
+                ctx.on_output,
+                ctx.cancel,
+                outside_sandbox=action.outside_sandbox,
+                # What a person approved may change protected files outside the sandbox; a rule may not.
+                guarded=approval.automatic,
             )
         except OSError as exc:
             return ToolOutput(f"Could not start the command in {action.cwd}: {exc.strerror or exc}", is_error=True)
-        return describe_result(result, timeout_seconds(action.input))
+        output = describe_result(result, timeout_seconds(action.input))
+        output.sandbox_blocked = result.sandbox_failure
+        return output
 
 
 def timeout_seconds(args: dict[str, Any]) -> float:
@@ -90,8 +100,13 @@ def describe_result(result: CommandResult, timeout_s: float) -> ToolOutput:
             "commands raise timeout, or set isBackground to true.",
             is_error=True,
         )
+    if result.guard:
+        output += result.guard.describe() + "\n"
     code = result.exit_code
     status = f"Exit code: {code}" if code is not None and code >= 0 else f"Killed by signal {-(code or 0)}"
-    if result.leftovers_killed:
-        status += " (processes it left running in the background were stopped; use isBackground for servers)"
+    if result.leftovers:
+        status += (
+            f" (processes it left running were stopped: {describe_processes(result.leftovers)}; "
+            "use isBackground for servers)"
+        )
     return ToolOutput(output + status, exit_code=code)

@@ -87,14 +87,44 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, purpose: Purpose =
     """
     if path.is_dir():
         raise FileRefused(f"{path} is a folder, not a file")
-    st = path.stat()
-    if st.st_size > max_bytes:
-        raise FileRefused(
-            f"{path.name} is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for {_VERBS[purpose][1]}"
-        )
-    data = path.read_bytes()
+    # Checked before opening (a socket cannot be opened at all), and again on the opened file: it
+    # is opened with O_NONBLOCK, since a FIFO swapped in meanwhile would block (the event loop with it).
+    _refuse_special(path, path.stat().st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        _refuse_special(path, st.st_mode)
+        if st.st_size > max_bytes:
+            raise FileRefused(
+                f"{path.name} is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for {_VERBS[purpose][1]}"
+            )
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
     text, newline = decode_text(data, path.name, purpose)
     return TextFile(text=text, newline=newline, digest=digest_bytes(data), mode=stat.S_IMODE(st.st_mode))
+
+
+def special_file_kind(mode: int) -> str | None:
+    """`FIFO`, `socket`, `character device` or `block device` for such a file mode; None for others."""
+    for test, kind in (
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
+        if test(mode):
+            return kind
+    return None
+
+
+def _refuse_special(path: Path, mode: int) -> None:
+    kind = special_file_kind(mode)
+    if kind:
+        raise FileRefused(f"{path.name} is a {kind}, not a regular file; only regular files are read or edited")
 
 
 def encode_text(text: str, newline: str) -> bytes:
