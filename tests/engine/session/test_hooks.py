@@ -90,3 +90,23 @@ def test_unseen_hooks_are_reported_once_and_again_when_changed(tmp_path):
     assert unseen_hooks(first, tmp_path, seen) == []
     changed = [HookCommand("PreToolUse", "./b.sh", "Bash")]
     assert unseen_hooks(changed, tmp_path, seen) == changed
+
+
+async def test_pre_compact_runs_before_a_manual_compaction(git_repo, model_env):
+    from tests.support.fake_anthropic import text
+    from tui.engine.session.events import HookRan
+    from tui.engine.session.session import Session, SessionOptions
+
+    (git_repo / ".claude").mkdir()
+    (git_repo / ".claude" / "settings.json").write_text(
+        json.dumps({"hooks": {"PreCompact": [{"hooks": [{"type": "command", "command": "cat > pre-compact.json"}]}]}})
+    )
+    model_env.script(text("Read it."))
+    session = Session.open(SessionOptions(cwd=git_repo), None)
+    await session.run("look")
+    model_env.script(text("## Task\nlook"))
+    await session.compact("the greeting")
+    await session.close()
+    sent = json.loads((git_repo / "pre-compact.json").read_text())
+    assert (sent["hook_event_name"], sent["trigger"], sent["custom_instructions"]) == ("PreCompact", "manual", "the greeting")
+    assert [e.event for e in session.history() if isinstance(e, HookRan)] == ["PreCompact"]

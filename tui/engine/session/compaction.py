@@ -248,6 +248,10 @@ class Compactor:
                 Error(message="Nothing to compact yet: the conversation is only the current step.", kind="compaction")
             )
             return None
+        if loop.hooks is not None:
+            # Claude Code's PreCompact: it cannot stop the compaction, only see it coming.
+            when = "manual" if trigger == "manual" else "auto"
+            await loop.hooks.record("PreCompact", {"trigger": when, "custom_instructions": focus})
         before = self.estimate()
         loop.emit(Status(state="compacting"))
         try:
