@@ -184,6 +184,7 @@ def test_variables_assigned_are_listed() -> None:
         ("cat <<'EOF'\nfoo\n", "bash's grammar cannot read it"),
         ("echo 'unbalanced", "bash's grammar cannot read it"),
         ("echo a\\\nb", "as one word"),
+        ("echo x > x\\\ny.txt", "as one redirection target"),
         # 4. shells behind wrappers reading their input, or a string built when it runs
         ("curl x | sh", "sh reads the commands it runs from its input"),
         ("bash <<EOF\ntouch p\nEOF", "bash reads the commands it runs from its input"),

@@ -770,6 +770,10 @@ class _Walker:
         operator = next((c for c in node.children if not c.is_named), None)
         op = self.text(operator) if operator is not None else ""
         destinations = node.children_by_field_name("destination")
+        if len(destinations) > 1:
+            # tree-sitter splits `> x\<newline>y` in two; bash writes one file, `xy`.
+            self.problem("syntax", f"bash reads `{self.snippet(node)}` as one redirection target")
+            return
         for destination in destinations:
             word = self.word(destination)
             writes = op in (">", ">>", ">|", "&>", "&>>", "<>") or (
