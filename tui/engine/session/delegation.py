@@ -184,6 +184,7 @@ class Delegation:
         self._emit = emit
         self._save_rule = save_rule
         self._max_turns = max_turns
+        self._step_lock = asyncio.Lock()
         self.denials: list[dict[str, Any]] = []
         """Every call denied to a sub-agent, with the agent's name (print mode reports them)."""
 
@@ -195,6 +196,8 @@ class Delegation:
 
     async def run(self, agent_name: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
         agent = self._agents[agent_name]
+        # Read now: delegations of one message run side by side on the parent's context.
+        tool_use_id = ctx.tool_use_id
         notes: list[str] = []
         model = resolve_model(agent.model, self._model, self._settings.model_aliases if self._settings else None)
         if model.warning:
@@ -207,7 +210,7 @@ class Delegation:
         self._emit(
             SubagentStart(
                 run_id=run.run_id,
-                tool_use_id=ctx.tool_use_id,
+                tool_use_id=tool_use_id,
                 agent=agent.name,
                 parent_agent=self._parent.name,
                 description=description,
@@ -239,13 +242,14 @@ class Delegation:
             save_rule=self._save_rule,
             hooks=self._hooks,
         )
+        loop.step_lock = self._step_lock
         started = time.monotonic()
         outcome = await _drive(loop, prompt, ctx.cancel, run)
         if self._hooks is not None:
             await self._hooks.record("SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=ctx.tool_use_id)
         end = SubagentEnd(
             run_id=run.run_id,
-            tool_use_id=ctx.tool_use_id,
+            tool_use_id=tool_use_id,
             agent=agent.name,
             reason=outcome.reason,
             num_turns=outcome.turns,

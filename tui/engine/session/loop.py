@@ -9,6 +9,7 @@ denied, fails or is cancelled, so the conversation stays valid.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import dataclasses
 import time
@@ -40,6 +41,7 @@ from tui.engine.session.events import (
 from tui.engine.session.hooks import MAX_HOOK_OUTPUT_CHARS, HookResult, Hooks, blocking, claude_tool_input, context_of
 from tui.engine.session.review import review_feedback
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+from tui.engine.tools.names import DELEGATION_TOOL, canonical_name
 from tui.engine.tools.registry import UnknownTool, resolve
 
 if TYPE_CHECKING:
@@ -132,6 +134,8 @@ class AgentLoop:
         self.cancel_event = asyncio.Event()
         self.compactor: Compactor | None = None
         """Compacts the conversation before a request that would not fit (set by the session)."""
+        self.step_lock: asyncio.Lock | None = None
+        """Held around each change and its checkpoint when several loops share the workspace."""
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -225,15 +229,15 @@ class AgentLoop:
                     continue
                 outcome.reason = response.stop_reason or "end_turn"
                 return
-            results = []
+            results: list[dict[str, Any]] = []
             try:
-                for block in calls:
-                    if self.cancel_event.is_set():
-                        output = ToolOutput(CANCELLED, is_error=True)
-                        self.emit(ToolResult(tool_use_id=block["id"], content=output.content, is_error=True))
-                    else:
-                        output = await self._call_tool(block, outcome)
-                    results.append(tool_result_block(block["id"], output.content, output.is_error))
+                for batch in concurrent_batches(calls):
+                    # Delegations side by side run at once; everything else one after the other.
+                    outputs = await asyncio.gather(*(self._run_call(block, outcome) for block in batch))
+                    results.extend(
+                        tool_result_block(block["id"], output.content, output.is_error)
+                        for block, output in zip(batch, outputs, strict=True)
+                    )
             finally:
                 # Even when a step fails hard (the log cannot be written, the task is
                 # cancelled), every call keeps exactly one result, so the next
@@ -295,6 +299,13 @@ class AgentLoop:
             return response
         raise AssertionError("unreachable")
 
+    async def _run_call(self, block: dict[str, Any], outcome: TurnOutcome) -> ToolOutput:
+        if self.cancel_event.is_set():
+            output = ToolOutput(CANCELLED, is_error=True)
+            self.emit(ToolResult(tool_use_id=block["id"], content=output.content, is_error=True))
+            return output
+        return await self._call_tool(block, outcome)
+
     async def _call_tool(self, block: dict[str, Any], outcome: TurnOutcome) -> ToolOutput:
         tool_use_id, name = block["id"], block["name"]
         raw_input = block.get("input")
@@ -348,6 +359,17 @@ class AgentLoop:
             return finish(ToolOutput(text, is_error=True))
 
         # An MCP server can change files too: its effects are checkpointed like a command's.
+        changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE, ToolKind.MCP)
+        # Loops sharing a workspace (sub-agents running side by side) take turns to change it, so
+        # each checkpoint holds exactly its own step.
+        exclusive = self.step_lock if changes_files and self.step_lock is not None else contextlib.nullcontext()
+        async with exclusive:
+            return await self._execute(tool_use_id, tool, action, approval, finish)
+
+    async def _execute(
+        self, tool_use_id: str, tool: Tool, action: Action, approval: Approval, finish: Callable[[ToolOutput], ToolOutput]
+    ) -> ToolOutput:
+        """Run an approved call and record its step (the part of a call that changes the workspace)."""
         changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE, ToolKind.MCP)
         if changes_files:
             try:
@@ -586,6 +608,22 @@ def _with_hook(decision: Decision, hook: HookResult, action: Action) -> Decision
     if hook.verdict == "ask" and decision.behavior == "allow":
         return replace(decision, behavior="ask", decided_by="hook", reason=f"a PreToolUse hook ({where}) asks first{': ' + hook.reason if hook.reason else ''}")
     return decision
+
+
+def concurrent_batches(calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The calls of one message in the batches they run in: consecutive delegations together.
+
+    A sub-agent's own steps are asked and checkpointed one at a time, so
+    delegations can overlap; other calls keep their order, each alone.
+    """
+    batches: list[list[dict[str, Any]]] = []
+    for block in calls:
+        delegates = canonical_name(str(block.get("name", ""))) == DELEGATION_TOOL
+        if delegates and batches and canonical_name(str(batches[-1][0].get("name", ""))) == DELEGATION_TOOL:
+            batches[-1].append(block)
+        else:
+            batches.append([block])
+    return batches
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
