@@ -37,11 +37,33 @@ def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fak
         assert "hello" in (git_repo / "app.py").read_text(), "nothing reaches disk before approval"
         term.send("y")
         wait_until(lambda: "howdy" in (git_repo / "app.py").read_text(), what="the sub-agent's edit on disk")
-        term.wait_for("All delegated.")
+        screen = term.wait_for("All delegated.")
+        # The delegation is one line in the parent's chat: agent, task, how it ended, time, tokens.
+        assert "backend-dev · Change the greeting · done · " in screen
         term.type("/undo")
         term.send("Enter")
         app = git_repo / "app.py"
         # The restore replaces the file, so it may be missing for a moment.
         wait_until(lambda: app.exists() and "hello" in app.read_text(), what="/undo taking the edit back")
+    finally:
+        term.close()
+
+
+def test_a_task_list_shows_over_the_prompt_and_expands(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+    todos = [
+        {"content": "Read the code", "status": "completed", "activeForm": "Reading the code"},
+        {"content": "Fix the bug", "status": "in_progress", "activeForm": "Fixing the bug"},
+    ]
+    fake_anthropic.script(tool_use("TodoWrite", {"todos": todos}))
+    fake_anthropic.script(text("Listed."))
+    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
+    try:
+        term.wait_for("ready")
+        term.type("plan it")
+        term.send("Enter")
+        term.wait_for("Listed.")
+        screen = term.wait_for("Tasks 1/2 done · Fixing the bug (click to expand)")
+        assert "[x] Read the code" not in screen
     finally:
         term.close()

@@ -20,8 +20,11 @@ from tui.engine.session.events import (
     CommandOutput,
     EditApplied,
     Event,
+    NestedEvent,
     PermissionDecision,
     StreamReset,
+    SubagentEnd,
+    SubagentStart,
     TextDelta,
     ThinkingDelta,
     ToolResult,
@@ -33,6 +36,7 @@ from tui.presentation.transcript import (
     EditEntry,
     TextEntry,
     ThinkingEntry,
+    TodoEntry,
     Transcript,
     applied_title,
     fold_history,
@@ -43,20 +47,24 @@ NO_CHANGES_TITLE = "No changes yet"
 
 ShowDiff = Callable[[str, str, str], None]
 """`show_diff(title, diff, path)`: puts a diff and its title in the diff pane."""
+ShowTodos = Callable[[list[dict[str, str]]], None]
+"""`show_todos(items)`: shows the agent's task list over the prompt."""
 
 
 class EventFeed:
     """Applies one event at a time to a chat pane and a diff pane."""
 
-    def __init__(self, chat: ChatView, show_diff: ShowDiff) -> None:
+    def __init__(self, chat: ChatView, show_diff: ShowDiff, show_todos: ShowTodos | None = None) -> None:
         """Create the feed.
 
         Args:
             chat: The conversation pane.
             show_diff: Shows an applied edit's diff (title, diff text, path).
+            show_todos: Shows the task list, when the view has a place for it.
         """
         self.chat = chat
         self.show_diff = show_diff
+        self.show_todos = show_todos
         self.transcript = Transcript()
         self.standing = StandingEdits()
 
@@ -84,8 +92,16 @@ class EventFeed:
         elif isinstance(event, TurnEnd):
             chat.end_assistant()
         for entry in self.transcript.add(event):
-            if not isinstance(entry, TextEntry | ThinkingEntry | CheckpointEntry | EditEntry):
+            if isinstance(entry, TodoEntry):
+                if self.show_todos is not None:
+                    self.show_todos(entry.items)
+            elif not isinstance(entry, TextEntry | ThinkingEntry | CheckpointEntry | EditEntry):
                 chat.add_entry(entry)
+        if isinstance(event, SubagentStart | NestedEvent | SubagentEnd):
+            # One line per sub-agent: each shows its own progress, side by side ones separately.
+            run = self.transcript.delegation(event.run_id)
+            if run is not None and run.changed and (line := chat.tool(run.start.tool_use_id)) is not None:
+                line.delegation_changed(run)
         if self.standing.apply(event):
             # An edit, a step, an undo or a rewind: the diff pane follows what still stands.
             self._show_edit(self.standing.last)
@@ -116,6 +132,8 @@ class EventFeed:
         """
         history = fold_history(events)
         mounted = self.chat.show_history(history.entries)
+        if history.todos and self.show_todos is not None:
+            self.show_todos(history.todos)
         self.standing = history.standing
         self._show_edit(self.standing.last)
         return mounted

@@ -10,7 +10,7 @@ undone: never a change that is no longer on disk.
 
 from __future__ import annotations
 
-from tui.engine.session.events import Checkpoint, EditApplied, Event, Rewind
+from tui.engine.session.events import Checkpoint, EditApplied, Event, Rewind, SubagentEvent
 
 
 class StandingEdits:
@@ -24,6 +24,8 @@ class StandingEdits:
 
     def apply(self, event: Event) -> bool:
         """Take one event into account; True when the standing edit may have changed."""
+        if isinstance(event, SubagentEvent) and event.event.get("type") == EditApplied.type:
+            event = event.inner()  # a sub-agent's edit is a step of the session like any other
         if isinstance(event, EditApplied):
             self._pending.append(event)
         elif isinstance(event, Checkpoint):

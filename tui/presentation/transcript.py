@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tui.engine.session.events import (
+    USAGE_KEYS,
     AssistantMessage,
     Checkpoint,
     Compaction,
@@ -23,9 +24,14 @@ from tui.engine.session.events import (
     Event,
     HookRan,
     ModeChange,
+    NestedEvent,
     PermissionDecision,
     Retry,
     Rewind,
+    Status,
+    SubagentEnd,
+    SubagentStart,
+    TodoUpdate,
     ToolCall,
     ToolResult,
     TurnEnd,
@@ -82,6 +88,41 @@ class ToolEntry:
     call: ToolCall
     decision: PermissionDecision | None = None
     result: ToolResult | None = None
+    delegation: DelegationEntry | None = None
+    """For `run_subagent`: the sub-agent's run, nested under the call."""
+
+
+@dataclass
+class TodoEntry:
+    """The task list after an update (the app shows it over the prompt; transcripts list it)."""
+
+    items: list[dict[str, str]]
+
+
+@dataclass
+class DelegationEntry:
+    """A sub-agent's run: what it showed (its own entries), what it is doing, how it ended."""
+
+    start: SubagentStart
+    entries: list[Entry] = field(default_factory=list)
+    end: SubagentEnd | None = None
+    tokens: int = 0
+    state: str = "starting"
+    """What it is doing while it runs: `thinking`, `waiting for approval`, `running`, ..."""
+    changed: bool = True
+    """Whether the last event changed what the run shows (a live view redraws only then, not per delta)."""
+    transcript: Transcript = field(default_factory=lambda: Transcript(), repr=False)
+
+    def add(self, event: Event) -> None:
+        """Fold one of the sub-agent's own events."""
+        if isinstance(event, Status):
+            state = RUN_STATES.get(event.state, self.state)
+            self.changed, self.state = state != self.state, state
+            return
+        if isinstance(event, AssistantMessage):
+            self.tokens += sum(int(event.usage.get(key, 0) or 0) for key in USAGE_KEYS)
+        self.entries.extend(self.transcript.add(event))
+        self.changed = event.persistent
 
 
 @dataclass
@@ -100,7 +141,7 @@ class CheckpointEntry:
 
 ChatEntry = NoteEntry | UserEntry | TextEntry | ThinkingEntry | ToolEntry
 """The entries the chat shows as messages."""
-Entry = ChatEntry | EditEntry | CheckpointEntry
+Entry = ChatEntry | EditEntry | CheckpointEntry | TodoEntry
 
 
 # --- wording ------------------------------------------------------------------
@@ -235,6 +276,56 @@ def outside_text(event: Checkpoint) -> str:
     )
 
 
+RUN_STATES = {"streaming": "thinking", "waiting": "waiting for approval", "running": "running", "retrying": "retrying"}
+"""A running sub-agent's `Status`, as its line shows it."""
+RUN_ENDS = {"end_turn": "done", "cancelled": "cancelled", "max_turns": "stopped at maxTurns", "error": "failed"}
+"""How a sub-agent's run ended, as its line shows it (other stop reasons are shown as they are)."""
+
+
+def delegation_line(entry: DelegationEntry) -> str:
+    """A delegation in one line: `backend-dev · Add the endpoint · done · 12.3 s · 4,210 tokens`."""
+    start, end = entry.start, entry.end
+    parts = [start.agent, start.description]
+    if end is None:
+        parts.append(entry.state)
+    else:
+        parts += [RUN_ENDS.get(end.reason, end.reason), f"{end.duration_ms / 1000:.1f} s"]
+    if entry.tokens:
+        parts.append(f"{entry.tokens:,} tokens")
+    return " · ".join(part for part in parts if part)
+
+
+def todo_lines(items: list[dict[str, str]]) -> list[str]:
+    """A task list, one `[x] item` line each."""
+    from tui.engine.tools.todo import todo_line
+
+    return [todo_line(item) for item in items]
+
+
+def entry_lines(entry: Entry) -> list[str]:
+    """An entry as plain lines: a sub-agent's stream when its delegation is expanded, and in transcripts."""
+    if isinstance(entry, UserEntry):
+        return [f"Prompt: {entry.text}"]
+    if isinstance(entry, TextEntry):
+        return entry.text.splitlines()
+    if isinstance(entry, ToolEntry):
+        outcome = "" if entry.result is None else "failed" if entry.result.is_error else "done"
+        decision = decision_text(entry.decision) if entry.decision is not None else ""
+        return [" · ".join(part for part in (f"→ {call_title(entry.call)}", decision, outcome) if part)]
+    if isinstance(entry, NoteEntry):
+        return [entry.text]
+    if isinstance(entry, EditEntry):
+        return [applied_title(entry.edit)]
+    if isinstance(entry, TodoEntry):
+        return ["Task list:", *(f"  {line}" for line in todo_lines(entry.items))]
+    return []
+
+
+def delegation_lines(entry: DelegationEntry) -> list[str]:
+    """A sub-agent's own stream, folded into plain lines (its messages, tool calls and decisions)."""
+    return [line for shown in entry.entries for line in entry_lines(shown)]
+
+
 def event_note(event: Event) -> NoteEntry | None:
     """The note an event shows by itself, if it shows one.
 
@@ -301,6 +392,12 @@ class Transcript:
         """Calls still waiting for their result; a call's story ends with it."""
         self._cut_off = False
         """The turn's last reply was partial (interrupted while it streamed)."""
+        self._runs: dict[str, DelegationEntry] = {}
+        """Each sub-agent's run by its id."""
+
+    def delegation(self, run_id: str) -> DelegationEntry | None:
+        """The run of a sub-agent, once its start was seen."""
+        return self._runs.get(run_id)
 
     def add(self, event: Event) -> list[Entry]:
         """The entries `event` adds at the end (none for a decision or result: they fill in their call's entry).
@@ -329,6 +426,21 @@ class Transcript:
             if (open_call := self._open.pop(event.tool_use_id, None)) is not None:
                 open_call.result = event
             return []
+        if isinstance(event, SubagentStart):
+            if (open_call := self._open.get(event.tool_use_id)) is not None:
+                open_call.delegation = self._runs[event.run_id] = DelegationEntry(event)
+            return []
+        if isinstance(event, NestedEvent):
+            # A sub-agent's events fill in its run, under the parent's call.
+            if (run := self._runs.get(event.run_id)) is not None:
+                run.add(event.inner())
+            return []
+        if isinstance(event, SubagentEnd):
+            if (run := self._runs.get(event.run_id)) is not None:
+                run.end, run.changed = event, True
+            return []
+        if isinstance(event, TodoUpdate):
+            return [TodoEntry(list(event.items))]
         if isinstance(event, EditApplied):
             return [EditEntry(event)]
         if isinstance(event, Checkpoint):
@@ -357,6 +469,8 @@ class ChatHistory:
 
     entries: list[ChatEntry] = field(default_factory=list)
     standing: StandingEdits = field(default_factory=StandingEdits)
+    todos: list[dict[str, str]] = field(default_factory=list)
+    """The last task list (the app shows it over the prompt)."""
 
 
 def fold_history(events: Iterable[Event]) -> ChatHistory:
@@ -370,7 +484,9 @@ def fold_history(events: Iterable[Event]) -> ChatHistory:
     transcript = Transcript()
     for event in events:
         history.standing.apply(event)
-        history.entries.extend(
-            entry for entry in transcript.add(event) if not isinstance(entry, EditEntry | CheckpointEntry)
-        )
+        for entry in transcript.add(event):
+            if isinstance(entry, TodoEntry):
+                history.todos = entry.items
+            elif not isinstance(entry, EditEntry | CheckpointEntry):
+                history.entries.append(entry)
     return history

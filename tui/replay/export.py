@@ -22,16 +22,20 @@ from tui.presentation.transcript import (
     NoteEntry,
     TextEntry,
     ThinkingEntry,
+    TodoEntry,
     ToolEntry,
     UserEntry,
     call_title,
     checkpoint_text,
     decision_detail,
+    delegation_line,
+    delegation_lines,
     edit_outcome,
     edit_title,
     fold,
     result_failed,
     result_status,
+    todo_lines,
 )
 
 RESULT_LIMIT = 4000
@@ -42,12 +46,15 @@ RESULT_LIMIT = 4000
 class Entry:
     """One item of the transcript, format-neutral."""
 
-    kind: str  # "user", "assistant", "thinking", "tool", "edit", "note"
+    kind: str  # "user", "assistant", "thinking", "tool", "edit", "note", "todo"
     title: str = ""
     text: str = ""
     code: str = ""
     code_lang: str = ""
     status: str = ""
+    summary: str = ""
+    """For a delegation: its one line, heading the sub-agent's stream in `nested` (folded)."""
+    nested: str = ""
 
 
 def _clip(text: str) -> str:
@@ -76,7 +83,11 @@ def entries(record: SessionRecord) -> Iterator[Entry]:
                 code=_clip(result.content) if result is not None else "",
                 code_lang="text",
                 status="" if result is None else "failed" if result_failed(result) else "done",
+                summary=delegation_line(entry.delegation) if entry.delegation else "",
+                nested=_clip("\n".join(delegation_lines(entry.delegation))) if entry.delegation else "",
             )
+        elif isinstance(entry, TodoEntry):
+            yield Entry("todo", "Task list", "\n".join(todo_lines(entry.items)))
         elif isinstance(entry, EditEntry):
             edit = entry.edit
             yield Entry("edit", edit_title(edit), edit_outcome(edit), code=edit.diff, code_lang="diff")
@@ -125,7 +136,13 @@ def to_markdown(record: SessionRecord) -> str:
             out += ["<details><summary>Thinking</summary>", "", entry.text, "", "</details>", ""]
         elif entry.kind in ("tool", "edit"):
             fence = "~~~~"
-            out += [f"### {entry.title}", "", entry.text, "", f"{fence}{entry.code_lang}", entry.code, fence, ""]
+            out += [f"### {entry.title}", "", entry.text, ""]
+            if entry.summary:
+                out += [f"<details><summary>{html.escape(entry.summary)}</summary>", "", fence, entry.nested, fence]
+                out += ["", "</details>", ""]
+            out += [f"{fence}{entry.code_lang}", entry.code, fence, ""]
+        elif entry.kind == "todo":
+            out += [f"#### {entry.title}", "", *(f"- {line}" for line in entry.text.splitlines()), ""]
         else:
             out += [f"> {entry.text}", ""]
     return "\n".join(out)
@@ -146,6 +163,7 @@ header dt { font-weight: 600; } header dd { margin: 0; }
 .decision { font-size: .9rem; color: #445; }
 pre { overflow-x: auto; padding: .6rem; border-radius: 6px; background: #f6f8fa; font-size: 13px; }
 details summary { cursor: pointer; color: #556; }
+.todo { border-left: 4px solid #f59e0b; } .todos { list-style: none; padding-left: .5rem; font-family: monospace; }
 """
 
 
@@ -186,11 +204,20 @@ def to_html(record: SessionRecord) -> str:
             )
         elif entry.kind in ("tool", "edit"):
             lexer = DiffLexer() if entry.code_lang == "diff" else TextLexer()
+            nested = (
+                f"<details><summary>{html.escape(entry.summary)}</summary>"
+                f"<pre>{html.escape(entry.nested)}</pre></details>"
+                if entry.summary
+                else ""
+            )
             body.append(
                 f'<section class="{classes}"><h3>{html.escape(entry.title)}</h3>'
-                f'<p class="decision">{html.escape(entry.text)}</p>'
+                f'<p class="decision">{html.escape(entry.text)}</p>{nested}'
                 f"{highlight(entry.code, lexer, formatter)}</section>"
             )
+        elif entry.kind == "todo":
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in entry.text.splitlines())
+            body.append(f'<section class="{classes}"><h3>{entry.title}</h3><ul class="todos">{items}</ul></section>')
         else:
             body.append(f'<p class="{classes}">{html.escape(entry.text)}</p>')
     return (

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from tui.engine.model.provider import ModelRequest, ModelResponse
-from tui.engine.session.events import AssistantMessage, Event, Status, TextDelta, ThinkingDelta, ToolInputDelta
+from tui.engine.session.events import (
+    AssistantMessage,
+    Event,
+    Status,
+    TextDelta,
+    ThinkingDelta,
+    ToolInputDelta,
+    flat_events,
+)
 
 CHUNK = 24
 """Characters per streamed delta."""
@@ -41,7 +49,7 @@ class RecordedProvider:
         return cls(
             [
                 {"content": e.content, "stop_reason": e.stop_reason, "usage": e.usage, "model": e.model}
-                for e in record.events
+                for e in flat_events(record.events)
                 if isinstance(e, AssistantMessage) and not e.partial
             ]
         )

@@ -28,6 +28,7 @@ from tui.app.widgets.chat import ChatView
 from tui.app.widgets.permission_pane import PermissionPane
 from tui.app.widgets.prompt_input import Completer, CompletionList, PromptInput
 from tui.app.widgets.status_bar import StatusBar
+from tui.app.widgets.todo_line import TodoLine
 from tui.engine.session.events import (
     AssistantMessage,
     Checkpoint,
@@ -87,13 +88,15 @@ class MainScreen(Screen[None]):
         self.completions = CompletionList(id="completions")
         self.prompt = PromptInput(self.completions, completer, id="prompt")
         self.status_bar = StatusBar(id="status-bar")
-        self.feed = EventFeed(self.chat, self.show_diff)
+        self.todos = TodoLine(id="todos")
+        self.feed = EventFeed(self.chat, self.show_diff, self.todos.show)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="chat-column"):
                 yield self.chat
                 yield self.permission
+                yield self.todos
                 yield self.prompt
             with Vertical(id="side"):
                 yield self.diff_title

@@ -306,6 +306,8 @@ class ChatView(VerticalScroll):
         view = ToolCallView(call)
         if entry.decision is not None:
             view.decided(entry.decision)
+        if entry.delegation is not None:
+            view.delegation_changed(entry.delegation)
         if entry.result is not None:
             view.result(entry.result)
         self._tools[call.tool_use_id] = view

@@ -18,7 +18,16 @@ from textual.widgets import Collapsible, Log, Static
 from tui.app.fit import fit
 from tui.engine.exec.terminal import sanitize_terminal_text, show_controls
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
-from tui.presentation.transcript import ToolEntry, call_title, decision_text, result_failed, result_status
+from tui.presentation.transcript import (
+    DelegationEntry,
+    ToolEntry,
+    call_title,
+    decision_text,
+    delegation_line,
+    delegation_lines,
+    result_failed,
+    result_status,
+)
 
 MAX_OUTPUT_LINES = 2000
 """Lines of live command output kept in the widget (the log keeps everything)."""
@@ -106,6 +115,9 @@ class ToolCallView(Collapsible):
         return self._contents
 
     def _title_text(self) -> Content:
+        if self.entry.delegation is not None:
+            # A delegation is one line: the agent, the task, what it is doing, its time and tokens.
+            return Content(sanitize_terminal_text(delegation_line(self.entry.delegation)))
         parts = []
         if self.decision and self.status != self.decision:
             parts.append(self.decision)
@@ -183,6 +195,15 @@ class ToolCallView(Collapsible):
         self.status = "running"
         self.output.write(clean)
 
+    def delegation_changed(self, delegation: DelegationEntry) -> None:
+        """The sub-agent this call runs moved on: its line, and its stream inside (shown when expanded)."""
+        self.entry.delegation = delegation
+        self.title = self._title_text()
+        self.output.display = True
+        self.output.clear()
+        # `write`, not `write_lines`: the log may not be mounted yet (the line is folded).
+        self.output.write(sanitize_terminal_text("\n".join(delegation_lines(delegation))))
+
     def result(self, event: ToolResult) -> None:
         """The call finished: show the outcome, its duration and (when not streamed) its output."""
         self.entry.result = event
@@ -192,6 +213,9 @@ class ToolCallView(Collapsible):
         if not self.output.display and event.content:
             self.output.display = True
             self.output.write(sanitize_terminal_text(event.content))
+        elif self.entry.delegation is not None and event.content:
+            # Under the sub-agent's stream: the report its parent received.
+            self.output.write(sanitize_terminal_text(f"\n\nReport to the parent:\n{event.content}"))
         if self._auto_expanded:
             self._toggle_itself(True)
             self._auto_expanded = False

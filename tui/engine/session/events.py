@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -449,6 +450,16 @@ class McpStatus(Event):
     state: str
     detail: str = ""
     tools: int = 0
+
+
+def flat_events(events: Iterable[Event]) -> Iterator[Event]:
+    """The events with each sub-agent's logged events in place of their envelopes, in log order.
+
+    Steps are what verify and undo look at: a sub-agent's edits and calls sit
+    right before the checkpoints they made, as the parent's own do.
+    """
+    for event in events:
+        yield event.inner() if isinstance(event, SubagentEvent) else event
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from tui.engine.session.events import (
     SessionHeader,
     SubagentEvent,
     TodoUpdate,
+    flat_events,
 )
 from tui.engine.session.hooks import HookCommand, Hooks, context_of, parse_hooks, unseen_hooks
 from tui.engine.session.log import (
@@ -711,7 +712,7 @@ class Session:
         """Each file edited after `target`, with its content (blob) before the first such edit."""
         position = next(i for i, e in enumerate(self._events) if e is target)
         first_before: dict[str, str | None] = {}
-        for event in self._events[position + 1 :]:
+        for event in flat_events(self._events[position + 1 :]):
             if isinstance(event, EditApplied):
                 first_before.setdefault(event.path, event.before_blob)
         return first_before
