@@ -69,3 +69,56 @@ async def test_two_delegations_run_at_once_and_ask_one_at_a_time(git_repo, model
     labels = sorted(c.label for c in session.checkpoints()[1:])
     assert labels == ["alpha: create_file: alpha.txt", "beta: create_file: beta.txt"]
     await session.close()
+
+
+class CountingApprover(AppApprover):
+    """The app's approver, counting the requests that reached it (shown or waiting their turn)."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrived = []
+
+    async def __call__(self, request):
+        self.arrived.append(request.agent)
+        return await super().__call__(request)
+
+
+async def test_esc_while_two_delegations_ask_withdraws_the_queued_request(git_repo, model_env):
+    agent_file(git_repo, "alpha")
+    agent_file(git_repo, "beta")
+    model_env.script(
+        tool_use("Task", {"description": "alpha's file", "prompt": "write it", "subagent_type": "alpha"}),
+        tool_use("Task", {"description": "beta's file", "prompt": "write it", "subagent_type": "beta"}),
+    )
+    model_env.respond_with(sub_agent_replies)
+    approver = CountingApprover()
+    presented = []
+    holder = {}
+
+    async def escape_once_both_wait():
+        for _ in range(100_000):  # scheduling turns, not time
+            if len(approver.arrived) == 2:
+                break
+            await asyncio.sleep(0)
+        # What the app's Esc does: cancel the session, deny what is on screen.
+        holder["session"].cancel()
+        approver.cancel_pending("The user interrupted the turn.")
+
+    def present(pending):
+        presented.append(pending.request.agent)
+        if len(presented) == 1:
+            holder["escape"] = asyncio.ensure_future(escape_once_both_wait())
+        else:
+            pending.resolve(Approval.deny("shown after Esc"))
+
+    approver.attach(present)
+    session = Session.open(SessionOptions(cwd=git_repo), approver)
+    holder["session"] = session
+    outcome = await session.run("write both files")
+    assert outcome.reason == "cancelled"
+    assert sorted(approver.arrived) == ["alpha", "beta"]
+    assert len(presented) == 1, "the other sub-agent's queued request is never shown"
+    ends = [e for e in session.history() if isinstance(e, SubagentEnd)]
+    assert sorted(e.reason for e in ends) == ["cancelled", "cancelled"]
+    assert not (git_repo / "alpha.txt").exists() and not (git_repo / "beta.txt").exists()
+    await session.close()

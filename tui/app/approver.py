@@ -40,6 +40,8 @@ class AppApprover:
         self._lock = asyncio.Lock()
         self.current: PendingApproval | None = None
         self.approve_edits_this_turn = False
+        self._interrupted: str | None = None
+        """Set by Esc: requests still waiting their turn (side-by-side sub-agents) are denied unshown."""
 
     def attach(self, present: Callable[[PendingApproval], None]) -> None:
         """Set what shows a request to the user (the main screen)."""
@@ -47,6 +49,8 @@ class AppApprover:
 
     async def __call__(self, request: ApprovalRequest) -> Approval:
         async with self._lock:
+            if self._interrupted is not None:
+                return Approval.deny(self._interrupted)
             if self.approve_edits_this_turn and request.kind == ToolKind.EDIT:
                 return Approval.once()
             if self._present is None:
@@ -60,10 +64,12 @@ class AppApprover:
                 self.current = None
 
     def cancel_pending(self, message: str) -> None:
-        """Deny the request on screen (the user interrupted the turn)."""
+        """Deny the request on screen and those waiting their turn (the user interrupted the turn)."""
+        self._interrupted = message
         if self.current is not None:
             self.current.resolve(Approval.deny(message))
 
     def end_turn(self) -> None:
         """The turn ended: "approve all edits" no longer applies."""
         self.approve_edits_this_turn = False
+        self._interrupted = None

@@ -173,3 +173,15 @@ async def test_the_task_list_is_logged_and_restored_on_resume(git_repo, model_en
     resumed = Session.open(SessionOptions(cwd=git_repo, resume=session.id), Scripted())
     assert resumed.todos == update.items
     await resumed.close()
+
+
+def test_cost_lists_each_agent_only_when_there_are_several():
+    from tui.engine.session.delegation import usage_by_agent_lines
+
+    one = {"general": {"input_tokens": 10, "output_tokens": 2, "cost_usd": 0.001}}
+    assert usage_by_agent_lines(one) == []
+    two = {
+        **one,
+        "backend-dev": {"input_tokens": 1200, "cache_read_input_tokens": 300, "output_tokens": 80, "cost_usd": 0.0031},
+    }
+    assert usage_by_agent_lines(two) == ["general: 10 in, 2 out, $0.0010", "backend-dev: 1,500 in, 80 out, $0.0031"]

@@ -246,7 +246,9 @@ class Delegation:
         started = time.monotonic()
         outcome = await _drive(loop, prompt, ctx.cancel, run)
         if self._hooks is not None:
-            await self._hooks.record("SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=ctx.tool_use_id)
+            await self._hooks.record(
+                "SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=tool_use_id
+            )
         end = SubagentEnd(
             run_id=run.run_id,
             tool_use_id=tool_use_id,
