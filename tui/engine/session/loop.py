@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -364,10 +364,16 @@ class AgentLoop:
         # each checkpoint holds exactly its own step.
         exclusive = self.step_lock if changes_files and self.step_lock is not None else contextlib.nullcontext()
         async with exclusive:
-            return await self._execute(tool_use_id, tool, action, approval, finish)
+            return await self._execute(tool_use_id, tool, action, approval, finish, outcome)
 
     async def _execute(
-        self, tool_use_id: str, tool: Tool, action: Action, approval: Approval, finish: Callable[[ToolOutput], ToolOutput]
+        self,
+        tool_use_id: str,
+        tool: Tool,
+        action: Action,
+        approval: Approval,
+        finish: Callable[[ToolOutput], ToolOutput],
+        outcome: TurnOutcome,
     ) -> ToolOutput:
         """Run an approved call and record its step (the part of a call that changes the workspace)."""
         changes_files = action.kind in (ToolKind.EDIT, ToolKind.EXECUTE, ToolKind.MCP)
