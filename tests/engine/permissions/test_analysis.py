@@ -252,7 +252,7 @@ def test_variables_assigned_are_listed() -> None:
         # writers whose targets are only known when they run
         ("tar xf a.tar", "tar writes files only known"),
         ("echo a | xargs rm", "rm gets more arguments when it runs"),
-        ("find . -name x -exec rm {} \\;", "rm writes '{}', which holds an argument filled in"),
+        ("find . -name x -exec rm {} \\;", "rm writes {}, which holds an argument filled in"),
         ("rm $f", "rm writes $f, which holds an expansion"),
         ("cd sub && echo x > f", "redirects output to f after changing folder"),
         ("cd sub; rm f", "rm writes f after changing folder"),

@@ -521,7 +521,7 @@ class _Walker:
                     for value in inner
                 ]
             else:
-                inner_words = words[start:]
+                inner_words = words[start : start + len(inner)]
             replace = _replace_string(name, words)
             if replace is not None:
                 inner_words = [
@@ -1239,8 +1239,12 @@ def _replace_string(name: str, words: list[_Word]) -> str | None:
 
 def _suffix_start(words: tuple[str, ...], inner: tuple[str, ...]) -> int | None:
     """Where `inner` starts in `words` when it is their tail (a wrapper's command), else None."""
-    start = len(words) - len(inner)
-    return start if inner and start >= 1 and words[start:] == inner else None
+    # A wrapper's command is a run of its words (`find . -exec rm {} ;`): found, its words keep
+    # what is known of them; a string the wrapper splits (`env -S`) is not found.
+    for start in range(len(words) - len(inner), 0, -1):
+        if inner and words[start : start + len(inner)] == inner:
+            return start
+    return None
 
 
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
