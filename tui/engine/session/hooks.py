@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from tui.engine.session.events import Event, HookRan
 from tui.engine.workspace.fileio import atomic_write
@@ -48,17 +48,7 @@ HookEventName = Literal[
     "PreCompact",
     "Notification",
 ]
-HOOK_EVENTS: tuple[HookEventName, ...] = (
-    "PreToolUse",
-    "PostToolUse",
-    "UserPromptSubmit",
-    "Stop",
-    "SubagentStop",
-    "SessionStart",
-    "SessionEnd",
-    "PreCompact",
-    "Notification",
-)
+HOOK_EVENTS: tuple[HookEventName, ...] = get_args(HookEventName)
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
 
 DEFAULT_TIMEOUT_S = 60.0
