@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-from tests.app.test_tmux_e2e import terminal_env  # noqa: F401 - the shared fixture
 from tests.support.fake_anthropic import cited, server_tool_use, text, tool_use, web_search_result
 from tests.support.mcp_servers import stdio_entry, write_server
 from tests.support.tmux import Tmux
@@ -13,13 +12,13 @@ from tests.support.tmux import Tmux
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end runs on Linux")
 
 
-def test_a_project_server_is_trusted_once_and_its_first_call_asks(git_repo, fake_anthropic, terminal_env, tmp_path):  # noqa: F811
+def test_a_project_server_is_trusted_once_and_its_first_call_asks(git_repo, fake_anthropic, api_terminal_env, tmp_path):
     marker = tmp_path / "server-ran.txt"
     entry = stdio_entry(write_server(tmp_path), marker)
     (git_repo / ".mcp.json").write_text(json.dumps({"mcpServers": {"calc": entry}}))
     fake_anthropic.script(tool_use("mcp__calc__add", {"a": 2, "b": 3}))
     fake_anthropic.script(text("The sum is five."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("Start the MCP server calc?")
@@ -43,13 +42,13 @@ def test_a_project_server_is_trusted_once_and_its_first_call_asks(git_repo, fake
     assert list(trust["projects"][str(git_repo)]) == ["calc"]
 
 
-def test_a_web_search_asks_showing_its_query(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+def test_a_web_search_asks_showing_its_query(git_repo, fake_anthropic, api_terminal_env):
     source = ("Pilot docs", "https://textual.textualize.io/guide/testing/")
     fake_anthropic.script(tool_use("web_search", {"query": "textual pilot testing"}))
     search = server_tool_use("web_search", {"query": "textual pilot testing"})
     fake_anthropic.script(search, web_search_result(search["id"], [source]), cited("Use app.run_test().", source))
     fake_anthropic.script(text("Search done."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_tmux_e2e import terminal_env  # noqa: F401 - the shared terminal fixture
 from tests.support.fake_anthropic import text, tool_use
 from tests.support.tmux import Tmux, wait_until
 
@@ -16,7 +15,7 @@ BUNDLED_BACKEND_DEV = Path(__file__).parents[2] / "agents" / "backend-dev.md"
 EDIT = {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"}
 
 
-def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fake_anthropic, api_terminal_env):
     agents = git_repo / ".claude" / "agents"
     agents.mkdir(parents=True)
     shutil.copy(BUNDLED_BACKEND_DEV, agents / "backend-dev.md")
@@ -26,7 +25,7 @@ def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fak
     fake_anthropic.script(tool_use("replace_string_in_file", EDIT))
     fake_anthropic.script(text("backend-complete: howdy."))
     fake_anthropic.script(text("All delegated."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")

@@ -1,6 +1,5 @@
 """The app in a real terminal (tmux, 120x40) against the scripted server."""
 
-import os
 import subprocess
 import sys
 
@@ -12,26 +11,14 @@ from tests.support.tmux import Tmux, wait_until
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end runs on Linux")
 
 
-@pytest.fixture
-def terminal_env(stepwise_home, tmp_path):
-    return {
-        "STEPWISE_HOME": os.environ["STEPWISE_HOME"],
-        "HOME": os.environ["HOME"],
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-        "TMPDIR": str(tmp_path),
-    }
-
-
-def test_approve_an_edit_and_deny_a_command_in_a_real_terminal(git_repo, fake_anthropic, terminal_env):
+def test_approve_an_edit_and_deny_a_command_in_a_real_terminal(git_repo, fake_anthropic, api_terminal_env):
     fake_anthropic.script(
         text("Changing the greeting."),
         tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"}),
     )
     fake_anthropic.script(tool_use("run_in_terminal", {"command": "touch ran.txt", "explanation": "make a marker"}))
     fake_anthropic.script(text("All finished here."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")
@@ -89,12 +76,12 @@ def test_the_demo_runs_end_to_end_and_leaves_the_tests_passing(terminal_env, tmp
         term.close()
 
 
-def test_a_review_comment_reaches_the_model_anchored_to_its_line(git_repo, fake_anthropic, terminal_env):
+def test_a_review_comment_reaches_the_model_anchored_to_its_line(git_repo, fake_anthropic, api_terminal_env):
     fake_anthropic.script(
         tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"})
     )
     fake_anthropic.script(text("I will use an f-string next time."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")
@@ -127,14 +114,14 @@ def _context_share(screen: str) -> int | None:
     return int(found[1]) if found else None
 
 
-def test_compact_in_a_real_terminal_drops_the_context_share(git_repo, fake_anthropic, terminal_env):
+def test_compact_in_a_real_terminal_drops_the_context_share(git_repo, fake_anthropic, api_terminal_env):
     (git_repo / "big.py").write_text("".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600)))
     (git_repo / ".stepwise").mkdir()
     (git_repo / ".stepwise" / "settings.yaml").write_text("context_windows: {sonnet: 40000}\n")
     fake_anthropic.script(tool_use("read_file", {"filePath": "big.py"}))
     fake_anthropic.script(text("Read the big file."))
     fake_anthropic.script(text("## Task\nRead big.py.\n## Next step\nWait for the user."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")
@@ -153,13 +140,13 @@ def test_compact_in_a_real_terminal_drops_the_context_share(git_repo, fake_anthr
         term.close()
 
 
-def test_after_undo_in_the_app_the_next_request_carries_the_note(git_repo, fake_anthropic, terminal_env):
+def test_after_undo_in_the_app_the_next_request_carries_the_note(git_repo, fake_anthropic, api_terminal_env):
     fake_anthropic.script(
         tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"})
     )
     fake_anthropic.script(text("Greeting changed."))
     fake_anthropic.script(text("I see it was undone."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli --permission-mode acceptEdits", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")
@@ -181,7 +168,7 @@ def test_after_undo_in_the_app_the_next_request_carries_the_note(git_repo, fake_
         term.close()
 
 
-def test_parallel_calls_in_the_app_are_answered_in_one_message(git_repo, fake_anthropic, terminal_env):
+def test_parallel_calls_in_the_app_are_answered_in_one_message(git_repo, fake_anthropic, api_terminal_env):
     calls = [
         tool_use("read_file", {"filePath": "README.md"}),
         tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'howdy '"}),
@@ -190,7 +177,7 @@ def test_parallel_calls_in_the_app_are_answered_in_one_message(git_repo, fake_an
     ]
     fake_anthropic.script(text("Four at once."), *calls)
     fake_anthropic.script(text("All four answered."))
-    env = {**terminal_env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("ready")

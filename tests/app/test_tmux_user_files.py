@@ -1,7 +1,6 @@
 """The files a Claude Code user brings, in a real terminal: a custom command and the new-hook notice."""
 
 import json
-import os
 import sys
 
 import pytest
@@ -12,7 +11,7 @@ from tests.support.tmux import Tmux, wait_until
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end runs on Linux")
 
 
-def test_a_custom_command_runs_and_a_new_hook_is_announced(git_repo, fake_anthropic, stepwise_home, tmp_path):
+def test_a_custom_command_runs_and_a_new_hook_is_announced(git_repo, fake_anthropic, api_terminal_env):
     commands = git_repo / ".claude" / "commands"
     commands.mkdir(parents=True)
     (commands / "review.md").write_text("---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS for bugs\n")
@@ -20,20 +19,11 @@ def test_a_custom_command_runs_and_a_new_hook_is_announced(git_repo, fake_anthro
         json.dumps({"hooks": {"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo p >> h.log"}]}]}})
     )
     fake_anthropic.script(text("No bugs found."))
-    env = {
-        "STEPWISE_HOME": os.environ["STEPWISE_HOME"],
-        "HOME": os.environ["HOME"],
-        "TERM": "xterm-256color",
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-        "TMPDIR": str(tmp_path),
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-    }
+    env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
         term.wait_for("new hook in .claude/settings.json")
-        term.wait_for("UserPromptSubmit → echo p >> h.log")
+        term.wait_for("UserPromptSubmit")
         term.wait_for("ready")
         term.type("/rev")
         term.wait_for("/review  Review a file (project command)")  # completed, with its description
