@@ -48,7 +48,7 @@ def test_a_sub_agents_edit_is_asked_in_its_name_and_undone_by_undo(git_repo, fak
         term.close()
 
 
-def test_a_task_list_shows_over_the_prompt_and_expands(git_repo, fake_anthropic, terminal_env):  # noqa: F811
+def test_a_task_list_shows_over_the_prompt_and_expands(git_repo, fake_anthropic, terminal_env):
     todos = [
         {"content": "Read the code", "status": "completed", "activeForm": "Reading the code"},
         {"content": "Fix the bug", "status": "in_progress", "activeForm": "Fixing the bug"},

@@ -31,6 +31,7 @@ from tui.engine.model.context import prompt_tokens
 from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
 from tui.engine.session.conversation import SUMMARY_INTRO, Conversation
 from tui.engine.session.events import Compaction, Error, Event, Retry, Status
+from tui.engine.session.hooks import Hooks
 
 
 class _Config(Protocol):
@@ -63,6 +64,8 @@ class CompactingLoop(Protocol):
     def cancel_event(self) -> asyncio.Event: ...
     @property
     def emit(self) -> Callable[[Event], None]: ...
+    @property
+    def hooks(self) -> Hooks | None: ...
 
 
 Trigger = Literal["manual", "auto", "overflow"]
