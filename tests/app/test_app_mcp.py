@@ -24,7 +24,8 @@ def test_a_project_server_is_trusted_once_and_its_first_call_asks(git_repo, fake
         term.wait_for("Start the MCP server calc?")
         # The command line wraps in the pane: read it with the pane's borders and line ends taken out.
         term.wait_for(lambda screen: "calc_server.py" in "".join(line.strip("│▏ ") for line in screen.splitlines()))
-        assert "runs:" in term.screen() and not marker.exists()
+        term.wait_for("runs:")
+        assert not marker.exists()
         term.send("y")
         term.wait_for("MCP 1 ready")
         assert marker.exists()

@@ -246,6 +246,9 @@ class StepwiseApp(App[int]):
     async def _start_mcp(self, session: Session) -> None:
         """Start the MCP servers in the background (asking first about untrusted project servers)."""
         await session.start_mcp(ask=True)
+        if not session.busy:
+            # The trust questions are no turn: nothing else moves the bar out of "waiting".
+            self.main.refresh_state("idle")
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self, session: Session) -> None:
