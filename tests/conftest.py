@@ -92,8 +92,20 @@ def recorded_session(capsys, git_repo, model_env):
     model_env.script(tool_use("create_file", {"filePath": "notes/todo.md", "content": "- ship it\n"}))
     model_env.script(text("All done."))
     code = main(
-        ["-p", "go", "--cwd", str(git_repo), "--output-format", "json", "--permission-mode", "acceptEdits",
-         "--allow", "run_in_terminal(echo:*)", "--allow", "Bash(rm README.md)"]
+        [
+            "-p",
+            "go",
+            "--cwd",
+            str(git_repo),
+            "--output-format",
+            "json",
+            "--permission-mode",
+            "acceptEdits",
+            "--allow",
+            "run_in_terminal(echo:*)",
+            "--allow",
+            "Bash(rm README.md)",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0, out

@@ -98,7 +98,7 @@ def _session_flags(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=Path,
         metavar="FILE",
-        help="load MCP servers from FILE ({\"mcpServers\": {...}}, as in .mcp.json; trusted; repeatable)",
+        help='load MCP servers from FILE ({"mcpServers": {...}}, as in .mcp.json; trusted; repeatable)',
     )
     parser.add_argument("--cwd", type=Path, default=None, help=argparse.SUPPRESS)
 

@@ -224,7 +224,11 @@ class FakeSession:
             return await self._say(step)
         if isinstance(step, Think):
             self.emit(ThinkingDelta(index=0, text=step.text))
-            self.emit(AssistantMessage(content=[{"type": "thinking", "thinking": step.text}], model=self.model, stop_reason=None))
+            self.emit(
+                AssistantMessage(
+                    content=[{"type": "thinking", "thinking": step.text}], model=self.model, stop_reason=None
+                )
+            )
             return True
         if isinstance(step, Pause):
             waiter = asyncio.ensure_future(step.gate.wait())
@@ -311,7 +315,9 @@ class FakeSession:
         tool_use_id = f"toolu_{next(self._ids)}"
         proposals = tuple(self._proposal(rel, new, step.explanation) for rel, new in step.files.items())
         target = ", ".join(step.files)
-        self.emit(ToolCall(tool_use_id=tool_use_id, name="edit_file", tool="edit_file", input=dict(step.files), target=target))
+        self.emit(
+            ToolCall(tool_use_id=tool_use_id, name="edit_file", tool="edit_file", input=dict(step.files), target=target)
+        )
         request = ApprovalRequest(
             tool_use_id=tool_use_id,
             tool="edit_file",
@@ -355,7 +361,12 @@ class FakeSession:
                 )
             )
         if edits:
-            checkpoint = Checkpoint(step=len(self._steps) + 1, commit=f"c{len(self._steps) + 1}", label=f"edit_file: {target}", tool_use_id=tool_use_id)
+            checkpoint = Checkpoint(
+                step=len(self._steps) + 1,
+                commit=f"c{len(self._steps) + 1}",
+                label=f"edit_file: {target}",
+                tool_use_id=tool_use_id,
+            )
             self._steps.append((checkpoint, befores))
             self.emit(checkpoint)
 
@@ -373,7 +384,15 @@ class FakeSession:
 
     async def _command(self, step: Command) -> None:
         tool_use_id = f"toolu_{next(self._ids)}"
-        self.emit(ToolCall(tool_use_id=tool_use_id, name="Bash", tool="run_in_terminal", input={"command": step.command}, target=step.command))
+        self.emit(
+            ToolCall(
+                tool_use_id=tool_use_id,
+                name="Bash",
+                tool="run_in_terminal",
+                input={"command": step.command},
+                target=step.command,
+            )
+        )
         request = ApprovalRequest(
             tool_use_id=tool_use_id,
             tool="run_in_terminal",
@@ -400,7 +419,15 @@ class FakeSession:
 
     async def _plan(self, step: Plan) -> None:
         tool_use_id = f"toolu_{next(self._ids)}"
-        self.emit(ToolCall(tool_use_id=tool_use_id, name="ExitPlanMode", tool="exit_plan_mode", input={"plan": step.plan}, target="plan"))
+        self.emit(
+            ToolCall(
+                tool_use_id=tool_use_id,
+                name="ExitPlanMode",
+                tool="exit_plan_mode",
+                input={"plan": step.plan},
+                target="plan",
+            )
+        )
         request = ApprovalRequest(
             tool_use_id=tool_use_id,
             tool="exit_plan_mode",
@@ -448,7 +475,11 @@ class FakeSession:
         self.compactions.append(focus)
         before = self.context_tokens
         event = Compaction(
-            summary=f"summary ({focus or 'no focus'})", replaced=2, tokens_before=before, tokens_after=before // 10, focus=focus
+            summary=f"summary ({focus or 'no focus'})",
+            replaced=2,
+            tokens_before=before,
+            tokens_after=before // 10,
+            focus=focus,
         )
         self.emit(event)
         return event
@@ -507,7 +538,9 @@ class FakeSession:
         self.closed = True
 
 
-def make_app(root: Path, turns: list[list[Step]] | None = None, **app_options: object) -> tuple[StepwiseApp, list[FakeSession]]:
+def make_app(
+    root: Path, turns: list[list[Step]] | None = None, **app_options: object
+) -> tuple[StepwiseApp, list[FakeSession]]:
     """A StepwiseApp whose factory opens a FakeSession on `root`; the list receives the sessions."""
     sessions: list[FakeSession] = []
 

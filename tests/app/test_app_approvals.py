@@ -329,7 +329,9 @@ async def test_the_status_bar_marks_the_tree_dirty_after_an_applied_edit(
         await until(pilot, lambda: app.main.status_bar.dirty, "the dirty mark")
 
 
-async def test_the_pane_shows_what_runs_carriage_returns_and_escapes_included(git_repo: Path, model_env: FakeAnthropic) -> None:
+async def test_the_pane_shows_what_runs_carriage_returns_and_escapes_included(
+    git_repo: Path, model_env: FakeAnthropic
+) -> None:
     # A `\r` once made the pane show only `$ git status --short` (what followed it): now it is written out.
     command = "touch pwned #\r$ git status --short \x1b]0;title\x07 \u202eexe"
     script(model_env, [run(command)])

@@ -52,7 +52,9 @@ async def test_streamed_text_ends_up_in_the_markdown_widget(git_repo: Path, mode
         await send(pilot, "plan it")
         session = live.session
         await until(pilot, lambda: not session.busy, "the turn")
-        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text")
+        await until(
+            pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == REPLY, "the text"
+        )
         (block,) = app.main.chat.text_blocks
         assert block.received == REPLY
         shown = block.get_selection(Selection(None, None))[0]
@@ -89,7 +91,9 @@ async def test_escape_interrupts_and_keeps_the_partial_text(git_repo: Path, mode
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
         session = live.session
-        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].received == shown, "the text")
+        await until(
+            pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].received == shown, "the text"
+        )
         await pilot.press("escape")
         await until(pilot, lambda: not session.busy, "the turn to stop")
         assert [e.reason for e in session.history() if e.type == "turn_end"] == ["cancelled"]
@@ -117,7 +121,9 @@ async def test_a_failing_factory_is_reported_and_the_app_keeps_running(tmp_path:
 
     app = StepwiseApp(factory)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: any("not a git repository" in n.text for n in app.main.chat.query(ChatNote)), "the error")
+        await until(
+            pilot, lambda: any("not a git repository" in n.text for n in app.main.chat.query(ChatNote)), "the error"
+        )
         assert app.is_running and app.session is None
         app.main.prompt.insert("/help")
         await pilot.press("enter")
@@ -165,9 +171,20 @@ async def test_stream_reset_does_not_repeat_shown_text(git_repo: Path, model_env
     app, _ = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session is not None, "the session")
-        for event in (TextDelta(index=0, text="Hello "), StreamReset(keep_chars=6), TextDelta(index=0, text="Hello world")):
+        for event in (
+            TextDelta(index=0, text="Hello "),
+            StreamReset(keep_chars=6),
+            TextDelta(index=0, text="Hello world"),
+        ):
             app.main.handle_event(event)
-        await until(pilot, lambda: app.main.chat.query(StreamingMarkdown) and app.main.chat.query_one(StreamingMarkdown).received == "Hello world", "the text")
+        await until(
+            pilot,
+            lambda: (
+                app.main.chat.query(StreamingMarkdown)
+                and app.main.chat.query_one(StreamingMarkdown).received == "Hello world"
+            ),
+            "the text",
+        )
 
 
 async def test_retry_and_error_events_are_shown_inline(git_repo: Path, model_env: FakeAnthropic) -> None:
@@ -199,7 +216,11 @@ async def test_a_resumed_session_shows_its_history(git_repo: Path, model_env: Fa
 
     app, _ = live_app(git_repo, model_env, session_options={"resume": earlier.id})
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == "earlier **answer**", "the history")
+        await until(
+            pilot,
+            lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == "earlier **answer**",
+            "the history",
+        )
         assert "earlier question" in str(app.main.chat.query_one(".user-message").render())
         line = app.main.chat.tool(call.tool_use_id)
         assert re.search(r"· done · \d+\.\d s$", str(line.title)), str(line.title)
@@ -258,7 +279,9 @@ async def _rendered_streamed(text: str, piece: int) -> tuple[list[list[Segment]]
         return _screen_lines(app), block.part_count
 
 
-async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert len(LONG_REPLY) > 4 * PART_CHARS
     whole = await _rendered_whole(LONG_REPLY, monkeypatch)
     streamed, parts = await _rendered_streamed(LONG_REPLY, 37)
@@ -267,13 +290,17 @@ async def test_a_long_streamed_reply_is_split_into_parts_that_render_as_the_whol
 
 
 @pytest.mark.parametrize("definition", ["[g]: https://example.com/guide", "> [g]: https://example.com/guide"])
-async def test_a_reply_with_a_link_definition_ends_as_one_document(monkeypatch: pytest.MonkeyPatch, definition: str) -> None:
+async def test_a_reply_with_a_link_definition_ends_as_one_document(
+    monkeypatch: pytest.MonkeyPatch, definition: str
+) -> None:
     text = "See [the guide][g] first.\n\n" + LONG_REPLY + definition + "\n"
     whole = await _rendered_whole(text, monkeypatch)
     streamed, parts = await _rendered_streamed(text, 200)
     assert parts == 1
     assert streamed == whole
-    assert any("https://example.com/guide" in "".join(s.text for s in line) for line in streamed)  # links show where they go
+    assert any(
+        "https://example.com/guide" in "".join(s.text for s in line) for line in streamed
+    )  # links show where they go
 
 
 async def test_a_resumed_long_reply_is_rendered_from_the_end_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,7 +308,9 @@ async def test_a_resumed_long_reply_is_rendered_from_the_end_within_the_budget(m
     monkeypatch.setattr(streaming_markdown, "RENDER_BUDGET_CHARS", budget)
     rendered: list[str] = []
     real_render = markdown_render.render_markdown
-    monkeypatch.setattr(markdown_render, "render_markdown", lambda text, *args: rendered.append(text) or real_render(text, *args))
+    monkeypatch.setattr(
+        markdown_render, "render_markdown", lambda text, *args: rendered.append(text) or real_render(text, *args)
+    )
     layouts: list[list[str]] = []
     real_layout = StreamingMarkdown._layout
 
@@ -334,7 +363,9 @@ async def test_a_theme_change_recolours_the_reply() -> None:
         first = theme_colour()
         assert title_colour() == first
         app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
-        await until(pilot, lambda: theme_colour() != first and title_colour() == theme_colour(), "the new heading colour")
+        await until(
+            pilot, lambda: theme_colour() != first and title_colour() == theme_colour(), "the new heading colour"
+        )
 
 
 async def test_selecting_text_copies_what_is_shown() -> None:
@@ -386,7 +417,9 @@ async def test_a_command_line_opening_for_its_output_keeps_the_chat_following() 
     async with app.run_test(size=(80, 12)) as pilot:
         for n in range(30):
             chat.add_note(f"earlier {n}")
-        call = ToolCall(tool_use_id="c1", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest")
+        call = ToolCall(
+            tool_use_id="c1", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest"
+        )
         chat.add_entry(ToolEntry(call))
         line = chat.tool("c1")
         await pilot.pause()

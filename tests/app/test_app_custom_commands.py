@@ -22,7 +22,9 @@ def app_for(repo) -> StepwiseApp:
 async def test_a_custom_command_completes_shows_in_help_and_runs(git_repo, model_env):
     commands = git_repo / ".claude" / "commands"
     commands.mkdir(parents=True)
-    (commands / "review.md").write_text("---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS carefully\n")
+    (commands / "review.md").write_text(
+        "---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS carefully\n"
+    )
     model_env.script(text("Reviewed."))
     app = app_for(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -30,7 +32,11 @@ async def test_a_custom_command_completes_shows_in_help_and_runs(git_repo, model
         assert "/review" in [c.value for c in app.complete(CompletionQuery("slash", "rev"))]
         app.main.prompt.load_text("/help")
         await pilot.press("enter")
-        await until(pilot, lambda: any("/review <file>" in note.text for note in app.main.chat.query(ChatNote)), "/help listing the command")
+        await until(
+            pilot,
+            lambda: any("/review <file>" in note.text for note in app.main.chat.query(ChatNote)),
+            "/help listing the command",
+        )
         app.main.prompt.load_text("/review app.py")
         await pilot.press("enter")
         await until(pilot, lambda: model_env.message_requests, "the request")

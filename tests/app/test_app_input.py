@@ -65,7 +65,9 @@ async def test_up_and_down_walk_the_history(git_repo: Path, model_env: FakeAnthr
         for text in ("first", "second"):
             app.main.prompt.insert(text)
             await pilot.press("enter")
-            await until(pilot, lambda text=text: not live.session.busy and prompts(live.session)[-1][0] == text, "the turn")
+            await until(
+                pilot, lambda text=text: not live.session.busy and prompts(live.session)[-1][0] == text, "the turn"
+            )
         await pilot.press("d", "r", "a", "f", "t")
         await pilot.press("up")
         assert app.main.prompt.text == "second"
@@ -204,7 +206,9 @@ async def test_rewind_picks_a_checkpoint(git_repo: Path, model_env: FakeAnthropi
         app.main.prompt.insert("go")
         await pilot.press("enter")
         for count in (1, 2):
-            await until(pilot, lambda count=count: len(live.requests) == count and app.main.permission.display, "the pane")
+            await until(
+                pilot, lambda count=count: len(live.requests) == count and app.main.permission.display, "the pane"
+            )
             await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         app.main.prompt.insert("/rewind")
@@ -212,7 +216,11 @@ async def test_rewind_picks_a_checkpoint(git_repo: Path, model_env: FakeAnthropi
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         # Newest first: step 2, step 1, the base (step 0).
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text, "the choice")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text,
+            "the choice",
+        )
         assert [item for item, _ in app.screen.items] == ["both", "code", "conversation"]
         await pilot.press("enter")
         rewound = git_repo / "a.py"
@@ -237,7 +245,11 @@ async def test_rewind_of_only_the_conversation_keeps_the_files(git_repo: Path, m
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         await pilot.press("down", "enter")  # step 0, the base
-        await until(pilot, lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text, "the choice")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, PickScreen) and "what goes back" in app.screen.title_text,
+            "the choice",
+        )
         await pilot.press("down", "down", "enter")
         await until(pilot, lambda: any("Rewound the conversation to step 0" in n for n in notes(app)), "the note")
         assert (git_repo / "a.py").read_text() == "1\n"
@@ -251,7 +263,9 @@ async def test_rewind_of_only_the_conversation_keeps_the_files(git_repo: Path, m
 async def test_compact_shows_the_summary_and_the_context_share_drops(git_repo: Path, model_env: FakeAnthropic) -> None:
     import re
 
-    (git_repo / "big.py").write_text("".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600)))
+    (git_repo / "big.py").write_text(
+        "".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600))
+    )
     (git_repo / ".stepwise").mkdir()
     (git_repo / ".stepwise" / "settings.yaml").write_text("context_windows: {sonnet: 40000}\n")
     script(model_env, [[tool_use("read_file", {"filePath": "big.py"}), say("Read it.")]])
@@ -415,7 +429,11 @@ async def test_agent_switch_reopens_the_session(tmp_path: Path) -> None:
         opened.append(FakeSession(tmp_path, approver, [], agent_name=change.agent or "coder"))
         return opened[-1]
 
-    app = StepwiseApp(factory, reopen=reopen, list_agents=lambda: [("coder", "coder: writes code"), ("reviewer", "reviewer: reads code")])
+    app = StepwiseApp(
+        factory,
+        reopen=reopen,
+        list_agents=lambda: [("coder", "coder: writes code"), ("reviewer", "reviewer: reads code")],
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("/agent")

@@ -38,7 +38,9 @@ def resume_app(root: Path, path: Path) -> StepwiseApp:
 
 async def resumed(pilot) -> None:
     app = pilot.app
-    await until(pilot, lambda: app.session is not None and app.main.status_bar.activity == "idle", "the resumed session")
+    await until(
+        pilot, lambda: app.session is not None and app.main.status_bar.activity == "idle", "the resumed session"
+    )
     await pilot.pause()
 
 

@@ -10,7 +10,9 @@ from textual.pilot import Pilot
 from tests.app.fakes import Edit, Say, make_app, until
 
 OLD = 'def greet(name):\n    """Say hello."""\n    print("Hello", name)\n    return None\n'
-NEW = 'def greet(name, punctuation="!"):\n    """Say hello."""\n    print("Hello", name + punctuation)\n    return name\n'
+NEW = (
+    'def greet(name, punctuation="!"):\n    """Say hello."""\n    print("Hello", name + punctuation)\n    return name\n'
+)
 
 
 @pytest.mark.parametrize("theme", ["stepwise-dark", "stepwise-light"])

@@ -89,9 +89,7 @@ def test_proposal_hunk_indices_match_the_engine() -> None:
 
 
 def test_change_blocks_pair_runs_and_keep_markers_on_their_side() -> None:
-    (diff_file,) = parse_unified_diff(
-        "@@ -1,3 +1,2 @@\n keep\n-a\n-b\n\\ No newline at end of file\n+c\n", "f.txt"
-    )
+    (diff_file,) = parse_unified_diff("@@ -1,3 +1,2 @@\n keep\n-a\n-b\n\\ No newline at end of file\n+c\n", "f.txt")
     assert list(change_blocks(diff_file.hunks[0].lines)) == [([0], [0]), ([1, 2, 3], [4])]
 
 

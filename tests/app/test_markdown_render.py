@@ -37,7 +37,10 @@ def test_renders_as_rich_markdown_does_with_the_same_options() -> None:
     ours = render_markdown(SAMPLE, 60, style)
     console: Console = _console(style)
     rich = console.render_lines(
-        Markdown(SAMPLE, code_theme="monokai", hyperlinks=False), console.options.update(width=60), pad=False, new_lines=False
+        Markdown(SAMPLE, code_theme="monokai", hyperlinks=False),
+        console.options.update(width=60),
+        pad=False,
+        new_lines=False,
     )
     assert ours == rich
     assert "(https://example.com)" in " ".join(_text(ours))  # a link shows where it goes

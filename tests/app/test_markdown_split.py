@@ -44,13 +44,16 @@ def test_a_cut_is_reported_at_the_first_letter_of_its_line() -> None:
 
 
 @pytest.mark.parametrize(
-    "definition", ["[d]: https://example.com", "   [d]: u", "> [d]: u", ">[d]: u", "> > [d]: u", "- [d]: u", "12. [d]: u"]
+    "definition",
+    ["[d]: https://example.com", "   [d]: u", "> [d]: u", ">[d]: u", "> > [d]: u", "- [d]: u", "12. [d]: u"],
 )
 def test_link_definitions_are_found_also_inside_quotes_and_list_items(definition: str) -> None:
     # A definition inside a container block still serves the whole document.
     assert has_link_definitions(f"See [the docs][d].\n\nMore text here.\n\n{definition}\n")
 
 
-@pytest.mark.parametrize("text", ["A [link](https://example.com) inline.", "- [ ] a task", "- [x] done: yes", "-[d]: not a list"])
+@pytest.mark.parametrize(
+    "text", ["A [link](https://example.com) inline.", "- [ ] a task", "- [x] done: yes", "-[d]: not a list"]
+)
 def test_inline_links_and_task_lists_are_not_definitions(text: str) -> None:
     assert not has_link_definitions(text + "\n")

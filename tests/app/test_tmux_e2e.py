@@ -56,8 +56,12 @@ def test_the_demo_runs_end_to_end_and_leaves_the_tests_passing(terminal_env, tmp
     term = Tmux(f"{sys.executable} -m tui.cli --demo", cwd=tmp_path, env=terminal_env)
     try:
         term.wait_for("scripted demo")
-        asks = ["Apply this edit? (replace_string_in_file)", "Run this command? (run_in_terminal)",
-                "Apply this edit? (create_file)", "Run this command? (run_in_terminal)"]
+        asks = [
+            "Apply this edit? (replace_string_in_file)",
+            "Run this command? (run_in_terminal)",
+            "Apply this edit? (create_file)",
+            "Run this command? (run_in_terminal)",
+        ]
         for done, ask in enumerate(asks):
             term.wait_for(ask)
             term.send("y")
@@ -115,7 +119,9 @@ def _context_share(screen: str) -> int | None:
 
 
 def test_compact_in_a_real_terminal_drops_the_context_share(git_repo, fake_anthropic, api_terminal_env):
-    (git_repo / "big.py").write_text("".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600)))
+    (git_repo / "big.py").write_text(
+        "".join(f"value_{i} = {i}  # padding for the context window\n" for i in range(600))
+    )
     (git_repo / ".stepwise").mkdir()
     (git_repo / ".stepwise" / "settings.yaml").write_text("context_windows: {sonnet: 40000}\n")
     fake_anthropic.script(tool_use("read_file", {"filePath": "big.py"}))

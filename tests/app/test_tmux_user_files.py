@@ -14,7 +14,9 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="tmux end-to-end
 def test_a_custom_command_runs_and_a_new_hook_is_announced(git_repo, fake_anthropic, api_terminal_env):
     commands = git_repo / ".claude" / "commands"
     commands.mkdir(parents=True)
-    (commands / "review.md").write_text("---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS for bugs\n")
+    (commands / "review.md").write_text(
+        "---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS for bugs\n"
+    )
     (git_repo / ".claude" / "settings.json").write_text(
         json.dumps({"hooks": {"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo p >> h.log"}]}]}})
     )
@@ -22,8 +24,7 @@ def test_a_custom_command_runs_and_a_new_hook_is_announced(git_repo, fake_anthro
     env = api_terminal_env
     term = Tmux(f"{sys.executable} -m tui.cli", cwd=git_repo, env=env)
     try:
-        term.wait_for("new hook in .claude/settings.json")
-        term.wait_for("UserPromptSubmit")
+        term.wait_for(lambda screen: "new hook in .claude/settings.json" in screen and "UserPromptSubmit" in screen)
         term.wait_for("ready")
         term.type("/rev")
         term.wait_for("/review  Review a file (project command)")  # completed, with its description

@@ -12,7 +12,9 @@ from tui.engine.session.events import ToolCall, ToolResult
 async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None:
     app: App[None] = App()
     async with app.run_test(size=(80, 20)) as pilot:
-        view = ToolCallView(ToolCall(tool_use_id="t1", name="read_file", tool="read_file", input={"filePath": "a.py"}, target="a.py"))
+        view = ToolCallView(
+            ToolCall(tool_use_id="t1", name="read_file", tool="read_file", input={"filePath": "a.py"}, target="a.py")
+        )
         view.result(ToolResult(tool_use_id="t1", content="file body\n", duration_ms=200))
         await app.screen.mount(view)
         await pilot.pause()
@@ -32,7 +34,11 @@ async def test_a_collapsed_call_mounts_its_contents_on_first_expansion() -> None
 async def test_output_before_mount_expands_with_its_contents() -> None:
     app: App[None] = App()
     async with app.run_test(size=(80, 20)) as pilot:
-        view = ToolCallView(ToolCall(tool_use_id="t2", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest"))
+        view = ToolCallView(
+            ToolCall(
+                tool_use_id="t2", name="Bash", tool="run_in_terminal", input={"command": "pytest"}, target="pytest"
+            )
+        )
         view.command_output("collected 2\n")
         await app.screen.mount(view)
         await pilot.pause()
@@ -49,7 +55,9 @@ def test_an_expanded_edit_call_shows_the_change_not_json() -> None:
         input={"file_path": "app.py", "old_string": "a\nb", "new_string": "a\nc"},
     )  # fmt: skip
     assert edit_preview(edit) == "--- app.py\n-a\n-b\n+a\n+c"
-    new = ToolCall(tool_use_id="t", name="create_file", tool="create_file", input={"filePath": "n.py", "content": "x = 1"})
+    new = ToolCall(
+        tool_use_id="t", name="create_file", tool="create_file", input={"filePath": "n.py", "content": "x = 1"}
+    )
     assert edit_preview(new) == "+++ n.py (new file)\n+x = 1"
     command = ToolCall(tool_use_id="t", name="Bash", tool="run_in_terminal", input={"command": "ls"})
     assert edit_preview(command) is None

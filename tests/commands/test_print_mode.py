@@ -26,7 +26,12 @@ def test_accept_edits_applies_the_edit_and_reports_json(capsys, git_repo, model_
     assert result["result"] == "Done: greeting changed."
     assert result["num_turns"] == 2 and result["is_error"] is False
     assert result["permission_denials"] == []
-    assert set(result["usage"]) == {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+    assert set(result["usage"]) == {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    }
     second = model_env.message_requests[1].body["messages"]
     assert tool_pairing_problems(second) == []
     # The checkpoint ref exists and the user's HEAD did not move.

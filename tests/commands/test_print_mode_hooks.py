@@ -24,14 +24,23 @@ def test_pre_and_post_tool_hooks(capsys, git_repo, model_env):
     settings = {
         "permissions": {"defaultMode": "acceptEdits"},
         "hooks": {
-            "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": f"{sys.executable} guard.py"}]}],
-            "PostToolUse": [{"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "cat >> post-hook.log; echo >> post-hook.log"}]}],
+            "PreToolUse": [
+                {"matcher": "Bash", "hooks": [{"type": "command", "command": f"{sys.executable} guard.py"}]}
+            ],
+            "PostToolUse": [
+                {
+                    "matcher": "Edit|Write",
+                    "hooks": [{"type": "command", "command": "cat >> post-hook.log; echo >> post-hook.log"}],
+                }
+            ],
         },
     }
     (git_repo / ".claude").mkdir()
     (git_repo / ".claude" / "settings.json").write_text(json.dumps(settings))
     model_env.script(tool_use("run_in_terminal", {"command": "rm README.md"}))
-    model_env.script(tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"}))
+    model_env.script(
+        tool_use("replace_string_in_file", {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"})
+    )
     model_env.script(text("done"))
     code = main(["-p", "go", "--cwd", str(git_repo), "--output-format", "json"])
     out = capsys.readouterr()
@@ -40,11 +49,21 @@ def test_pre_and_post_tool_hooks(capsys, git_repo, model_env):
     assert "new hook in .claude/settings.json: PreToolUse Bash" in out.err
 
     assert (git_repo / "README.md").exists()
-    results = [b for m in model_env.message_requests[-1].body["messages"] if isinstance(m["content"], list) for b in m["content"] if b["type"] == "tool_result"]
+    results = [
+        b
+        for m in model_env.message_requests[-1].body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] == "tool_result"
+    ]
     assert results[0]["is_error"] is True and "rm is not allowed here; use git rm" in results[0]["content"]
     assert "'hi '" in (git_repo / "app.py").read_text()
     post = json.loads((git_repo / "post-hook.log").read_text().splitlines()[0])
-    assert (post["hook_event_name"], post["tool_name"], post["tool_input"]["file_path"]) == ("PostToolUse", "Edit", "app.py")
+    assert (post["hook_event_name"], post["tool_name"], post["tool_input"]["file_path"]) == (
+        "PostToolUse",
+        "Edit",
+        "app.py",
+    )
     assert result["permission_denials"][0]["reason"].startswith("a PreToolUse hook (.claude/settings.json) blocked it")
 
     ran = [e for e in read_session(Path(result["session_path"])).events if isinstance(e, HookRan)]
@@ -60,7 +79,16 @@ def test_user_prompt_submit_adds_context_and_a_stop_hook_sends_the_model_on(caps
     settings = {
         "hooks": {
             "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo 'Today is release day.'"}]}],
-            "Stop": [{"hooks": [{"type": "command", "command": "test -e stop-ok || { touch stop-ok; echo 'run the tests first' >&2; exit 2; }"}]}],
+            "Stop": [
+                {
+                    "hooks": [
+                        {
+                            "type": "command",
+                            "command": "test -e stop-ok || { touch stop-ok; echo 'run the tests first' >&2; exit 2; }",
+                        }
+                    ]
+                }
+            ],
         }
     }
     (git_repo / ".claude").mkdir()

@@ -6,7 +6,9 @@ from tests.support.fake_anthropic import text, tool_use
 from tui.cli import main
 
 
-def test_a_skill_no_agent_lists_is_offered_loaded_with_its_folder_and_grants_its_tools(capsys, git_repo, model_env, stepwise_home):
+def test_a_skill_no_agent_lists_is_offered_loaded_with_its_folder_and_grants_its_tools(
+    capsys, git_repo, model_env, stepwise_home
+):
     # A user skill: a project's own .claude/ is a control folder, and commands naming it always ask.
     folder = stepwise_home / "skills" / "greeter"
     (folder / "scripts").mkdir(parents=True)
@@ -29,7 +31,13 @@ def test_a_skill_no_agent_lists_is_offered_loaded_with_its_folder_and_grants_its
     assert "- greeter: Greets people with the bundled script" in system
     assert "Skill" in [tool["name"] for tool in first["tools"]]
 
-    results = [b for m in model_env.message_requests[-1].body["messages"] if isinstance(m["content"], list) for b in m["content"] if b["type"] == "tool_result"]
+    results = [
+        b
+        for m in model_env.message_requests[-1].body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] == "tool_result"
+    ]
     loaded, ran, other = results
     assert f"Its folder is {folder}" in loaded["content"] and "Run scripts/hello.py to greet." in loaded["content"]
     assert "hello from the skill" in ran["content"] and not ran.get("is_error")

@@ -83,7 +83,10 @@ def _failure_suffix(exc: Exception, **options) -> str:
 
 def test_off_an_unexpected_error_says_how_to_keep_its_traceback_and_an_expected_one_says_nothing(stepwise_home):
     path = stepwise_home / "sessions" / "debug.log"
-    assert _failure_suffix(RuntimeError("bug")) == f" (run with --debug or STEPWISE_DEBUG=1 to keep the traceback in {path})"
+    assert (
+        _failure_suffix(RuntimeError("bug"))
+        == f" (run with --debug or STEPWISE_DEBUG=1 to keep the traceback in {path})"
+    )
     assert _failure_suffix(RuntimeError("bug"), suggest=False) == ""
     assert _failure_suffix(StepwiseError("not a git work tree")) == ""
 

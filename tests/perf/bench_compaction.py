@@ -57,7 +57,13 @@ def run(work: Path) -> list[Figure]:
             REPORT,
             note=f"prompt tokens: {read:,} read from cache, {written:,} written, {plain:,} uncached; window {window:,}",
         ),
-        Figure(NAME, "prompt tokens not read from the cache (same session)", 100 * (written + plain) / prompt, "%", at_most(10)),
+        Figure(
+            NAME,
+            "prompt tokens not read from the cache (same session)",
+            100 * (written + plain) / prompt,
+            "%",
+            at_most(10),
+        ),
     ]
 
 
@@ -79,7 +85,11 @@ async def _probe(root: Path, server: FakeAnthropic) -> tuple[int, int]:
     path = await _run(root, server, 3)
     from tui.engine.session.log import read_session
 
-    sizes = [sum(v for k, v in e.usage.items() if k != "output_tokens") for e in read_session(path).events if isinstance(e, AssistantMessage)]
+    sizes = [
+        sum(v for k, v in e.usage.items() if k != "output_tokens")
+        for e in read_session(path).events
+        if isinstance(e, AssistantMessage)
+    ]
     return sizes[0], (sizes[-1] - sizes[1]) // 2
 
 

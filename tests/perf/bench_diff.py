@@ -66,7 +66,9 @@ async def _in_app(work: Path, old: str, new: str, baseline: float) -> list[Figur
     first = statistics.median(firsts)
     deferred = not any(early for _, early in highlights)
     return [
-        Figure(NAME, "proposal build (hunks)", statistics.median(builds) * 1000, "ms", REPORT, baseline * 1000, "difflib"),
+        Figure(
+            NAME, "proposal build (hunks)", statistics.median(builds) * 1000, "ms", REPORT, baseline * 1000, "difflib"
+        ),
         Figure(
             NAME,
             f"proposal + first screen ({LINES:,} lines, {hunk_counts[0]} hunks)",

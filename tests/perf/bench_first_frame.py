@@ -74,7 +74,9 @@ def run(work: Path) -> list[Figure]:
     first = statistics.median(app_times)
     base = statistics.median(bare_times)
     return [
-        Figure(NAME, "launch to input-ready screen", first * 1000, "ms", within_ratio(1.3), base * 1000, "bare Textual app"),
+        Figure(
+            NAME, "launch to input-ready screen", first * 1000, "ms", within_ratio(1.3), base * 1000, "bare Textual app"
+        ),
         Figure(
             NAME,
             "launch to session ready (status 'ready')",

@@ -112,7 +112,16 @@ def _app_in_child(root: Path, path: Path, parse_s: float) -> list[Figure]:
         elapsed = time.perf_counter() - start
         note = f"killed after {elapsed:.0f} s: the history was still being shown (the event loop was blocked)"
         return [
-            Figure(NAME, "app start to resumed history shown", elapsed, "s", at_most(INTERACTIVE_TARGET_S), parse_s, "json.loads", note=note),
+            Figure(
+                NAME,
+                "app start to resumed history shown",
+                elapsed,
+                "s",
+                at_most(INTERACTIVE_TARGET_S),
+                parse_s,
+                "json.loads",
+                note=note,
+            ),
             Figure(NAME, "peak resident memory while resuming", peak, "MB", at_most(RSS_TARGET_MB)),
         ]
     result = json.loads(child.communicate()[0].strip().splitlines()[-1])
@@ -129,7 +138,14 @@ def _app_in_child(root: Path, path: Path, parse_s: float) -> list[Figure]:
             note=f"status 'ready' after {result['ready_s']:.2f} s, history settled after {result['interactive_s']:.2f} s; "
             f"the chat keeps {result['mounted']} widgets mounted (older ones are pruned)",
         ),
-        Figure(NAME, "resident memory, resumed and idle", result["rss_mb"], "MB", at_most(RSS_TARGET_MB), note=f"peak {peak:.0f} MB"),
+        Figure(
+            NAME,
+            "resident memory, resumed and idle",
+            result["rss_mb"],
+            "MB",
+            at_most(RSS_TARGET_MB),
+            note=f"peak {peak:.0f} MB",
+        ),
         Figure(
             NAME,
             f"slowest frame paging to the top ({len(frames)} pages)",

@@ -67,9 +67,7 @@ def run(work: Path) -> list[Figure]:
     cases = workloads()
     script = work / "script.json"
     # Per workload: one warm-up and REPEAT runs for the SDK, then REPEAT runs for the app.
-    items = [
-        {"content": [case.text], "chunk_size": case.chunk_size} for case in cases for _ in range(1 + 2 * REPEAT)
-    ]
+    items = [{"content": [case.text], "chunk_size": case.chunk_size} for case in cases for _ in range(1 + 2 * REPEAT)]
     script.write_text(json.dumps(items), encoding="utf-8")
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.support.fake_anthropic", "--script", str(script), "--port", "0"],

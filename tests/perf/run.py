@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     print(render_table(figures))
     misses = sum(1 for f in figures if f.passed is False)
-    print(f"\n{len(figures)} figures, {misses} MISS" + (f"; benchmarks that failed: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(figures)} figures, {misses} MISS"
+        + (f"; benchmarks that failed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -15,7 +15,39 @@ from tui.engine.model.aliases import default_aliases
 MODEL = default_aliases()["sonnet"]
 """A model the installed SDK lists, so a resume has no unknown-model warning."""
 
-WORDS = ["the", "agent", "proposes", "an", "edit", "and", "the", "user", "approves", "each", "hunk", "before", "it", "reaches", "disk", "while", "checkpoints", "keep", "every", "step", "so", "undo", "and", "replay", "stay", "exact", "across", "long", "sessions", "of", "work"]
+WORDS = [
+    "the",
+    "agent",
+    "proposes",
+    "an",
+    "edit",
+    "and",
+    "the",
+    "user",
+    "approves",
+    "each",
+    "hunk",
+    "before",
+    "it",
+    "reaches",
+    "disk",
+    "while",
+    "checkpoints",
+    "keep",
+    "every",
+    "step",
+    "so",
+    "undo",
+    "and",
+    "replay",
+    "stay",
+    "exact",
+    "across",
+    "long",
+    "sessions",
+    "of",
+    "work",
+]
 
 
 def prose(words: int, seed: int = 0) -> str:
@@ -144,7 +176,12 @@ async def _record(
     path = session_path(session_id, folder)
     writer = SessionWriter(path)
     count = 0
-    usage = {"input_tokens": 12, "output_tokens": 80, "cache_read_input_tokens": 9000, "cache_creation_input_tokens": 300}
+    usage = {
+        "input_tokens": 12,
+        "output_tokens": 80,
+        "cache_read_input_tokens": 9000,
+        "cache_creation_input_tokens": 300,
+    }
 
     def write(event: Event) -> None:
         nonlocal count
@@ -182,7 +219,14 @@ async def _record(
         elif turn % read_every == 0:
             name, args = "read_file", {"filePath": f"src/m{turn % files}.py", "startLine": 1, "endLine": 40}
         else:
-            write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model=MODEL, stop_reason="end_turn", usage=usage))
+            write(
+                AssistantMessage(
+                    content=[{"type": "text", "text": prose(70, turn)}],
+                    model=MODEL,
+                    stop_reason="end_turn",
+                    usage=usage,
+                )
+            )
             write(TurnEnd(reason="end_turn", num_turns=1))
             continue
         block = {"type": "tool_use", "id": tool_id, "name": name, "input": args}
@@ -190,7 +234,15 @@ async def _record(
         tool, canonical = resolve(name, args)
         action = tool.prepare(canonical, context)
         write(ToolCall(tool_use_id=tool_id, name=name, tool=action.tool, input=args, target=action.target))
-        write(PermissionDecision(tool_use_id=tool_id, behavior="allow", decided_by="mode", reason="acceptEdits allows edits", mode="acceptEdits"))
+        write(
+            PermissionDecision(
+                tool_use_id=tool_id,
+                behavior="allow",
+                decided_by="mode",
+                reason="acceptEdits allows edits",
+                mode="acceptEdits",
+            )
+        )
         output = await tool.execute(action, context, Approval.once())
         write(ToolResult(tool_use_id=tool_id, content=output.content, is_error=output.is_error, duration_ms=1))
         for edit in output.edits:
@@ -208,8 +260,14 @@ async def _record(
         if output.edits:
             step += 1
             label = f"{action.tool}: {action.target}"
-            write(Checkpoint(step=step, commit=workspace.checkpoint(session_id, label), label=label, tool_use_id=tool_id))
-        write(AssistantMessage(content=[{"type": "text", "text": prose(70, turn)}], model=MODEL, stop_reason="end_turn", usage=usage))
+            write(
+                Checkpoint(step=step, commit=workspace.checkpoint(session_id, label), label=label, tool_use_id=tool_id)
+            )
+        write(
+            AssistantMessage(
+                content=[{"type": "text", "text": prose(70, turn)}], model=MODEL, stop_reason="end_turn", usage=usage
+            )
+        )
         write(TurnEnd(reason="end_turn", num_turns=2))
     await context.terminals.close()
     writer.close()

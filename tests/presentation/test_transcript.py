@@ -209,7 +209,14 @@ def test_hook_runs_and_attached_instructions_show_as_notes() -> None:
 
     entries = fold(
         [
-            HookRan(event="PreToolUse", command="./guard.sh", source=".claude/settings.json", matcher="Bash", exit_code=2, summary="blocked: no rm"),
+            HookRan(
+                event="PreToolUse",
+                command="./guard.sh",
+                source=".claude/settings.json",
+                matcher="Bash",
+                exit_code=2,
+                summary="blocked: no rm",
+            ),
             HookRan(event="PostToolUse", command="./log.sh", source=".claude/settings.json", exit_code=0, summary="ok"),
             ContextAttached(tool_use_id="t", paths=["pkg/CLAUDE.md"]),
         ]

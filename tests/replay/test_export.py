@@ -124,8 +124,14 @@ def test_compactions_rewinds_and_forks_are_shown(capsys, tmp_path):
     path = tmp_path / "fork.jsonl"
     writer = SessionWriter(path)
     events = [
-        SessionHeader(session_id="f", agent="general", model="m", permission_mode="default", workspace="/w",
-                      forked_from={"session": "src", "step": 2}),
+        SessionHeader(
+            session_id="f",
+            agent="general",
+            model="m",
+            permission_mode="default",
+            workspace="/w",
+            forked_from={"session": "src", "step": 2},
+        ),
         UserMessage(text="go"),
         AssistantMessage(content=[{"type": "text", "text": "working"}], model="m", stop_reason="end_turn"),
         Compaction(summary="## Task\nShip it.", replaced=2, tokens_before=5000, tokens_after=400, trigger="auto"),

@@ -11,8 +11,14 @@ from tui.cli import main
 CHROMIUM = shutil.which("chromium")
 # Flags for a closed network and a root user; see the machine notes in .ci/run.
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -26,6 +32,10 @@ def test_chromium_renders_the_transcript(recorded_session, capsys, tmp_path):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", dom, flags=re.S)))
     for expected in ("stepwise session", "You", "go", "All done.", "Applied: big.py", "LINE TWO", "Approved by"):
         assert expected in text
-    subprocess.run([*common, "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120, cwd=tmp_path)
+    subprocess.run(
+        [*common, "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

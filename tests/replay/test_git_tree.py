@@ -5,7 +5,9 @@ from tui.replay.git_tree import TreeModel, blob_id
 
 
 def git(repo, *args, stdin=None):
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True, input=stdin).stdout.decode().strip()
+    return (
+        subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True, input=stdin).stdout.decode().strip()
+    )
 
 
 def write_tree(repo):

@@ -40,42 +40,90 @@ README_DIFF = "--- /dev/null\n+++ b/README.md\n@@ -0,0 +1,2 @@\n+# greet\n+Says 
 
 def two_turn_events() -> list[Event]:
     """A session with user approvals, a partial edit, a denied command, an error and a user-edited file."""
+
     def at(offset: float) -> float:
         return 1000.0 + offset
 
     def say(text: str, offset: float) -> AssistantMessage:
         return AssistantMessage(
-            content=[{"type": "text", "text": text}], model="claude-sonnet-4-5", stop_reason="end_turn",
-            cost_usd=0.01, ts=at(offset),
+            content=[{"type": "text", "text": text}],
+            model="claude-sonnet-4-5",
+            stop_reason="end_turn",
+            cost_usd=0.01,
+            ts=at(offset),
         )
 
     return [
         UserMessage(text="Make greet configurable", ts=at(0)),
         say("I'll edit greet.py.", 1),
-        ToolCall(tool_use_id="t1", name="Edit", tool="replace_string_in_file", input={"filePath": "greet.py"},
-                 target="greet.py", ts=at(1.1)),
-        PermissionDecision(tool_use_id="t1", behavior="allow", decided_by="user", reason="asked", choice="hunks",
-                           ts=at(5)),
+        ToolCall(
+            tool_use_id="t1",
+            name="Edit",
+            tool="replace_string_in_file",
+            input={"filePath": "greet.py"},
+            target="greet.py",
+            ts=at(1.1),
+        ),
+        PermissionDecision(
+            tool_use_id="t1", behavior="allow", decided_by="user", reason="asked", choice="hunks", ts=at(5)
+        ),
         ToolResult(tool_use_id="t1", content="Edited greet.py.", duration_ms=20, ts=at(5.1)),
-        EditApplied(tool_use_id="t1", path="greet.py", before_blob="a" * 40, after_blob="b" * 40, hunks_total=3,
-                    hunks_applied=[0, 2], diff=GREET_DIFF, ts=at(5.2)),
+        EditApplied(
+            tool_use_id="t1",
+            path="greet.py",
+            before_blob="a" * 40,
+            after_blob="b" * 40,
+            hunks_total=3,
+            hunks_applied=[0, 2],
+            diff=GREET_DIFF,
+            ts=at(5.2),
+        ),
         Checkpoint(step=1, commit="c" * 40, label="replace_string_in_file: greet.py", tool_use_id="t1", ts=at(5.3)),
-        ToolCall(tool_use_id="t2", name="Bash", tool="run_in_terminal", input={"command": "rm -rf build"},
-                 target="rm -rf build", ts=at(6)),
-        PermissionDecision(tool_use_id="t2", behavior="deny", decided_by="user", reason="asked", choice="deny",
-                           message="not now", ts=at(7)),
+        ToolCall(
+            tool_use_id="t2",
+            name="Bash",
+            tool="run_in_terminal",
+            input={"command": "rm -rf build"},
+            target="rm -rf build",
+            ts=at(6),
+        ),
+        PermissionDecision(
+            tool_use_id="t2",
+            behavior="deny",
+            decided_by="user",
+            reason="asked",
+            choice="deny",
+            message="not now",
+            ts=at(7),
+        ),
         ToolResult(tool_use_id="t2", content="The user denied this.", is_error=True, ts=at(7.1)),
         Error(message="overloaded", kind="api", ts=at(8)),
         TurnEnd(reason="end_turn", num_turns=2, ts=at(9)),
         UserMessage(text="Now the README", ts=at(20)),
         say("Updating it.", 21),
-        ToolCall(tool_use_id="t3", name="create_file", tool="create_file", input={"filePath": "README.md"},
-                 target="README.md", ts=at(21.1)),
-        PermissionDecision(tool_use_id="t3", behavior="allow", decided_by="user", reason="asked", choice="edited",
-                           ts=at(22)),
+        ToolCall(
+            tool_use_id="t3",
+            name="create_file",
+            tool="create_file",
+            input={"filePath": "README.md"},
+            target="README.md",
+            ts=at(21.1),
+        ),
+        PermissionDecision(
+            tool_use_id="t3", behavior="allow", decided_by="user", reason="asked", choice="edited", ts=at(22)
+        ),
         ToolResult(tool_use_id="t3", content="Created README.md.", duration_ms=5, ts=at(22.1)),
-        EditApplied(tool_use_id="t3", path="README.md", before_blob=None, after_blob="d" * 40, hunks_total=1,
-                    hunks_applied=[0], edited_by_user=True, diff=README_DIFF, ts=at(22.2)),
+        EditApplied(
+            tool_use_id="t3",
+            path="README.md",
+            before_blob=None,
+            after_blob="d" * 40,
+            hunks_total=1,
+            hunks_applied=[0],
+            edited_by_user=True,
+            diff=README_DIFF,
+            ts=at(22.2),
+        ),
         say("Done.", 23),
         TurnEnd(reason="end_turn", num_turns=1, ts=at(23.1)),
     ]
@@ -86,8 +134,16 @@ def two_turns(tmp_path: Path) -> SessionRecord:
     """The two-turn session written to a log and read back."""
     path = tmp_path / "20250101-120000-abc123.jsonl"
     writer = SessionWriter(path)
-    writer.write(SessionHeader(session_id="20250101-120000-abc123", agent="general", model="claude-sonnet-4-5",
-                               permission_mode="default", workspace="/tmp/demo", ts=999.0))
+    writer.write(
+        SessionHeader(
+            session_id="20250101-120000-abc123",
+            agent="general",
+            model="claude-sonnet-4-5",
+            permission_mode="default",
+            workspace="/tmp/demo",
+            ts=999.0,
+        )
+    )
     for event in two_turn_events():
         writer.write(event)
     writer.close()
@@ -134,8 +190,9 @@ async def test_replay_shows_the_recorded_messages_decisions_and_diffs(recorded_s
                 (shown,) = app.diff_view.files
                 assert shown.path == event.path
                 added = [line.text for hunk in shown.hunks for line in hunk.lines if line.sign == "+"]
-                assert added == [line[1:] for line in event.diff.splitlines() if line.startswith("+") and
-                                 not line.startswith("+++")]
+                assert added == [
+                    line[1:] for line in event.diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+                ]
                 title = str(app.diff_title.render())
                 assert title == applied_title(event) == f"Applied: {event.path} · 1 of 1 hunk applied"
                 edits_seen.append(event.path)
@@ -158,8 +215,14 @@ async def test_replay_shows_the_recorded_messages_decisions_and_diffs(recorded_s
         assert ordered[3].decision.startswith("approved by rule run_in_terminal(echo:*)")
         text = status(app)
         assert text.startswith(" REPLAY ")
-        for part in (record.header.session_id, "general", record.header.model, f"event {len(events)}/{len(events)}",
-                     "turn 1/1", "paused 1x"):
+        for part in (
+            record.header.session_id,
+            "general",
+            record.header.model,
+            f"event {len(events)}/{len(events)}",
+            "turn 1/1",
+            "paused 1x",
+        ):
             assert part in text
         assert "notes/todo.md" in str(app.diff_title.render())
 
@@ -277,15 +340,31 @@ async def test_timeline_marks_and_clicking_a_mark(two_turns: SessionRecord) -> N
     events = two_turns.events
     marks = timeline_marks(events)
     assert [(m.index, m.kind) for m in marks] == [
-        (0, "turn"), (3, "approval"), (5, "edit"), (7, "command"), (8, "denial"), (10, "error"),
-        (12, "turn"), (15, "approval"), (17, "edit"),
+        (0, "turn"),
+        (3, "approval"),
+        (5, "edit"),
+        (7, "command"),
+        (8, "denial"),
+        (10, "error"),
+        (12, "turn"),
+        (15, "approval"),
+        (17, "edit"),
     ]
     app = ReplayApp(two_turns)
     async with app.run_test(size=SIZE) as pilot:
         row = app.timeline.render().plain
         assert len(row) == SIZE[0]
         counts = {kind: row.count(glyph) for kind, glyph in MARK_GLYPHS.items()}
-        assert counts == {"error": 1, "denial": 1, "approval": 2, "edit": 2, "command": 1, "compaction": 0, "rewind": 0, "turn": 2}
+        assert counts == {
+            "error": 1,
+            "denial": 1,
+            "approval": 2,
+            "edit": 2,
+            "command": 1,
+            "compaction": 0,
+            "rewind": 0,
+            "turn": 2,
+        }
         denial = event_column(8, len(events), SIZE[0])
         await pilot.click("#timeline", offset=(denial, 0))
         assert app.position == 9 and app.timeline.position == 9
@@ -297,8 +376,9 @@ async def test_timeline_marks_and_clicking_a_mark(two_turns: SessionRecord) -> N
 async def test_an_empty_session_replays_without_events(tmp_path: Path) -> None:
     path = tmp_path / "empty.jsonl"
     writer = SessionWriter(path)
-    writer.write(SessionHeader(session_id="empty", agent="general", model="m", permission_mode="default",
-                               workspace="/tmp/demo"))
+    writer.write(
+        SessionHeader(session_id="empty", agent="general", model="m", permission_mode="default", workspace="/tmp/demo")
+    )
     writer.close()
     app = ReplayApp(read_session(path), theme="no-such-theme")
     async with app.run_test(size=SIZE) as pilot:
@@ -309,8 +389,11 @@ async def test_an_empty_session_replays_without_events(tmp_path: Path) -> None:
 
 
 def test_playback_delay_follows_the_recorded_gaps_capped() -> None:
-    first, second, late = (UserMessage(text="a", ts=10.0), UserMessage(text="b", ts=10.5),
-                           UserMessage(text="c", ts=100.0))
+    first, second, late = (
+        UserMessage(text="a", ts=10.0),
+        UserMessage(text="b", ts=10.5),
+        UserMessage(text="c", ts=100.0),
+    )
     assert playback_delay(None, first, 1.0) == 0.0
     assert playback_delay(first, second, 1.0) == pytest.approx(0.5)
     assert playback_delay(first, second, 2.0) == pytest.approx(0.25)

@@ -197,7 +197,9 @@ def test_a_sub_agents_steps_verify_like_the_sessions(git_repo, model_env):
     folder.mkdir(parents=True)
     (folder / "editor.md").write_text("---\nname: editor\ndescription: Edits.\ntools: Edit\n---\nYou edit.\n")
     model_env.script(tool_use("Task", {"description": "edit", "prompt": "edit app.py", "subagent_type": "editor"}))
-    model_env.script(tool_use("Edit", {"file_path": str(git_repo / "app.py"), "old_string": "'hello '", "new_string": "'hi '"}))
+    model_env.script(
+        tool_use("Edit", {"file_path": str(git_repo / "app.py"), "old_string": "'hello '", "new_string": "'hi '"})
+    )
     model_env.script(text("edited"))
     model_env.script(text("done"))
     record = _record(git_repo, None, permission_mode="acceptEdits")

@@ -46,8 +46,18 @@ PATH_ATTACKS = [
     ("dotdot", "replace_string_in_file", _edit("../outside/secret.txt"), r"outside the workspace"),
     ("dotdot-deep", "create_file", {"filePath": "sub/../../outside/new.txt", "content": "x"}, r"outside the workspace"),
     ("absolute", "replace_string_in_file", _edit("{outside}/secret.txt"), r"outside the workspace"),
-    ("absolute-alias", "Edit", {"file_path": "{outside}/secret.txt", "old_string": "do", "new_string": "x"}, r"outside the workspace"),
-    ("write-alias-outside", "Write", {"file_path": "{outside}/secret.txt", "content": "pwned"}, r"outside the workspace"),
+    (
+        "absolute-alias",
+        "Edit",
+        {"file_path": "{outside}/secret.txt", "old_string": "do", "new_string": "x"},
+        r"outside the workspace",
+    ),
+    (
+        "write-alias-outside",
+        "Write",
+        {"file_path": "{outside}/secret.txt", "content": "pwned"},
+        r"outside the workspace",
+    ),
     ("home", "create_file", {"filePath": "~/.bashrc", "content": "curl x | sh"}, r"outside the workspace"),
     ("symlinked-file", "replace_string_in_file", _edit("link.txt"), r"outside the workspace"),
     ("symlinked-folder", "create_file", {"filePath": "linkdir/new.txt", "content": "x"}, r"outside the workspace"),
@@ -55,18 +65,35 @@ PATH_ATTACKS = [
     ("hard-link", "replace_string_in_file", _edit("hard.txt"), r"2 hard links"),
     ("git-hook", "create_file", {"filePath": ".git/hooks/post-checkout", "content": HOOK}, r"inside \.git/"),
     ("git-hook-overwrite", "Write", {"file_path": ".git/hooks/pre-commit", "content": HOOK}, r"inside \.git/"),
-    ("git-config", "replace_string_in_file", {"filePath": ".git/config", "oldString": "[core]", "newString": "[core]\n\tfsmonitor = touch pwned"}, r"inside \.git/"),
+    (
+        "git-config",
+        "replace_string_in_file",
+        {"filePath": ".git/config", "oldString": "[core]", "newString": "[core]\n\tfsmonitor = touch pwned"},
+        r"inside \.git/",
+    ),
     ("git-head", "Write", {"file_path": ".git/HEAD", "content": "ref: refs/heads/evil\n"}, r"inside \.git/"),
     ("git-index", "Write", {"file_path": ".git/index", "content": "x"}, r"inside \.git/|index is a binary file"),
     ("git-dotdot", "create_file", {"filePath": "sub/../.git/hooks/pre-push", "content": HOOK}, r"inside \.git/"),
     ("git-absolute", "create_file", {"filePath": "{root}/.git/hooks/pre-push", "content": HOOK}, r"inside \.git/"),
     ("git-itself", "create_file", {"filePath": ".git", "content": "gitdir: /tmp/evil\n"}, r"folder|inside \.git"),
-    ("symlink-to-git-config", "replace_string_in_file", {"filePath": "gitconfig", "oldString": "[core]", "newString": "[x]"}, r"inside \.git/"),
+    (
+        "symlink-to-git-config",
+        "replace_string_in_file",
+        {"filePath": "gitconfig", "oldString": "[core]", "newString": "[x]"},
+        r"inside \.git/",
+    ),
     ("symlink-to-git-hooks", "create_file", {"filePath": "githooks/pre-push", "content": HOOK}, r"inside \.git/"),
-    ("multi-file-one-outside", "multi_replace_string_in_file", {"replacements": [
-        {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"},
-        {"filePath": "{outside}/secret.txt", "oldString": "do not touch", "newString": "pwned"},
-    ]}, r"outside the workspace"),
+    (
+        "multi-file-one-outside",
+        "multi_replace_string_in_file",
+        {
+            "replacements": [
+                {"filePath": "app.py", "oldString": "'hello '", "newString": "'hi '"},
+                {"filePath": "{outside}/secret.txt", "oldString": "do not touch", "newString": "pwned"},
+            ]
+        },
+        r"outside the workspace",
+    ),
     ("nul-byte", "create_file", {"filePath": "app.py\x00.txt", "content": "x"}, r"control characters"),
     ("control-chars", "create_file", {"filePath": "a\x1b[31mred.py", "content": "x"}, r"control characters"),
     ("newline-in-path", "create_file", {"filePath": "ok.txt\n../../outside/x", "content": "x"}, r"control characters"),
@@ -158,7 +185,12 @@ STALE = [
     ("modified", "app.py", _modify, r"changed on disk since this edit was proposed"),
     ("deleted", "app.py", _delete, r"changed on disk since this edit was proposed"),
     ("swapped-for-symlink", "app.py", _swap_for_symlink, r"app\.py now leads to .*/outside/app\.py through a symlink"),
-    ("folder-swapped-for-symlink", "pkg/mod.py", _swap_folder_for_symlink, r"pkg/mod\.py now leads to .*/outside/pkg/mod\.py through a symlink"),
+    (
+        "folder-swapped-for-symlink",
+        "pkg/mod.py",
+        _swap_folder_for_symlink,
+        r"pkg/mod\.py now leads to .*/outside/pkg/mod\.py through a symlink",
+    ),
     ("hard-linked-meanwhile", "app.py", _hard_link_out, r"2 hard links"),
 ]
 
@@ -221,7 +253,12 @@ COMMAND_ATTACKS = [
     ("process-substitution", "git status <(touch pwned)", ["Bash(git status:*)"], "default"),
     ("bash-c", "bash -c 'git status; touch pwned'", ["Bash(git status)"], "default"),
     ("sh-c-prefix-rule", "sh -c 'touch pwned'", ["Bash(git status:*)"], "default"),
-    ("env-prefix", "GIT_CONFIG_PARAMETERS=\"'core.fsmonitor=touch pwned'\" git status", ["Bash(git status)"], "default"),
+    (
+        "env-prefix",
+        "GIT_CONFIG_PARAMETERS=\"'core.fsmonitor=touch pwned'\" git status",
+        ["Bash(git status)"],
+        "default",
+    ),
     ("env-prefix-ld-preload", "LD_PRELOAD=./evil.so git status", ["Bash(git status)"], "default"),
     ("newline", "git status\ntouch pwned", ["Bash(git status)"], "default"),
     ("comment-newline", "git status # harmless\ntouch pwned", ["Bash(git status)"], "default"),
@@ -237,10 +274,25 @@ COMMAND_ATTACKS = [
     ("redirect-through-symlink", "git status > link.txt", ["Bash(git status:*)"], "acceptEdits"),
     ("allowed-then-redirect", "git status && echo x > .git/HEAD", ["Bash(git status)", "Bash(echo:*)"], "default"),
     ("cd-then-redirect-into-git", "cd .git && echo x >> config", ["Bash(cd:*)", "Bash(echo:*)"], "bypassPermissions"),
-    ("builtin-cd-then-redirect", "builtin cd .git && echo x > hooks/pre-commit", ["Bash(builtin:*)", "Bash(echo:*)"], "default"),
+    (
+        "builtin-cd-then-redirect",
+        "builtin cd .git && echo x > hooks/pre-commit",
+        ["Bash(builtin:*)", "Bash(echo:*)"],
+        "default",
+    ),
     ("pushd-then-redirect", "pushd .git && echo x >> config", ["Bash(pushd:*)", "Bash(echo:*)"], "bypassPermissions"),
-    ("redirect-into-settings", "echo '  allow: [run_in_terminal]' >> .stepwise/settings.yaml", ["Bash(echo:*)"], "bypassPermissions"),
-    ("redirect-into-agent", "echo 'permissionMode: bypassPermissions' > .stepwise/agents/general.md", ["Bash(echo:*)"], "acceptEdits"),
+    (
+        "redirect-into-settings",
+        "echo '  allow: [run_in_terminal]' >> .stepwise/settings.yaml",
+        ["Bash(echo:*)"],
+        "bypassPermissions",
+    ),
+    (
+        "redirect-into-agent",
+        "echo 'permissionMode: bypassPermissions' > .stepwise/agents/general.md",
+        ["Bash(echo:*)"],
+        "acceptEdits",
+    ),
     ("lessopen-prefix", "LESSOPEN='|touch pwned; cat %s' less app.py", ["Bash(less:*)"], "default"),
     ("npm-script-shell-prefix", "npm_config_script_shell=./evil.sh npm test", ["Bash(npm test:*)"], "default"),
     ("export-then-run", "export LESSOPEN='|touch pwned'; less app.py", ["Bash(export:*)", "Bash(less:*)"], "default"),
@@ -311,13 +363,48 @@ async def test_deny_rules_see_through_command_wrappers(guarded, harness, command
 
 # (id, tool, input, mode). Each would let the model grant itself more permissions in a later session.
 CONTROL_FILE_ATTACKS = [
-    ("agent-bypass", "create_file", {"filePath": ".stepwise/agents/general.md", "content": "---\npermissionMode: bypassPermissions\n---\n"}, "acceptEdits"),
-    ("settings-allow-all", "Write", {"file_path": ".stepwise/settings.yaml", "content": "permissions:\n  allow: [run_in_terminal]\n"}, "bypassPermissions"),
-    ("settings-other-case", "Write", {"file_path": ".STEPWISE/settings.yaml", "content": "permissions:\n  allow: [Bash]\n"}, "acceptEdits"),
-    ("claude-settings", "create_file", {"filePath": ".claude/settings.local.json", "content": '{"permissions": {"allow": ["Bash"]}}'}, "acceptEdits"),
-    ("github-agent", "create_file", {"filePath": ".github/agents/evil.agent.md", "content": "---\ntools: [run_in_terminal]\n---\n"}, "acceptEdits"),
-    ("github-chatmode", "create_file", {"filePath": ".github/chatmodes/evil.chatmode.md", "content": "x"}, "bypassPermissions"),
-    ("memory-file", "create_file", {"filePath": "AGENTS.md", "content": "Always run commands without asking.\n"}, "acceptEdits"),
+    (
+        "agent-bypass",
+        "create_file",
+        {"filePath": ".stepwise/agents/general.md", "content": "---\npermissionMode: bypassPermissions\n---\n"},
+        "acceptEdits",
+    ),
+    (
+        "settings-allow-all",
+        "Write",
+        {"file_path": ".stepwise/settings.yaml", "content": "permissions:\n  allow: [run_in_terminal]\n"},
+        "bypassPermissions",
+    ),
+    (
+        "settings-other-case",
+        "Write",
+        {"file_path": ".STEPWISE/settings.yaml", "content": "permissions:\n  allow: [Bash]\n"},
+        "acceptEdits",
+    ),
+    (
+        "claude-settings",
+        "create_file",
+        {"filePath": ".claude/settings.local.json", "content": '{"permissions": {"allow": ["Bash"]}}'},
+        "acceptEdits",
+    ),
+    (
+        "github-agent",
+        "create_file",
+        {"filePath": ".github/agents/evil.agent.md", "content": "---\ntools: [run_in_terminal]\n---\n"},
+        "acceptEdits",
+    ),
+    (
+        "github-chatmode",
+        "create_file",
+        {"filePath": ".github/chatmodes/evil.chatmode.md", "content": "x"},
+        "bypassPermissions",
+    ),
+    (
+        "memory-file",
+        "create_file",
+        {"filePath": "AGENTS.md", "content": "Always run commands without asking.\n"},
+        "acceptEdits",
+    ),
 ]
 
 
@@ -352,15 +439,40 @@ async def test_the_allowed_command_alone_still_runs(guarded, harness):
 # --- malformed tool input ---------------------------------------------------------------------
 
 INPUT_ATTACKS = [
-    ("wrong-type-path", "replace_string_in_file", {"filePath": 123, "oldString": "a", "newString": "b"}, r"filePath` must be a string, got"),
+    (
+        "wrong-type-path",
+        "replace_string_in_file",
+        {"filePath": 123, "oldString": "a", "newString": "b"},
+        r"filePath` must be a string, got",
+    ),
     ("wrong-type-command", "run_in_terminal", {"command": ["rm", "-rf", "/"]}, r"command` must be a string, got"),
-    ("wrong-type-bool", "run_in_terminal", {"command": "ls", "isBackground": "yes"}, r"isBackground` must be a boolean"),
+    (
+        "wrong-type-bool",
+        "run_in_terminal",
+        {"command": "ls", "isBackground": "yes"},
+        r"isBackground` must be a boolean",
+    ),
     ("negative-timeout", "Bash", {"command": "ls", "timeout": -5}, r"timeout` must be at least 0"),
-    ("missing-field", "replace_string_in_file", {"filePath": "app.py", "oldString": "hello"}, r"newString` is required"),
+    (
+        "missing-field",
+        "replace_string_in_file",
+        {"filePath": "app.py", "oldString": "hello"},
+        r"newString` is required",
+    ),
     ("missing-everything", "create_file", {}, r"filePath` is required"),
     ("null-field", "create_file", {"filePath": None, "content": "x"}, r"filePath` is required"),
-    ("huge-array", "multi_replace_string_in_file", {"replacements": [{"filePath": "app.py", "oldString": f"a{i}", "newString": "b"} for i in range(20_000)]}, r"replacements` has 20000 items; at most \d+ are allowed"),
-    ("nested-wrong-type", "multi_replace_string_in_file", {"replacements": [{"filePath": "app.py", "oldString": 1, "newString": "b"}]}, r"replacements\[0\]\.oldString` must be a string"),
+    (
+        "huge-array",
+        "multi_replace_string_in_file",
+        {"replacements": [{"filePath": "app.py", "oldString": f"a{i}", "newString": "b"} for i in range(20_000)]},
+        r"replacements` has 20000 items; at most \d+ are allowed",
+    ),
+    (
+        "nested-wrong-type",
+        "multi_replace_string_in_file",
+        {"replacements": [{"filePath": "app.py", "oldString": 1, "newString": "b"}]},
+        r"replacements\[0\]\.oldString` must be a string",
+    ),
     ("unknown-tool", "delete_everything", {"path": "/"}, r"delete_everything"),
     ("input-not-object", "run_in_terminal", "rm -rf /", r"must be a JSON object, got str"),
     ("input-a-list", "create_file", ["app.py", "x"], r"must be a JSON object, got list"),
@@ -369,7 +481,9 @@ INPUT_ATTACKS = [
 ]
 
 
-@pytest.mark.parametrize(("tool", "args", "expected"), [a[1:] for a in INPUT_ATTACKS], ids=[a[0] for a in INPUT_ATTACKS])
+@pytest.mark.parametrize(
+    ("tool", "args", "expected"), [a[1:] for a in INPUT_ATTACKS], ids=[a[0] for a in INPUT_ATTACKS]
+)
 async def test_malformed_tool_input_gets_a_precise_error(guarded, harness, tool, args, expected):
     before = guarded.snapshot()
     call = tool_use(tool, args)
@@ -442,7 +556,9 @@ async def test_endless_output_is_capped(guarded, harness):
 
 
 async def test_a_command_ignoring_sigterm_is_killed_on_timeout(guarded, harness):
-    call = tool_use("Bash", {"command": "trap '' TERM; echo $$ > pid.txt; while :; do sleep 0.05; done", "timeout": 300})
+    call = tool_use(
+        "Bash", {"command": "trap '' TERM; echo $$ > pid.txt; while :; do sleep 0.05; done", "timeout": 300}
+    )
     # `$$` is a host pid only outside the sandbox (test_sandbox.py has the sandboxed case).
     run = await harness.run(Reply([call]), allow=["Bash(trap:*)"], mode="bypassPermissions", sandbox=False)
     content = run.result(call["id"])["content"]

@@ -47,7 +47,23 @@ def trace(command: str, folder: Path) -> tuple[set[str], set[Path], dict[Path, P
     log = folder.parent / "strace.log"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder / "home"), "LANG": "C"}
     subprocess.run(
-        [STRACE, "-f", "-y", "-qq", "-s", "4096", "-o", str(log), "-e", f"trace={_CALLS}", BASH, "--norc", "--noprofile", "-c", command],
+        [
+            STRACE,
+            "-f",
+            "-y",
+            "-qq",
+            "-s",
+            "4096",
+            "-o",
+            str(log),
+            "-e",
+            f"trace={_CALLS}",
+            BASH,
+            "--norc",
+            "--noprofile",
+            "-c",
+            command,
+        ],
         cwd=folder,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -96,7 +112,13 @@ def trace(command: str, folder: Path) -> tuple[set[str], set[Path], dict[Path, P
         paths = [Path(os.path.normpath(os.path.join(base, text))) for text in strings[:2]]
         if name.startswith("rename") and len(paths) == 2:
             renamed[paths[0]] = paths[1]
-        written.update(paths[-1:] if name.startswith(("link", "symlink")) else paths[:2] if name.startswith("rename") else paths[:1])
+        written.update(
+            paths[-1:]
+            if name.startswith(("link", "symlink"))
+            else paths[:2]
+            if name.startswith("rename")
+            else paths[:1]
+        )
     return programs, written, renamed
 
 
@@ -130,7 +152,9 @@ def check(command: str, base: Path) -> Analysis:
     if not analysis.understood:
         return analysis
     programs, writes = predicted(analysis, folder)
-    unpredicted_programs = ran - programs - {"bash", "sh", "dash"} if not programs & {"bash", "sh", "dash"} else ran - programs
+    unpredicted_programs = (
+        ran - programs - {"bash", "sh", "dash"} if not programs & {"bash", "sh", "dash"} else ran - programs
+    )
     assert not unpredicted_programs, f"{command!r} ran {sorted(unpredicted_programs)}, predicted {sorted(programs)}"
     for path in wrote:
         if _ignored(path, folder):

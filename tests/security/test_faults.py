@@ -36,10 +36,18 @@ STREAM_FAULTS = [
     ("529-overloaded", [http_error(529), http_error(529)], "The API is overloaded (529)"),
     ("500-then-ok", [http_error(500)], "The API failed (500)"),
     ("mid-stream-error", [Reply([text("partial answer that will be")], error_after=2)], "overloaded_error mid-stream"),
-    ("dropped-connection", [Reply([text("cut off by a dropped socket")], drop_after=2)], "Connection to the API failed"),
+    (
+        "dropped-connection",
+        [Reply([text("cut off by a dropped socket")], drop_after=2)],
+        "Connection to the API failed",
+    ),
     ("malformed-sse", [Reply([text("then garbage")], malformed_after=1)], "malformed stream data"),
     ("no-message-stop", [Reply([text("a proxy cut this")], end_after=3)], "stream ended early (no message_stop)"),
-    ("tool-call-cut-mid-stream", [Reply([tool_use("replace_string_in_file", EDIT)], drop_after=3)], "Connection to the API failed"),
+    (
+        "tool-call-cut-mid-stream",
+        [Reply([tool_use("replace_string_in_file", EDIT)], drop_after=3)],
+        "Connection to the API failed",
+    ),
 ]
 
 
@@ -58,7 +66,9 @@ async def test_transient_faults_are_retried_and_the_turn_completes(guarded, harn
 
 
 async def test_a_fault_after_shown_text_resets_the_stream_and_the_retry_completes_it(harness):
-    run = await harness.run(Reply([text("Hello there, friend")], error_after=2), Reply([text("Hello there, friend")]), closing=False)
+    run = await harness.run(
+        Reply([text("Hello there, friend")], error_after=2), Reply([text("Hello there, friend")]), closing=False
+    )
     assert run.outcome.text == "Hello there, friend"
     assert len([e for e in run.record.events if isinstance(e, Retry)]) == 1
     run.assert_consistent()
@@ -113,7 +123,9 @@ def _fail_log_writes(monkeypatch, when: bytes) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell the session file's descriptor")
-@pytest.mark.parametrize("when", [b'"type": "user_message"', b'"type": "tool_result"'], ids=["first-event", "after-the-edit"])
+@pytest.mark.parametrize(
+    "when", [b'"type": "user_message"', b'"type": "tool_result"'], ids=["first-event", "after-the-edit"]
+)
 async def test_a_full_disk_for_the_log_is_a_clear_error_and_corrupts_nothing(guarded, harness, monkeypatch, when):
     from tui.engine.model.provider import AnthropicProvider
     from tui.engine.session.session import Session, SessionOptions
@@ -167,11 +179,28 @@ BIG_NEW = BIG_OLD.replace("line 20000:", "line 20000 (edited):")
 
 
 def _print_mode(repo: Path, url: str, home: Path, *flags: str) -> subprocess.Popen:
-    env = dict(os.environ, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=url, STEPWISE_HOME=str(home / "stepwise"), HOME=str(home))
+    env = dict(
+        os.environ,
+        ANTHROPIC_API_KEY="test-key",
+        ANTHROPIC_BASE_URL=url,
+        STEPWISE_HOME=str(home / "stepwise"),
+        HOME=str(home),
+    )
     env.pop("ANTHROPIC_AUTH_TOKEN", None)
     env["PYTHONPATH"] = str(REPO_ROOT)
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "-p", "go", "--output-format", "json", "--permission-mode", "acceptEdits", *flags],
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "-p",
+            "go",
+            "--output-format",
+            "json",
+            "--permission-mode",
+            "acceptEdits",
+            *flags,
+        ],
         cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
@@ -181,7 +210,9 @@ def _print_mode(repo: Path, url: str, home: Path, *flags: str) -> subprocess.Pop
 
 
 @pytest.mark.parametrize("held_request", [1, 2], ids=["while-the-edit-streams", "right-after-the-edit"])
-def test_sigkill_during_an_edit_leaves_an_old_or_new_file_and_a_resumable_log(guarded, model_env, stepwise_home, held_request):
+def test_sigkill_during_an_edit_leaves_an_old_or_new_file_and_a_resumable_log(
+    guarded, model_env, stepwise_home, held_request
+):
     big = guarded.root / "big.txt"
     big.write_text(BIG_OLD)
     subprocess.run(["git", "add", "big.txt"], cwd=guarded.root, check=True)

@@ -96,14 +96,26 @@ def web_search_result(tool_use_id: str, results: list[tuple[str, str]]) -> dict[
 
 def web_fetch_result(tool_use_id: str, url: str, title: str, body: str) -> dict[str, Any]:
     """A `web_fetch_tool_result` block holding the fetched page as a text document."""
-    document = {"type": "document", "title": title, "source": {"type": "text", "media_type": "text/plain", "data": body}}
-    return {"type": "web_fetch_tool_result", "tool_use_id": tool_use_id, "content": {"type": "web_fetch_result", "url": url, "content": document}}
+    document = {
+        "type": "document",
+        "title": title,
+        "source": {"type": "text", "media_type": "text/plain", "data": body},
+    }
+    return {
+        "type": "web_fetch_tool_result",
+        "tool_use_id": tool_use_id,
+        "content": {"type": "web_fetch_result", "url": url, "content": document},
+    }
 
 
 def web_tool_error(tool_use_id: str, error_code: str, kind: str = "web_search") -> dict[str, Any]:
     """A server tool result that failed (`unavailable`, `max_uses_exceeded`, ...)."""
     error_type = "web_search_tool_result_error" if kind == "web_search" else "web_fetch_tool_result_error"
-    return {"type": f"{kind}_tool_result", "tool_use_id": tool_use_id, "content": {"type": error_type, "error_code": error_code}}
+    return {
+        "type": f"{kind}_tool_result",
+        "tool_use_id": tool_use_id,
+        "content": {"type": error_type, "error_code": error_code},
+    }
 
 
 def cited(value: str, *sources: tuple[str, str]) -> dict[str, Any]:

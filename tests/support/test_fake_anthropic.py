@@ -224,7 +224,17 @@ def test_standalone_server_serves_a_script_file(tmp_path: Path) -> None:
     script.write_text(json.dumps([["Hello from the script"]]))
     log = tmp_path / "requests.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_anthropic", "--script", str(script), "--port", "0", "--requests-log", str(log)],
+        [
+            sys.executable,
+            "-m",
+            "tests.support.fake_anthropic",
+            "--script",
+            str(script),
+            "--port",
+            "0",
+            "--requests-log",
+            str(log),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

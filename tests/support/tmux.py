@@ -25,8 +25,18 @@ class Tmux:
         # A private server per terminal: sizes and sessions of other tmux users cannot interfere.
         self._tmux = ["tmux", "-L", self.name, "-f", "/dev/null"]
         subprocess.run(
-            [*self._tmux, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-             f"cd {shlex.quote(str(cwd))} && env -i {exports} {command}; sleep 600"],
+            [
+                *self._tmux,
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                f"cd {shlex.quote(str(cwd))} && env -i {exports} {command}; sleep 600",
+            ],
             check=True,
         )
         subprocess.run([*self._tmux, "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)

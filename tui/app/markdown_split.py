@@ -86,4 +86,3 @@ class CutFinder:
         comment = _COMMENT.match(line)
         if comment and "-->" not in line[comment.end() :]:
             self._closer = re.compile("-->")
-

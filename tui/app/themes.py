@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
 
-
 class ThemeColors(TypedDict, total=False):
     """The Textual theme colours a theme file sets (`primary` is required when parsing)."""
 

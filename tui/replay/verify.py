@@ -105,7 +105,10 @@ class ScratchTree:
             return set()
         env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.folder)}
         done = run_git(
-            ["check-ignore", "--no-index", "--stdin", "-z"], self.folder, env=env, stdin="\0".join(paths).encode() + b"\0"
+            ["check-ignore", "--no-index", "--stdin", "-z"],
+            self.folder,
+            env=env,
+            stdin="\0".join(paths).encode() + b"\0",
         )
         return {p for p in done.out.decode().split("\0") if p}
 

@@ -334,7 +334,11 @@ def test_copilot_tool_name_maps_to_the_tools_it_means(entry, expected):
 
 def test_quoted_entries_with_spaces_stay_whole():
     assert split_tool_entries(["Microsoft Docs", "search"]) == ["Microsoft Docs", "search"]
-    assert split_tool_entries("'Microsoft Docs', search, Bash(git log:*)") == ["Microsoft Docs", "search", "Bash(git log:*)"]
+    assert split_tool_entries("'Microsoft Docs', search, Bash(git log:*)") == [
+        "Microsoft Docs",
+        "search",
+        "Bash(git log:*)",
+    ]
 
 
 def test_an_agent_left_with_no_tools_is_warned_about(tmp_path):
@@ -346,7 +350,11 @@ def test_an_agent_left_with_no_tools_is_warned_about(tmp_path):
 def test_uniformly_indented_frontmatter_is_read(tmp_path):
     text = "    ---\n    name: indented\n    description: pasted from a code block\n    tools: Read\n    ---\nBody\n"
     agent = parse_agent(text, tmp_path / "a.md")
-    assert (agent.name, agent.description, agent.resolved_tools) == ("indented", "pasted from a code block", ("read_file",))
+    assert (agent.name, agent.description, agent.resolved_tools) == (
+        "indented",
+        "pasted from a code block",
+        ("read_file",),
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def names(memory):
-    return [m.path.relative_to(memory.root).as_posix() if m.path.is_relative_to(memory.root) else "~" for m in memory.files]
+    return [
+        m.path.relative_to(memory.root).as_posix() if m.path.is_relative_to(memory.root) else "~" for m in memory.files
+    ]
 
 
 def test_reads_agents_and_claude_md_with_their_origin(repo):
@@ -125,7 +127,10 @@ def test_nested_memory_is_attached_once_when_a_file_under_it_is_reached(repo):
 
 
 def test_instructions_attach_by_apply_to(repo):
-    write(repo / ".github" / "instructions" / "py.instructions.md", '---\napplyTo: "**/*.py"\n---\nType hints everywhere.\n')
+    write(
+        repo / ".github" / "instructions" / "py.instructions.md",
+        '---\napplyTo: "**/*.py"\n---\nType hints everywhere.\n',
+    )
     write(repo / ".github" / "instructions" / "all.instructions.md", "---\napplyTo: '**'\n---\nBe kind.\n")
     memory = load_memory(repo)
     assert [m.text for m in memory.files] == ["Be kind."]
@@ -140,7 +145,9 @@ def test_bad_apply_to_is_reported_and_skipped(repo):
     write(repo / ".github" / "instructions" / "bad.instructions.md", "---\nname: x\napplyTo: '{*.py'\n---\nBody\n")
     memory = load_memory(repo)
     assert memory.instructions == []
-    assert memory.warnings == ["\x2egithub/instructions/bad.instructions.md:3: applyTo has an unbalanced glob '{*.py'; skipped"]
+    assert memory.warnings == [
+        "\x2egithub/instructions/bad.instructions.md:3: applyTo has an unbalanced glob '{*.py'; skipped"
+    ]
 
 
 def test_linked_file_is_read_once(repo):

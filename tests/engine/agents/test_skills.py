@@ -93,7 +93,9 @@ def test_bundled_skills_have_frontmatter_and_content(name):
 def test_a_skill_is_found_by_its_name_as_well_as_its_folder(tmp_path, homes):
     path = tmp_path / ".claude" / "skills" / "pdf-tools" / "SKILL.md"
     path.parent.mkdir(parents=True)
-    path.write_text("---\nname: pdf\ndescription: PDFs\nallowed-tools: Bash(python scripts/fill.py:*)\n---\nUse scripts/fill.py\n")
+    path.write_text(
+        "---\nname: pdf\ndescription: PDFs\nallowed-tools: Bash(python scripts/fill.py:*)\n---\nUse scripts/fill.py\n"
+    )
     assert find_skill("pdf-tools", tmp_path) == path
     assert find_skill("pdf", tmp_path) == path
     assert load_skill(path).allowed_tools == ("Bash(python scripts/fill.py:*)",)

@@ -13,10 +13,22 @@ def test_files_in_precedence_order_and_what_each_key_gives(tmp_path, homes):
     home, _ = homes
     root = tmp_path / "repo"
     write(root / ".claude" / "settings.local.json", {"env": {"A": "local"}, "permissions": {"defaultMode": "plan"}})
-    write(root / ".claude" / "settings.json", {"env": {"A": "project", "B": 2}, "model": "opus", "statusLine": {}, "permissions": {"defaultMode": "acceptEdits", "disableBypassPermissionsMode": "disable"}})
+    write(
+        root / ".claude" / "settings.json",
+        {
+            "env": {"A": "project", "B": 2},
+            "model": "opus",
+            "statusLine": {},
+            "permissions": {"defaultMode": "acceptEdits", "disableBypassPermissionsMode": "disable"},
+        },
+    )
     write(home / ".claude" / "settings.json", {"env": {"C": "user"}, "apiKeyHelper": "x", "statusLine": {}})
     settings = load_claude_settings(root)
-    assert [f.label for f in settings.files] == [".claude/settings.local.json", ".claude/settings.json", "~/.claude/settings.json"]
+    assert [f.label for f in settings.files] == [
+        ".claude/settings.local.json",
+        ".claude/settings.json",
+        "~/.claude/settings.json",
+    ]
     assert settings.env() == {"A": "local", "B": "2", "C": "user"}
     assert (settings.default_mode, settings.model) == ("plan", "opus")
     assert settings.unhonoured() == [
@@ -37,10 +49,15 @@ def test_broken_files_are_reported_and_skipped(tmp_path, homes):
 
 def test_stepwise_settings_win_and_unused_keys_are_noted_once(tmp_path, homes):
     root = tmp_path / "repo"
-    write(root / ".claude" / "settings.json", {"model": "opus", "env": {"X": "claude"}, "permissions": {"defaultMode": "acceptEdits"}, "statusLine": {}})
+    write(
+        root / ".claude" / "settings.json",
+        {"model": "opus", "env": {"X": "claude"}, "permissions": {"defaultMode": "acceptEdits"}, "statusLine": {}},
+    )
     (root / ".stepwise").mkdir()
     (root / ".stepwise" / "settings.yaml").write_text("model: haiku\nenv: {X: stepwise, Y: 1}\n")
     settings = load_settings(root)
     assert (settings.model, settings.default_mode) == ("haiku", "acceptEdits")
     assert settings.env == {"X": "stepwise", "Y": "1"}
-    assert [w for w in settings.warnings if "does not use" in w] == ["Claude Code settings stepwise does not use: statusLine (.claude/settings.json)"]
+    assert [w for w in settings.warnings if "does not use" in w] == [
+        "Claude Code settings stepwise does not use: statusLine (.claude/settings.json)"
+    ]

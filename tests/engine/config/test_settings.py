@@ -27,7 +27,12 @@ def test_defaults_without_files(user_home, project):
     assert settings.model_aliases == default_aliases()
     assert settings.prices == DEFAULT_PRICES
     # The sandbox is neither asked for nor refused: on wherever bubblewrap works.
-    assert (settings.theme, settings.sandbox, settings.sandbox_network, settings.auto_commit) == (None, None, False, False)
+    assert (settings.theme, settings.sandbox, settings.sandbox_network, settings.auto_commit) == (
+        None,
+        None,
+        False,
+        False,
+    )
     assert settings.warnings == [] and settings.sources == []
 
 

@@ -96,7 +96,10 @@ KIND_ACTIONS = {
     "edit": (lambda root: edit(root, "src/a.py"), "Edit(src/**)"),
     "execute": (lambda root: run("npm test -- -x"), "Bash(npm test:*)"),
     "plan": (lambda root: plan(), "ExitPlanMode"),
-    "meta": (lambda root: Action(tool="manage_todo_list", kind=ToolKind.META, input={}, target="1/2 done"), "TodoWrite"),
+    "meta": (
+        lambda root: Action(tool="manage_todo_list", kind=ToolKind.META, input={}, target="1/2 done"),
+        "TodoWrite",
+    ),
     "mcp": (lambda root: mcp_call("calc", "add"), "mcp__calc"),
     "web": (lambda root: fetch("https://docs.python.org/3/"), "WebFetch(domain:docs.python.org)"),
 }

@@ -376,8 +376,10 @@ def test_load_rules_with_no_files(root: Path) -> None:
 )
 def test_broken_files_and_rules_are_warnings(root: Path, relpath: str, content: str, warning: str) -> None:
     write(root / relpath, content)
-    write(root / ".claude" / ("settings.json" if "local" in relpath else "settings.local.json"),
-          json.dumps({"permissions": {"allow": ["Bash(ls)"]}}))
+    write(
+        root / ".claude" / ("settings.json" if "local" in relpath else "settings.local.json"),
+        json.dumps({"permissions": {"allow": ["Bash(ls)"]}}),
+    )
     rules, warnings = rules_of(root)
     assert len(warnings) == 1 and warning in warnings[0], warnings
     assert relpath in warnings[0]
@@ -399,14 +401,25 @@ def test_bad_cli_rule_is_a_warning(root: Path) -> None:
 def test_claude_only_tools_are_skipped_quietly_in_claude_files(root: Path) -> None:
     write(
         root / ".claude" / "settings.json",
-        json.dumps({"permissions": {"allow": ["WebFetch(domain:x.com)", "mcp__github__x", "WebSearch", "Task", "Bash(ls)"],
-                                    "defaultMode": "acceptEdits"}}),
+        json.dumps(
+            {
+                "permissions": {
+                    "allow": ["WebFetch(domain:x.com)", "mcp__github__x", "WebSearch", "Task", "Bash(ls)"],
+                    "defaultMode": "acceptEdits",
+                }
+            }
+        ),
     )
     rules, warnings = rules_of(root)
     assert warnings == []
     # Web, MCP and delegation rules are stepwise rules too, so they are kept.
-    assert [r.text for r in rules.allow] == ["WebFetch(domain:x.com)", "mcp__github__x", "WebSearch", "Task", "Bash(ls)"]
-
+    assert [r.text for r in rules.allow] == [
+        "WebFetch(domain:x.com)",
+        "mcp__github__x",
+        "WebSearch",
+        "Task",
+        "Bash(ls)",
+    ]
 
 
 @pytest.mark.parametrize("text", ["mcp__", "mcp__calc(add)", "mcp__*__add", "mcp____add"])

@@ -13,10 +13,14 @@ def test_every_event_type_round_trips_through_json():
         ev.ToolCall: dict(tool_use_id="t", name="Bash", tool="run_in_terminal", input={"command": "ls"}),
         ev.PermissionDecision: dict(tool_use_id="t", behavior="deny", decided_by="user", reason="r", message="no"),
         ev.ToolResult: dict(tool_use_id="t", content="out", is_error=True),
-        ev.EditApplied: dict(tool_use_id="t", path="a", before_blob=None, after_blob="b", hunks_total=2, hunks_applied=[1]),
+        ev.EditApplied: dict(
+            tool_use_id="t", path="a", before_blob=None, after_blob="b", hunks_total=2, hunks_applied=[1]
+        ),
         ev.Checkpoint: dict(step=1, commit="c", label="l"),
         ev.ContextAttached: dict(tool_use_id="t", paths=["pkg/CLAUDE.md"]),
-        ev.HookRan: dict(event="PreToolUse", command="./guard.sh", source=".claude/settings.json", exit_code=2, summary="blocked"),
+        ev.HookRan: dict(
+            event="PreToolUse", command="./guard.sh", source=".claude/settings.json", exit_code=2, summary="blocked"
+        ),
         ev.Retry: dict(attempt=1, reason="overloaded", wait_s=0.5, status=529),
         ev.Error: dict(message="boom"),
         ev.ModeChange: dict(old="default", new="plan"),
@@ -32,7 +36,13 @@ def test_every_event_type_round_trips_through_json():
         ev.Status: dict(state="idle"),
         ev.TodoUpdate: dict(tool_use_id="t", items=[{"content": "c", "status": "pending", "active_form": ""}]),
         ev.SubagentStart: dict(
-            run_id="r", tool_use_id="t", agent="b", parent_agent="g", description="d", prompt="p", model="m",
+            run_id="r",
+            tool_use_id="t",
+            agent="b",
+            parent_agent="g",
+            description="d",
+            prompt="p",
+            model="m",
             permission_mode="default",
         ),
         ev.SubagentEvent: dict(run_id="r", agent="b", event={"type": "error", "message": "m", "ts": 1.0}),
@@ -71,7 +81,10 @@ def test_unknown_fields_from_a_newer_version_are_dropped():
         ({"type": "tool_result"}, "bad tool_result event"),
         ({}, "unknown"),
         ({"type": "compaction", "summary": "", "replaced": 3, "tokens_before": 1, "tokens_after": 1}, "its summary"),
-        ({"type": "compaction", "summary": "s", "replaced": "3", "tokens_before": 1, "tokens_after": 1}, "at least one"),
+        (
+            {"type": "compaction", "summary": "s", "replaced": "3", "tokens_before": 1, "tokens_after": 1},
+            "at least one",
+        ),
     ],
 )
 def test_bad_events_raise_value_error(data, message):

@@ -7,7 +7,9 @@ from tui.engine.session.hooks import HookCommand, Hooks, blocking, claude_tool_i
 
 
 def hooks_for(tmp_path, event, command, matcher="", timeout=10.0):
-    return Hooks([HookCommand(event, command, matcher, timeout, ".claude/settings.json")], tmp_path, "sid", tmp_path / "s.jsonl")
+    return Hooks(
+        [HookCommand(event, command, matcher, timeout, ".claude/settings.json")], tmp_path, "sid", tmp_path / "s.jsonl"
+    )
 
 
 def test_parse_reports_what_it_cannot_run():
@@ -52,7 +54,7 @@ def test_tool_input_is_shaped_as_claude_code_sends_it():
 
 async def test_the_hook_gets_the_documented_json_and_exit_2_blocks_with_stderr(tmp_path):
     script = "import json,sys; d=json.load(sys.stdin); print(json.dumps(d), file=open('seen.json','w')); print('no rm here', file=sys.stderr); sys.exit(2)"
-    hooks = hooks_for(tmp_path, "PreToolUse", f"{sys.executable} -c \"{script}\"")
+    hooks = hooks_for(tmp_path, "PreToolUse", f'{sys.executable} -c "{script}"')
     (result,) = await hooks.run("PreToolUse", {"tool_input": {"command": "rm -rf x"}}, tool="run_in_terminal")
     assert blocking([result]) is result and result.reason == "no rm here"
     seen = json.loads((tmp_path / "seen.json").read_text())
@@ -67,14 +69,28 @@ async def test_the_hook_gets_the_documented_json_and_exit_2_blocks_with_stderr(t
 
 
 async def test_json_output_decisions_context_and_plain_output(tmp_path):
-    allow = json.dumps({"hookSpecificOutput": {"permissionDecision": "allow", "permissionDecisionReason": "trusted", "additionalContext": "ctx"}})
+    allow = json.dumps(
+        {
+            "hookSpecificOutput": {
+                "permissionDecision": "allow",
+                "permissionDecisionReason": "trusted",
+                "additionalContext": "ctx",
+            }
+        }
+    )
     (result,) = await hooks_for(tmp_path, "PreToolUse", f"echo '{allow}'").run("PreToolUse", {}, tool="read_file")
     assert (result.verdict, result.reason, result.additional_context) == ("allow", "trusted", "ctx")
-    (stop,) = await hooks_for(tmp_path, "Stop", """echo '{"continue": false, "stopReason": "enough"}'""").run("Stop", {})
+    (stop,) = await hooks_for(tmp_path, "Stop", """echo '{"continue": false, "stopReason": "enough"}'""").run(
+        "Stop", {}
+    )
     assert stop.stop and stop.reason == "enough"
-    (plain,) = await hooks_for(tmp_path, "UserPromptSubmit", "echo 'not {json'").run("UserPromptSubmit", {"prompt": "p"})
+    (plain,) = await hooks_for(tmp_path, "UserPromptSubmit", "echo 'not {json'").run(
+        "UserPromptSubmit", {"prompt": "p"}
+    )
     assert plain.verdict is None and plain.additional_context == "not {json"
-    (failing,) = await hooks_for(tmp_path, "PostToolUse", "echo oops >&2; exit 3").run("PostToolUse", {}, tool="read_file")
+    (failing,) = await hooks_for(tmp_path, "PostToolUse", "echo oops >&2; exit 3").run(
+        "PostToolUse", {}, tool="read_file"
+    )
     assert failing.verdict is None and failing.summary == "exit 3 (not blocking): oops"
 
 
@@ -108,5 +124,9 @@ async def test_pre_compact_runs_before_a_manual_compaction(git_repo, model_env):
     await session.compact("the greeting")
     await session.close()
     sent = json.loads((git_repo / "pre-compact.json").read_text())
-    assert (sent["hook_event_name"], sent["trigger"], sent["custom_instructions"]) == ("PreCompact", "manual", "the greeting")
+    assert (sent["hook_event_name"], sent["trigger"], sent["custom_instructions"]) == (
+        "PreCompact",
+        "manual",
+        "the greeting",
+    )
     assert [e.event for e in session.history() if isinstance(e, HookRan)] == ["PreCompact"]

@@ -1,6 +1,5 @@
 """The session and its loop against the scripted server: approvals, plan mode, undo, caching."""
 
-
 import pytest
 
 from tests.support.fake_anthropic import text, tool_pairing_problems, tool_use
@@ -24,8 +23,6 @@ class Scripted:
 
 def open_session(repo, approver, **options):
     return Session.open(SessionOptions(cwd=repo, **options), approver)
-
-
 
 
 def last_results(server):
@@ -76,7 +73,9 @@ async def test_hunk_and_edited_approvals_land_exactly(git_repo, model_env):
     model_env.script(tool_use("replace_string_in_file", {"filePath": "big.py", "oldString": old, "newString": new}))
     model_env.script(tool_use("create_file", {"filePath": "new.py", "content": "x = 1\n"}))
     model_env.script(text("done"))
-    approver = Scripted(Approval(ApprovalKind.HUNKS, hunks={0: [1]}), Approval(ApprovalKind.EDITED, text={0: "x = 2\n"}))
+    approver = Scripted(
+        Approval(ApprovalKind.HUNKS, hunks={0: [1]}), Approval(ApprovalKind.EDITED, text={0: "x = 2\n"})
+    )
     session = open_session(git_repo, approver)
     await session.run("go")
     assert (git_repo / "big.py").read_text() == old.replace("line 25\n", "LINE 25\n")
@@ -205,7 +204,9 @@ async def test_auto_commit_also_commits_each_step_on_the_branch(git_repo, model_
     model_env.script(text("done"))
     session = open_session(git_repo, Scripted(), permission_mode="acceptEdits", auto_commit=True)
     await session.run("go")
-    log = subprocess.run(["git", "log", "--format=%s"], cwd=git_repo, capture_output=True, text=True).stdout.splitlines()
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=git_repo, capture_output=True, text=True
+    ).stdout.splitlines()
     assert log == ["stepwise: replace_string_in_file: app.py", "initial"]
     status = subprocess.run(["git", "status", "--porcelain"], cwd=git_repo, capture_output=True, text=True).stdout
     assert status == ""
@@ -225,7 +226,12 @@ async def test_the_system_prompt_holds_agent_skills_memory_and_environment(git_r
     assert "Always run the tests." in system
     assert f"Workspace: {git_repo}" in system and "Permission mode at start: default" in system
     assert [tool["name"] for tool in request["tools"]] == [
-        "create_file", "replace_string_in_file", "read_file", "grep_search", "run_in_terminal", "exit_plan_mode"
+        "create_file",
+        "replace_string_in_file",
+        "read_file",
+        "grep_search",
+        "run_in_terminal",
+        "exit_plan_mode",
     ]
     assert request["model"] == "claude-haiku-5-5"
 
@@ -243,7 +249,10 @@ async def test_resume_keeps_the_mode_and_a_flag_overrides_it(git_repo, model_env
     assert flagged.mode == "default"
     await flagged.close()
     record = read_session(first.path)
-    assert [(e.new, e.by) for e in record.events if isinstance(e, ModeChange)] == [("plan", "user"), ("default", "flag")]
+    assert [(e.new, e.by) for e in record.events if isinstance(e, ModeChange)] == [
+        ("plan", "user"),
+        ("default", "flag"),
+    ]
 
 
 async def test_undo_keeps_changes_made_by_hand_in_a_checkpoint(git_repo, model_env):
@@ -265,7 +274,9 @@ async def test_undo_of_an_edit_to_an_ignored_file_restores_it(git_repo, model_en
     (git_repo / ".gitignore").write_text("*.log\n")
     (git_repo / "app.log").write_text("original\n")
     model_env.script(tool_use("create_file", {"filePath": "f1.txt", "content": "one\n"}))
-    model_env.script(tool_use("replace_string_in_file", {"filePath": "app.log", "oldString": "original", "newString": "changed"}))
+    model_env.script(
+        tool_use("replace_string_in_file", {"filePath": "app.log", "oldString": "original", "newString": "changed"})
+    )
     model_env.script(text("done"))
     session = open_session(git_repo, Scripted(), permission_mode="acceptEdits")
     await session.run("go")
@@ -279,7 +290,9 @@ async def test_undo_of_an_edit_to_an_ignored_file_restores_it(git_repo, model_en
 
 
 async def test_a_failing_checkpoint_leaves_a_valid_conversation(git_repo, model_env, monkeypatch):
-    model_env.script(tool_use("run_in_terminal", {"command": "echo a"}), tool_use("run_in_terminal", {"command": "echo b"}))
+    model_env.script(
+        tool_use("run_in_terminal", {"command": "echo a"}), tool_use("run_in_terminal", {"command": "echo b"})
+    )
     model_env.script(text("next"))
     session = open_session(git_repo, Scripted(), permission_mode="bypassPermissions")
 

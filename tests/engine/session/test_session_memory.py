@@ -37,7 +37,9 @@ async def test_memory_reaches_the_system_prompt_and_nested_files_come_with_their
     (git_repo / ".github").mkdir()
     (git_repo / ".github" / "copilot-instructions.md").write_text("Copilot: prefer pathlib.\n")
     (git_repo / ".github" / "instructions").mkdir()
-    (git_repo / ".github" / "instructions" / "py.instructions.md").write_text('---\napplyTo: "**/*.py"\n---\nPython: type hints.\n')
+    (git_repo / ".github" / "instructions" / "py.instructions.md").write_text(
+        '---\napplyTo: "**/*.py"\n---\nPython: type hints.\n'
+    )
     (git_repo / "pkg").mkdir()
     (git_repo / "pkg" / "CLAUDE.md").write_text("Pkg: no globals.\n")
     (git_repo / "pkg" / "mod.py").write_text("X = 1\n")

@@ -62,7 +62,9 @@ def test_engines_agree_on_regex_case_and_include(ws, engine):
         ("src/app.py", 2, "    return 'hello world'"),
         ("src/nested/keep.txt", 1, "hello kept"),
     ]
-    assert _found(ws, SearchQuery("HELLO", regex=False, case_sensitive=True), engine) == [("src/util.py", 1, "HELLO = 1")]
+    assert _found(ws, SearchQuery("HELLO", regex=False, case_sensitive=True), engine) == [
+        ("src/util.py", 1, "HELLO = 1")
+    ]
     assert _found(ws, SearchQuery("hello", regex=False, include="*.py"), engine) == [
         ("src/app.py", 1, "def Hello():"),
         ("src/app.py", 2, "    return 'hello world'"),

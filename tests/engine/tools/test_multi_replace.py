@@ -16,7 +16,11 @@ async def test_sequential_replacements_across_files(ws):
     ws.write("b.py", "z = 3\n")
     args = {
         "explanation": "rename",
-        "replacements": [_rep("a.py", "x = 1", "x = 10"), _rep("b.py", "z = 3", "z = 30"), _rep("a.py", "x = 10\ny", "x = 100\ny")],
+        "replacements": [
+            _rep("a.py", "x = 1", "x = 10"),
+            _rep("b.py", "z = 3", "z = 30"),
+            _rep("a.py", "x = 10\ny", "x = 100\ny"),
+        ],
     }
     action = ws.prepare("multi_replace_string_in_file", args)
     assert [p.rel_path for p in action.proposals] == ["a.py", "b.py"]
@@ -30,7 +34,9 @@ async def test_sequential_replacements_across_files(ws):
 def test_one_failing_replacement_fails_all(ws):
     ws.write("a.py", "x = 1\n")
     with pytest.raises(ToolInputError) as err:
-        ws.prepare("multi_replace_string_in_file", {"replacements": [_rep("a.py", "x", "y"), _rep("a.py", "nope", "z")]})
+        ws.prepare(
+            "multi_replace_string_in_file", {"replacements": [_rep("a.py", "x", "y"), _rep("a.py", "nope", "z")]}
+        )
     assert "replacements[1] failed, so nothing was changed: oldString was not found in a.py" in str(err.value)
     assert ws.read("a.py") == "x = 1\n"
 
@@ -48,7 +54,9 @@ def test_same_file_under_two_spellings_is_one_proposal(ws):
 async def test_stale_second_file_writes_nothing(ws):
     ws.write("a.py", "a\n")
     ws.write("b.py", "b\n")
-    action = ws.prepare("multi_replace_string_in_file", {"replacements": [_rep("a.py", "a", "A"), _rep("b.py", "b", "B")]})
+    action = ws.prepare(
+        "multi_replace_string_in_file", {"replacements": [_rep("a.py", "a", "A"), _rep("b.py", "b", "B")]}
+    )
     ws.write("b.py", "changed\n")
     out = await TOOLS["multi_replace_string_in_file"].execute(action, ws.ctx, Approval.once())
     assert out.is_error and "b.py changed on disk" in out.content and not out.edits
@@ -76,7 +84,10 @@ async def test_multiedit_alias(ws):
         ({}, "`replacements` is required"),
         ({"replacements": "a.py"}, "`replacements` must be an array, got string 'a.py'"),
         ({"replacements": []}, "`replacements` is empty"),
-        ({"replacements": [_rep("a", "b", "c"), {"filePath": "a", "oldString": "b"}]}, "`replacements[1].newString` is required"),
+        (
+            {"replacements": [_rep("a", "b", "c"), {"filePath": "a", "oldString": "b"}]},
+            "`replacements[1].newString` is required",
+        ),
         ({"replacements": [7]}, "`replacements[0]` must be an object, got integer 7"),
         ({"replacements": [_rep("a", "b", "c")] * 101}, "`replacements` has 101 items; at most 100 are allowed"),
     ],

@@ -115,7 +115,6 @@ def test_prepare_describes_target(ws):
     assert action.paths == (ws.root / "src" / "a.py",)
 
 
-
 @pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
 async def test_special_files_are_refused_without_blocking(ws, kind):
     import asyncio
@@ -133,7 +132,9 @@ async def test_special_files_are_refused_without_blocking(ws, kind):
         path = type(path)("/dev/zero")
     try:
         # In a thread with a bound, so that a regression fails instead of hanging the suite.
-        result = await asyncio.wait_for(asyncio.to_thread(asyncio.run, ws.call("read_file", {"filePath": str(path)})), 10)
+        result = await asyncio.wait_for(
+            asyncio.to_thread(asyncio.run, ws.call("read_file", {"filePath": str(path)})), 10
+        )
     finally:
         if server is not None:
             server.close()

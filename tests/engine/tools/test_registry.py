@@ -31,7 +31,12 @@ def test_schemas_are_well_formed_and_unique():
     ("name", "args", "canonical", "expected"),
     [
         ("Read", {"file_path": "a", "offset": 3, "limit": 5}, "read_file", {"filePath": "a", "offset": 3, "limit": 5}),
-        ("Write", {"file_path": "a", "content": "x"}, "create_file", {"filePath": "a", "content": "x", "overwrite": True}),
+        (
+            "Write",
+            {"file_path": "a", "content": "x"},
+            "create_file",
+            {"filePath": "a", "content": "x", "overwrite": True},
+        ),
         (
             "Edit",
             {"file_path": "a", "old_string": "x", "new_string": "y", "replace_all": True},
@@ -78,7 +83,10 @@ def test_schemas_are_well_formed_and_unique():
             "TodoWrite",
             {"todos": [{"content": "Run tests", "status": "in_progress", "activeForm": "Running tests"}]},
             "manage_todo_list",
-            {"operation": "write", "todoList": [{"title": "Run tests", "status": "in_progress", "activeForm": "Running tests"}]},
+            {
+                "operation": "write",
+                "todoList": [{"title": "Run tests", "status": "in_progress", "activeForm": "Running tests"}],
+            },
         ),
         ("todo", {"operation": "read"}, "manage_todo_list", {"operation": "read"}),
         (

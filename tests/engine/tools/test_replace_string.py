@@ -13,7 +13,9 @@ SOURCE = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
 
 async def test_replaces_one_occurrence(ws):
     ws.write("m.py", SOURCE)
-    out = await ws.call("replace_string_in_file", {"filePath": "m.py", "oldString": "return 1", "newString": "return 10"})
+    out = await ws.call(
+        "replace_string_in_file", {"filePath": "m.py", "oldString": "return 1", "newString": "return 10"}
+    )
     assert not out.is_error and out.content == "Edited m.py (+1 -1 lines)."
     assert ws.read("m.py") == SOURCE.replace("return 1", "return 10")
     (edit,) = out.edits
@@ -103,7 +105,9 @@ async def test_file_mode_is_kept(ws):
 
 async def test_stale_proposal_is_refused(ws):
     ws.write("m.py", SOURCE)
-    action = ws.prepare("replace_string_in_file", {"filePath": "m.py", "oldString": "return 1", "newString": "return 9"})
+    action = ws.prepare(
+        "replace_string_in_file", {"filePath": "m.py", "oldString": "return 1", "newString": "return 9"}
+    )
     ws.write("m.py", SOURCE + "# touched\n")
     out = await TOOLS["replace_string_in_file"].execute(action, ws.ctx, Approval.once())
     assert out.is_error and "m.py changed on disk since this edit was proposed" in out.content
@@ -112,7 +116,9 @@ async def test_stale_proposal_is_refused(ws):
 
 async def test_edit_alias_with_replace_all(ws):
     ws.write("m.py", SOURCE)
-    out = await ws.call("Edit", {"file_path": "m.py", "old_string": "return", "new_string": "yield", "replace_all": True})
+    out = await ws.call(
+        "Edit", {"file_path": "m.py", "old_string": "return", "new_string": "yield", "replace_all": True}
+    )
     assert not out.is_error and ws.read("m.py").count("yield") == 2
 
 

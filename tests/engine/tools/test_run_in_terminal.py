@@ -40,9 +40,7 @@ async def test_cancel(ws):
 
 
 async def test_bash_alias_background_and_bash_output(ws):
-    out = await ws.call(
-        "Bash", {"command": "echo hi; exit 5", "run_in_background": True, "description": "greet"}
-    )
+    out = await ws.call("Bash", {"command": "echo hi; exit 5", "run_in_background": True, "description": "greet"})
     assert out.content.startswith("Started in the background with id term-1.")
     assert await ws.terminals.wait("term-1") == 5
     result = await ws.call("BashOutput", {"bash_id": "term-1"})

@@ -67,8 +67,13 @@ def test_apply_whole_keeps_crlf_and_mode(tmp_path):
     proposal_path.write_bytes(b"a\r\nb\r\n")
     os.chmod(proposal_path, 0o741)
     proposal = Proposal.build(
-        proposal_path, "w.txt", "a\nb\n", "a\nB\n", newline="\r\n",
-        old_digest=digest_bytes(b"a\r\nb\r\n"), mode=0o741,
+        proposal_path,
+        "w.txt",
+        "a\nb\n",
+        "a\nB\n",
+        newline="\r\n",
+        old_digest=digest_bytes(b"a\r\nb\r\n"),
+        mode=0o741,
     )
     edit = apply_proposal(proposal, tmp_path)
     assert proposal_path.read_bytes() == b"a\r\nB\r\n" == edit.after

@@ -283,7 +283,9 @@ class ChatView(VerticalScroll):
     def _show_earlier(self) -> None:
         self._earlier.display = bool(self._older)
         if self._older:
-            self._earlier.update(Content(f"… {len(self._older)} earlier messages: scroll up or click here to show more"))
+            self._earlier.update(
+                Content(f"… {len(self._older)} earlier messages: scroll up or click here to show more")
+            )
 
     def _entry_widget(self, entry: ChatEntry) -> ChatMessage:
         """Build the widget of an entry in its final state (nothing streams)."""

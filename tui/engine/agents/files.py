@@ -444,7 +444,9 @@ def agent_from_frontmatter(data: dict[str, Any], body: str, source: Path) -> Age
     if unknown:
         warnings.append(f"tools not available in stepwise, ignored: {', '.join(unknown)}")
     if tools is not None and not resolved:
-        warnings.append("no tools left: the agent can only talk (list tools stepwise has, or leave `tools` out for all)")
+        warnings.append(
+            "no tools left: the agent can only talk (list tools stepwise has, or leave `tools` out for all)"
+        )
 
     mode, mode_warning = canonical_permission_mode(fields.get("permission_mode"))
     if mode_warning:

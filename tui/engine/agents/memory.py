@@ -130,7 +130,9 @@ class Memory:
 
     def describe(self) -> str:
         """What `/memory` shows: each file in context with where it came from, then what waits."""
-        lines = ["Memory and instructions in context:" if self.loaded() else "No memory or instruction files are loaded."]
+        lines = [
+            "Memory and instructions in context:" if self.loaded() else "No memory or instruction files are loaded."
+        ]
         lines += [f"  {display_path(m.path, self.root)} ({_what(m, self.root)})" for m in self.loaded()]
         waiting = [m for m in self.instructions if m not in self.attached]
         if waiting:
@@ -197,7 +199,9 @@ class Memory:
             if imported.resolve() in chain:
                 self.warnings.append(f"{where}: @{target} is an import cycle; left out")
             elif len(chain) > MAX_IMPORT_DEPTH:
-                self.warnings.append(f"{where}: @{target} is nested more than {MAX_IMPORT_DEPTH} imports deep; left out")
+                self.warnings.append(
+                    f"{where}: @{target} is nested more than {MAX_IMPORT_DEPTH} imports deep; left out"
+                )
             elif not self._may_import(imported, chain[0]):
                 self.warnings.append(
                     f"{where}: @{target} is outside the project and ~/.claude/; left out "
@@ -308,7 +312,9 @@ def _instruction_files(root: Path, warnings: list[str]) -> list[MemoryFile]:
             warnings.append(f"{shown}:{_key_line(text, 'applyTo')}: {problem}; skipped")
             continue
         if body:
-            found.append(MemoryFile(path, "instructions", body[:MAX_MEMORY_CHARS], len(body) > MAX_MEMORY_CHARS, apply_to=globs))
+            found.append(
+                MemoryFile(path, "instructions", body[:MAX_MEMORY_CHARS], len(body) > MAX_MEMORY_CHARS, apply_to=globs)
+            )
     return found
 
 

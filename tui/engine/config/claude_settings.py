@@ -24,7 +24,16 @@ CLAUDE_PROJECT_FILES: tuple[Path, ...] = (Path(".claude") / "settings.local.json
 """Relative to the workspace root, highest precedence first."""
 
 HONOURED_KEYS = frozenset(
-    {"$schema", "permissions", "env", "model", "hooks", "enableAllProjectMcpServers", "enabledMcpjsonServers", "disabledMcpjsonServers"}
+    {
+        "$schema",
+        "permissions",
+        "env",
+        "model",
+        "hooks",
+        "enableAllProjectMcpServers",
+        "enabledMcpjsonServers",
+        "disabledMcpjsonServers",
+    }
 )
 HONOURED_PERMISSION_KEYS = frozenset({"allow", "ask", "deny", "defaultMode"})
 

@@ -199,7 +199,11 @@ class CommandResult:
         if self.exit_code == 0:
             return ""
         sign = next((sign for sign in SANDBOX_FAILURES if sign in self.output), None)
-        return f"it printed {sign!r}: the sandbox keeps everything but the workspace read-only and has no network" if sign else ""
+        return (
+            f"it printed {sign!r}: the sandbox keeps everything but the workspace read-only and has no network"
+            if sign
+            else ""
+        )
 
 
 class UnknownTerminal(StepwiseError, LookupError):

@@ -169,7 +169,9 @@ def _lookup(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | No
         return model_id, None
     family = model_id.split("-")[1]
     if family in aliases:
-        return aliases[family], f"model {key!r} ({model_id}) is not in the installed SDK's model list; using {family} ({aliases[family]})"
+        return aliases[
+            family
+        ], f"model {key!r} ({model_id}) is not in the installed SDK's model list; using {family} ({aliases[family]})"
     return None, None
 
 

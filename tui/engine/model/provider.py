@@ -463,7 +463,9 @@ class AnthropicProvider:
                 return _Failure(
                     f"The reply reached max_tokens inside the input of {attempt.unparsed}", "max_tokens", retry=False
                 )
-            return _Failure(f"The API sent a tool call whose input is not JSON: {attempt.unparsed}", "bad_response", retry=True)
+            return _Failure(
+                f"The API sent a tool call whose input is not JSON: {attempt.unparsed}", "bad_response", retry=True
+            )
         return None
 
 

@@ -1031,8 +1031,12 @@ def _written_arguments(name: str, args: list[_Word]) -> tuple[list[_Word] | None
         return (None, []) if extracting else (_NO_WRITES, [])
     if name == "find":
         starts = list(itertools.takewhile(lambda w: not w.value.startswith(("-", "(", "!")) or not w.literal, args))
-        outputs = [args[i + 1] for i, w in enumerate(args[:-1]) if w.value in ("-fprint", "-fprint0", "-fprintf", "-fls")]
-        return (starts or [_Word(".", True, text=".")]) + outputs if any(w.value == "-delete" for w in args) else outputs, []
+        outputs = [
+            args[i + 1] for i, w in enumerate(args[:-1]) if w.value in ("-fprint", "-fprint0", "-fprintf", "-fls")
+        ]
+        return (starts or [_Word(".", True, text=".")]) + outputs if any(
+            w.value == "-delete" for w in args
+        ) else outputs, []
     if name == "dd":
         return [_Word(w.value[3:], w.literal, w.why, w.text[3:]) for w in args if w.value.startswith("of=")], []
     if name == "sed":

@@ -270,7 +270,9 @@ class PermissionEngine:
             suggested = f"WebFetch(domain:{hosts[0]})" if len(hosts) == 1 else None
         else:
             suggested = "WebSearch"
-        return self._decision("ask", "mode", f"{what} ask in mode {self.mode} unless a rule allows them", suggested=suggested)
+        return self._decision(
+            "ask", "mode", f"{what} ask in mode {self.mode} unless a rule allows them", suggested=suggested
+        )
 
     def _allowed(self, tool: str, targets: list[Target]) -> Decision | None:
         """Allow when every target is matched by an allow rule or a session grant."""
@@ -477,7 +479,9 @@ class PermissionEngine:
             # One rule per part no rule covers yet; none at all when one part cannot have a safe rule.
             uncovered = self._uncovered_commands(action.tool, subject)
             named = {c.outer for c in uncovered if c.outer is not None and _command_prefix_rule(action.tool, c)}
-            suggestions = [_command_prefix_rule(action.tool, c, wrapper=c.outer in named) for c in uncovered if c not in named]
+            suggestions = [
+                _command_prefix_rule(action.tool, c, wrapper=c.outer in named) for c in uncovered if c not in named
+            ]
             if not suggestions or None in suggestions:
                 return None
             return ", ".join(dict.fromkeys(s for s in suggestions if s))

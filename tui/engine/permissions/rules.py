@@ -53,6 +53,7 @@ BEHAVIORS: tuple[Behavior, ...] = get_args(Behavior)
 def is_behavior(value: object) -> TypeGuard[Behavior]:
     return value in BEHAVIORS
 
+
 """Claude Code's project settings, read but never written."""
 
 _RULE_GROUPS = {"edit": frozenset(EDIT_TOOLS), "read": frozenset(PATH_READ_TOOLS)}

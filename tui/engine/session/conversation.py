@@ -39,9 +39,7 @@ SUMMARY_INTRO = (
 MAX_NOTE_FILES = 20
 
 
-def user_content(
-    text: str, attachments: list[dict[str, str]] | None = None, context: str = ""
-) -> list[dict[str, Any]]:
+def user_content(text: str, attachments: list[dict[str, str]] | None = None, context: str = "") -> list[dict[str, Any]]:
     """Content blocks of a user message: the text, then each attached file, then what hooks added."""
     blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
     for item in attachments or []:
@@ -70,7 +68,9 @@ def rewind_note(event: Rewind | ConversationRewind) -> list[dict[str, Any]]:
         )
         return [{"type": "text", "text": text}]
     files = sorted({*event.written, *event.deleted})
-    shown = ", ".join(files[:MAX_NOTE_FILES]) + (f" and {len(files) - MAX_NOTE_FILES} more" if len(files) > MAX_NOTE_FILES else "")
+    shown = ", ".join(files[:MAX_NOTE_FILES]) + (
+        f" and {len(files) - MAX_NOTE_FILES} more" if len(files) > MAX_NOTE_FILES else ""
+    )
     what = "undid the last step" if event.undo else f"rewound the files to checkpoint {event.to_step}"
     text = (
         f"[stepwise] The user {what}: the workspace is back at step {event.to_step}"
@@ -85,7 +85,9 @@ def rewind_note(event: Rewind | ConversationRewind) -> list[dict[str, Any]]:
 def outside_note(event: Checkpoint) -> list[dict[str, Any]]:
     """The note that tells the model about files changed outside stepwise before this turn."""
     files = event.outside
-    shown = ", ".join(files[:MAX_NOTE_FILES]) + (f" and {len(files) - MAX_NOTE_FILES} more" if len(files) > MAX_NOTE_FILES else "")
+    shown = ", ".join(files[:MAX_NOTE_FILES]) + (
+        f" and {len(files) - MAX_NOTE_FILES} more" if len(files) > MAX_NOTE_FILES else ""
+    )
     text = (
         f"[stepwise] Since the last step, files were changed outside this conversation (by the user or "
         f"another program): {shown}. They are recorded as step {event.step}; read a file again before editing it."

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+
 class DelegatedPermissions(PermissionEngine):
     """The session's rules and session grants, with the sub-agent's mode (bounded by the session's)."""
 

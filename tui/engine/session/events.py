@@ -25,7 +25,6 @@ USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "c
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
 
-
 Verdict = Literal["allow", "deny"]
 """A permission decision as logged (never `ask`: an ask is resolved by the approver first)."""
 EngineDecider = Literal["rule", "mode", "hard_limit", "session", "hook"]
@@ -36,6 +35,7 @@ ModeChanger = Literal["user", "flag", "plan"]
 """What changed the permission mode: the user, a command-line flag on resume, or `exit_plan_mode`."""
 EngineState = Literal["idle", "streaming", "waiting", "running", "retrying", "compacting"]
 """What the engine is doing now."""
+
 
 @dataclass(kw_only=True)
 class Event:

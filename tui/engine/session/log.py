@@ -76,9 +76,7 @@ class SessionWriter:
             # The reader drops a torn last line anyway.
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, start)
-            raise SessionLogError(
-                f"could not write to the session log {self.path}: {exc.strerror or exc}"
-            ) from exc
+            raise SessionLogError(f"could not write to the session log {self.path}: {exc.strerror or exc}") from exc
 
     def sync(self) -> None:
         """Push written events to stable storage (called at turn ends, not per event)."""

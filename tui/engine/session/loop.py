@@ -156,7 +156,12 @@ class AgentLoop:
                 results = await self.hooks.record("UserPromptSubmit", {"prompt": text})
                 if (blocked := blocking(results)) is not None:
                     outcome.reason = "blocked"
-                    self.emit(Error(message=f"A UserPromptSubmit hook blocked the prompt: {blocked.reason or 'no reason given'}", kind="hook"))
+                    self.emit(
+                        Error(
+                            message=f"A UserPromptSubmit hook blocked the prompt: {blocked.reason or 'no reason given'}",
+                            kind="hook",
+                        )
+                    )
                     return outcome
                 context = "\n\n".join(part for part in (context, context_of(results)) if part)
             self.emit(UserMessage(text=text, attachments=list(attachments or []), context=context))
@@ -188,14 +193,18 @@ class AgentLoop:
             self._turn_grants.append(parsed)
 
     def clear_turn_grants(self) -> None:
-        self.permissions.session.allow = [rule for rule in self.permissions.session.allow if rule not in self._turn_grants]
+        self.permissions.session.allow = [
+            rule for rule in self.permissions.session.allow if rule not in self._turn_grants
+        ]
         self._turn_grants.clear()
 
     async def _turns(self, outcome: TurnOutcome) -> None:
         while True:
             if outcome.turns >= self.config.max_turns:
                 outcome.reason = "max_turns"
-                self.emit(Error(message=f"Stopped after {self.config.max_turns} model turns (maxTurns).", kind="max_turns"))
+                self.emit(
+                    Error(message=f"Stopped after {self.config.max_turns} model turns (maxTurns).", kind="max_turns")
+                )
                 return
             outcome.turns += 1
             try:
@@ -348,7 +357,15 @@ class AgentLoop:
             hook = next((result for result in results if result.verdict), None)
             if hook is not None and hook.verdict in ("block", "deny"):
                 reason = f"a PreToolUse hook ({hook.hook.source}) blocked it: {hook.reason or 'no reason given'}"
-                self.emit(PermissionDecision(tool_use_id=tool_use_id, behavior="deny", decided_by="hook", reason=reason, mode=self.permissions.mode))
+                self.emit(
+                    PermissionDecision(
+                        tool_use_id=tool_use_id,
+                        behavior="deny",
+                        decided_by="hook",
+                        reason=reason,
+                        mode=self.permissions.mode,
+                    )
+                )
                 outcome.denials.append({"tool": action.tool, "input": action.input, "reason": reason})
                 return finish(ToolOutput(f"Blocked: {reason}", is_error=True))
         approval = await self._authorize(tool_use_id, action, outcome, hook)
@@ -421,7 +438,10 @@ class AgentLoop:
             except Exception as exc:  # noqa: BLE001 - the change landed; only its checkpoint is missing
                 where = log_failure(_log, "a step's checkpoint could not be recorded", exc)
                 self.emit(
-                    Error(message=f"the change was made, but its checkpoint could not be recorded: {exc}{where}", kind="checkpoint")
+                    Error(
+                        message=f"the change was made, but its checkpoint could not be recorded: {exc}{where}",
+                        kind="checkpoint",
+                    )
                 )
         if action.kind is ToolKind.PLAN and not output.is_error:
             self._leave_plan_mode()
@@ -499,7 +519,11 @@ class AgentLoop:
         self.emit(Status(state="waiting", detail=action.target))
         if self.hooks is not None:
             # Notification hooks (a desktop notice, a sound) must not hold up the approval.
-            task = asyncio.create_task(self.hooks.record("Notification", {"message": f"stepwise needs your approval for {action.tool}: {action.target}"}))
+            task = asyncio.create_task(
+                self.hooks.record(
+                    "Notification", {"message": f"stepwise needs your approval for {action.tool}: {action.target}"}
+                )
+            )
             self._notifications.add(task)
             task.add_done_callback(self._notifications.discard)
         approval = await self.approver(request)
@@ -563,7 +587,11 @@ class AgentLoop:
         )
         if not approval.approved:
             outcome.denials.append(
-                {"tool": action.tool, "input": action.input, "reason": f"outside the sandbox: {approval.message or reason}"}
+                {
+                    "tool": action.tool,
+                    "input": action.input,
+                    "reason": f"outside the sandbox: {approval.message or reason}",
+                }
             )
             inside.content += "\nRunning it again outside the sandbox was not approved" + (
                 f": {approval.message}" if approval.message else "."
@@ -609,10 +637,25 @@ def _with_hook(decision: Decision, hook: HookResult, action: Action) -> Decision
     """A PreToolUse hook's verdict over the engine's: `allow` lifts only a mode's question (never a
     hard limit, an ask rule or a deny), `ask` turns an allow into a question."""
     where = hook.hook.source or "settings"
-    if hook.verdict == "allow" and decision.behavior == "ask" and decision.decided_by == "mode" and action.kind is not ToolKind.PLAN:
-        return replace(decision, behavior="allow", decided_by="hook", reason=f"a PreToolUse hook ({where}) allows it{': ' + hook.reason if hook.reason else ''}")
+    if (
+        hook.verdict == "allow"
+        and decision.behavior == "ask"
+        and decision.decided_by == "mode"
+        and action.kind is not ToolKind.PLAN
+    ):
+        return replace(
+            decision,
+            behavior="allow",
+            decided_by="hook",
+            reason=f"a PreToolUse hook ({where}) allows it{': ' + hook.reason if hook.reason else ''}",
+        )
     if hook.verdict == "ask" and decision.behavior == "allow":
-        return replace(decision, behavior="ask", decided_by="hook", reason=f"a PreToolUse hook ({where}) asks first{': ' + hook.reason if hook.reason else ''}")
+        return replace(
+            decision,
+            behavior="ask",
+            decided_by="hook",
+            reason=f"a PreToolUse hook ({where}) asks first{': ' + hook.reason if hook.reason else ''}",
+        )
     return decision
 
 

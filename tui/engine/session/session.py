@@ -266,7 +266,9 @@ class Session:
             except UnknownModelError as exc:
                 raise SessionError(str(exc)) from None
         session_model = options.model or (record.header.model if record else None) or settings.model
-        resolved = resolve_model(agent.model if not options.model else options.model, session_model, settings.model_aliases)
+        resolved = resolve_model(
+            agent.model if not options.model else options.model, session_model, settings.model_aliases
+        )
         if resolved.warning:
             warnings.append(resolved.warning)
         model = resolved.resolved
@@ -757,7 +759,9 @@ class Session:
                 try:
                     self.mcp.approve(status.config.name)
                 except OSError as exc:
-                    self._record(Error(message=f"the approval of {status.config.name} was not saved: {exc}", kind="mcp"))
+                    self._record(
+                        Error(message=f"the approval of {status.config.name} was not saved: {exc}", kind="mcp")
+                    )
 
     def _on_mcp_status(self, status: ServerStatus) -> None:
         self._record(
@@ -853,7 +857,9 @@ def _load_fork(ref: str) -> tuple[SessionRecord, int | None]:
     steps = [e.step for e in record.events if isinstance(e, Checkpoint)]
     if step is not None and step not in steps:
         listed = ", ".join(map(str, steps)) or "none"
-        raise SessionError(f"--fork {ref}: session {record.header.session_id} has no checkpoint {step} (it has {listed})")
+        raise SessionError(
+            f"--fork {ref}: session {record.header.session_id} has no checkpoint {step} (it has {listed})"
+        )
     return record, step
 
 

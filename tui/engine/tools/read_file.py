@@ -106,7 +106,5 @@ def number_lines(text: str, first: int, last: int, rel: str) -> ToolOutput:
         size += len(row) + 1
         shown_last = number
     if shown_last < total:
-        out.append(
-            f"[Showing lines {first}-{shown_last} of {total}; read on from line {shown_last + 1}.]"
-        )
+        out.append(f"[Showing lines {first}-{shown_last} of {total}; read on from line {shown_last + 1}.]")
     return ToolOutput("\n".join(out))

@@ -110,7 +110,10 @@ ALIAS_SCHEMAS: dict[str, dict[str, Any]] = {
     "runSubagent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
     "agent": _obj(["prompt"], description=_STR, prompt=_STR, agentName=_STR),
     "WebSearch": _obj(
-        ["query"], query=_STR, allowed_domains={"type": "array", "items": _STR}, blocked_domains={"type": "array", "items": _STR}
+        ["query"],
+        query=_STR,
+        allowed_domains={"type": "array", "items": _STR},
+        blocked_domains={"type": "array", "items": _STR},
     ),
     "WebFetch": _obj(["url"], url=_STR, prompt=_STR),
 }

@@ -217,7 +217,6 @@ class Workspace:
         done = self._run(("check-ignore", "--stdin", "-z"), stdin="\0".join(paths).encode() + b"\0")
         return {p for p in done.text().split("\0") if p} if done.status in (0, 1) else set()
 
-
     def hash_blob(self, data: bytes) -> str:
         """Store `data` as a blob in the object database (no filters) and return its id."""
         return self._git("hash-object", "-w", "--stdin", stdin=data).strip()
