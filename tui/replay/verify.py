@@ -31,11 +31,10 @@ from tui.engine.errors import StepwiseError
 from tui.engine.session.events import (
     Checkpoint,
     EditApplied,
-    Event,
-    NestedEvent,
     PermissionDecision,
     Rewind,
     ToolCall,
+    flat_events,
 )
 from tui.engine.session.log import SessionRecord
 from tui.engine.workspace.gitrun import run_git
@@ -145,7 +144,7 @@ def verify(
     Raises:
         VerifyError: the session has no base checkpoint or its objects are missing.
     """
-    events = steps_of(record.events)
+    events = list(flat_events(record.events))
     checkpoints = [e for e in events if isinstance(e, Checkpoint)]
     if not checkpoints:
         raise VerifyError("the session made no change, so there is nothing to verify")
@@ -197,23 +196,6 @@ def verify(
                     return results
         replay.close()
     return results
-
-
-def steps_of(events: list[Event]) -> list[Event]:
-    """The log's events with a sub-agent's own (its calls, decisions, edits) taken out of their envelopes.
-
-    A sub-agent's steps are the session's checkpoints, so verify re-does its calls like the session's.
-    """
-    flat: list[Event] = []
-    for event in events:
-        if isinstance(event, NestedEvent):
-            try:
-                flat.append(event.inner())
-            except ValueError:
-                continue  # an envelope whose inner event a newer version wrote: nothing verify re-does
-        else:
-            flat.append(event)
-    return flat
 
 
 def _git_dir_with(commit: str, workspaces: list[Path]) -> Path:

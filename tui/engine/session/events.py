@@ -456,10 +456,17 @@ def flat_events(events: Iterable[Event]) -> Iterator[Event]:
     """The events with each sub-agent's logged events in place of their envelopes, in log order.
 
     Steps are what verify and undo look at: a sub-agent's edits and calls sit
-    right before the checkpoints they made, as the parent's own do.
+    right before the checkpoints they made, as the parent's own do. An envelope
+    whose inner event a newer version wrote is left out: nothing here re-does it.
     """
     for event in events:
-        yield event.inner() if isinstance(event, SubagentEvent) else event
+        if not isinstance(event, NestedEvent):
+            yield event
+            continue
+        try:
+            yield event.inner()
+        except ValueError:
+            continue
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
