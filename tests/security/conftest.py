@@ -186,3 +186,9 @@ class Harness:
 @pytest.fixture
 def harness(guarded: Guarded, model_env: FakeAnthropic) -> Harness:
     return Harness(guarded.root, model_env)
+
+
+@pytest.fixture
+def harness_for(model_env: FakeAnthropic) -> Callable[[Path], Harness]:
+    """A harness for a workspace the test builds itself (a separate git folder, a worktree)."""
+    return lambda root: Harness(root.resolve(), model_env)

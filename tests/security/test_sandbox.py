@@ -335,3 +335,45 @@ async def test_without_the_sandbox_a_command_the_user_approved_may_change_a_hook
     run = await harness.run(Reply([call]), approver=RecordingApprover(lambda r: Approval.once()), sandbox=False)
     assert (guarded.root / ".git" / "hooks" / "pre-push").read_text() == "exit 0\n"
     assert "which commands may not change" not in run.result(call["id"])["content"]
+
+
+@needs_bwrap
+async def test_an_allowed_git_config_cannot_set_core_hooks_path_in_the_sandbox(guarded, harness):
+    before = guarded.snapshot()
+    call = tool_use("Bash", {"command": "git config core.hooksPath .evil && git config core.fsmonitor 'touch p'"})
+    # The reading of the command asks (git writes .git/config); the user approves the command, and
+    # only the operating system is left to stop it.
+    approver = RecordingApprover(
+        lambda request: Approval.deny("not outside") if request.kind == "outside_sandbox" else Approval.once()
+    )
+    run = await harness.run(Reply([call]), allow=["Bash(git config:*)"], approver=approver)
+    content = run.result(call["id"])["content"]
+    # git writes config.lock and renames it over the read-only mount: the rename fails.
+    assert "Device or resource busy" in content or "Read-only file system" in content, content
+    assert guarded.snapshot() == before
+    assert "Running it again outside the sandbox was not approved" in content
+
+
+@needs_bwrap
+async def test_a_separate_git_dir_outside_the_workspace_keeps_its_config_and_hooks(tmp_path, harness_for):
+    import subprocess
+
+    work, store = tmp_path / "work", tmp_path / "store.git"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", "--separate-git-dir", str(store), str(work)], check=True)
+    (work / "a.txt").write_text("a\n")
+    subprocess.run(["git", "-C", str(work), "add", "a.txt"], check=True)
+    subprocess.run(["git", "-C", str(work), "commit", "-qm", "a"], check=True)
+    config = (store / "config").read_bytes()
+    call = tool_use(
+        "Bash",
+        {
+            "command": f"echo x >> {store}/config; echo 'touch p' > {store}/hooks/pre-commit; "
+            "echo b > b.txt && git add b.txt && git commit -qm b && echo committed"
+        },
+    )
+    run = await harness_for(work).run(Reply([call]), mode="bypassPermissions", allow=["Bash"])
+    content = run.result(call["id"])["content"]
+    assert "committed" in content  # the rest of the git folder is writable: objects, refs, index
+    assert (store / "config").read_bytes() == config
+    assert not (store / "hooks" / "pre-commit").exists()

@@ -39,6 +39,7 @@ DRAIN_GRACE_S = 1.0
 
 SANDBOX_FAILURES = (
     "Read-only file system",
+    "Device or resource busy",  # renaming over, or removing, a read-only mount (`git config`'s lock file)
     "Network is unreachable",
     "Temporary failure in name resolution",
     "Could not resolve host",
