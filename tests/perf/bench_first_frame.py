@@ -11,7 +11,6 @@ idle app (the pane's process and children) is reported once it says "ready".
 
 from __future__ import annotations
 
-import os
 import shlex
 import statistics
 import subprocess
@@ -19,11 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from tests.perf.harness import REPORT, Figure, init_repo, rss_mb, within_ratio
+from tests.perf.harness import REPORT, Figure, TmuxServer, init_repo, rss_mb, within_ratio
 
 NAME = "first frame"
 REPEAT = 7
-SOCKET = f"stepwise-perf-{os.getpid()}"
 APP_MARKER = "No ANTHROPIC_API_KEY is set"
 READY_MARKER = "· ready"
 BARE_MARKER = "bare-app-ready"
@@ -54,23 +52,20 @@ def run(work: Path) -> list[Figure]:
     env = f"env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN STEPWISE_HOME={shlex.quote(str(home))} PYTHONPATH={shlex.quote(str(project))}"
     app_cmd = f"exec {env} {shlex.quote(sys.executable)} -m tui.cli"
     bare_cmd = f"exec {env} {shlex.quote(sys.executable)} {shlex.quote(str(bare))}"
-    _tmux("new-session", "-d", "-s", "holder", "-x", "120", "-y", "40", "sleep 3600")
-    try:
+    with TmuxServer() as tmux:
         # Byte code as an installed package has it (`pip install` compiles it; an editable install with
         # PYTHONDONTWRITEBYTECODE set would recompile every changed module at each launch), then one
         # untimed launch each for the page cache, as on a second start.
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(project / "tui")], check=True)
-        _launch(bare_cmd, repo, BARE_MARKER)
-        _launch(app_cmd, repo, APP_MARKER)
+        _launch(tmux, bare_cmd, repo, BARE_MARKER)
+        _launch(tmux, app_cmd, repo, APP_MARKER)
         app_times, bare_times, ready_times, memory = [], [], [], []
         for _ in range(REPEAT):
-            bare_times.append(_launch(bare_cmd, repo, BARE_MARKER)[0])
-            first, ready, rss = _launch(app_cmd, repo, APP_MARKER, READY_MARKER)
+            bare_times.append(_launch(tmux, bare_cmd, repo, BARE_MARKER)[0])
+            first, ready, rss = _launch(tmux, app_cmd, repo, APP_MARKER, READY_MARKER)
             app_times.append(first)
             ready_times.append(ready)
             memory.append(rss)
-    finally:
-        _tmux("kill-server", check=False)
     first = statistics.median(app_times)
     base = statistics.median(bare_times)
     return [
@@ -90,34 +85,18 @@ def run(work: Path) -> list[Figure]:
     ]
 
 
-def _tmux(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False)
-    if check and done.returncode != 0:
-        raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def _launch(command: str, cwd: Path, marker: str, ready_marker: str | None = None) -> tuple[float, float, float]:
+def _launch(
+    tmux: TmuxServer, command: str, cwd: Path, marker: str, ready_marker: str | None = None
+) -> tuple[float, float, float]:
     """Start `command` in a fresh 120x40 pane; seconds until `marker`, until `ready_marker`, and RSS (MB) then."""
-    name = f"run{time.monotonic_ns()}"
     start = time.perf_counter()
-    _tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "-c", str(cwd), command)
+    pane = tmux.launch(command, cwd)
     try:
-        first = _wait_for(name, marker, start)
+        first = pane.wait_for(marker, start, timeout_s=TIMEOUT_S)
         ready, memory = first, 0.0
         if ready_marker:
-            ready = _wait_for(name, ready_marker, start)
-            memory = rss_mb(int(_tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip()))
+            ready = pane.wait_for(ready_marker, start, timeout_s=TIMEOUT_S)
+            memory = rss_mb(pane.pid)
         return first, ready, memory
     finally:
-        _tmux("kill-session", "-t", name, check=False)
-
-
-def _wait_for(name: str, marker: str, start: float) -> float:
-    while True:
-        screen = _tmux("capture-pane", "-p", "-t", name, check=False)
-        elapsed = time.perf_counter() - start
-        if marker in screen:
-            return elapsed
-        if elapsed > TIMEOUT_S:
-            raise RuntimeError(f"{marker!r} did not appear within {TIMEOUT_S:.0f} s; the pane shows:\n{screen}")
+        pane.close()

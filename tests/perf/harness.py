@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
+import shlex
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,9 +161,11 @@ class StallMonitor:
     the loop spent on something else without yielding.
     """
 
-    def __init__(self, period_s: float = 0.002) -> None:
+    def __init__(self, period_s: float = 0.002, on_gap: Callable[[float], None] | None = None) -> None:
         self.period_s = period_s
         self.max_gap_s = 0.0
+        self.on_gap = on_gap
+        """Called with every late wake-up's gap in seconds (for a timeline of stalls; keep it cheap)."""
         self._task: asyncio.Task[None] | None = None
 
     async def _watch(self) -> None:
@@ -170,7 +174,10 @@ class StallMonitor:
         while True:
             await asyncio.sleep(self.period_s)
             now = loop.time()
-            self.max_gap_s = max(self.max_gap_s, now - last - self.period_s)
+            gap = now - last - self.period_s
+            self.max_gap_s = max(self.max_gap_s, gap)
+            if self.on_gap is not None and gap > self.period_s:
+                self.on_gap(gap)
             last = now
 
     def start(self) -> None:
@@ -198,6 +205,175 @@ def rss_mb(pid: int | None = None) -> float:
         with contextlib.suppress(psutil.Error):
             total += child.memory_info().rss
     return total / 2**20
+
+
+def _tree(pid: int) -> list:
+    import psutil
+
+    process = psutil.Process(pid)
+    return [process, *process.children(recursive=True)]
+
+
+def tree_memory_mb(pid: int) -> tuple[float, str]:
+    """Memory of a process and all its descendants in MB, and which measure it is.
+
+    PSS (proportional set size: a shared page counts 1/N in each of the N
+    processes mapping it) where the system tells it, so a tree of processes
+    sharing libraries is not counted twice; RSS otherwise.
+    """
+    import psutil
+
+    pss = rss = 0
+    has_pss = True
+    for process in _tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            rss += process.memory_info().rss
+            if has_pss:
+                try:
+                    pss += getattr(process.memory_full_info(), "pss", 0) or 0
+                except psutil.AccessDenied:
+                    has_pss = False
+    if has_pss and pss:
+        return pss / 2**20, "PSS"
+    return rss / 2**20, "RSS"
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its living descendants."""
+    import psutil
+
+    total = 0.0
+    for process in _tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def wait_until_idle(
+    pid: int, *, window_s: float = 0.5, max_share: float = 0.02, timeout_s: float = 20.0, step_s: float = 0.1
+) -> bool:
+    """Wait until the process tree used at most `max_share` of one core over the last `window_s`.
+
+    Returns False when it was still busy after `timeout_s` (the caller notes it).
+    """
+    samples: list[tuple[float, float]] = []
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        samples.append((time.perf_counter(), tree_cpu_s(pid)))
+        share = cpu_share_over(samples, window_s)
+        if share is not None and share <= max_share:
+            return True
+        time.sleep(step_s)
+    return False
+
+
+def cpu_share_over(samples: list[tuple[float, float]], window_s: float) -> float | None:
+    """From (wall, cpu) samples, oldest first: the share of one core used over the last `window_s` (None: too few)."""
+    if not samples:
+        return None
+    end_wall, end_cpu = samples[-1]
+    for wall, cpu in reversed(samples):
+        if end_wall - wall >= window_s:
+            return (end_cpu - cpu) / (end_wall - wall)
+    return None
+
+
+# --- a real terminal -----------------------------------------------------------------------
+
+_servers = itertools.count(1)
+
+
+class TmuxServer:
+    """A private tmux server (its own socket) that starts programs in fresh panes of a fixed size.
+
+    A holder session keeps the server alive between launches, so a launch's
+    time does not include starting tmux itself.
+    """
+
+    def __init__(self, width: int = 120, height: int = 40) -> None:
+        self.socket = f"stepwise-perf-{os.getpid()}-{next(_servers)}"
+        self.width, self.height = width, height
+
+    def __enter__(self) -> TmuxServer:
+        self.tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "holder",
+            "-x",
+            str(self.width),
+            "-y",
+            str(self.height),
+            "sleep 3600",
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.tmux("kill-server", check=False)
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def launch(self, command: str, cwd: Path, env: Mapping[str, str] | None = None) -> Pane:
+        """Start `command` in a new pane; with `env`, in exactly that environment (`env -i`)."""
+        if env is not None:
+            exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+            command = f"exec env -i {exports} {command}"
+        name = f"run{time.monotonic_ns()}"
+        size = ("-x", str(self.width), "-y", str(self.height))
+        self.tmux("new-session", "-d", "-s", name, *size, "-c", str(cwd), command)
+        return Pane(self, name)
+
+
+class Pane:
+    """One program running in a pane of a `TmuxServer`."""
+
+    def __init__(self, server: TmuxServer, name: str) -> None:
+        self.server, self.name = server, name
+
+    def screen(self) -> str:
+        return self.server.tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    @property
+    def pid(self) -> int:
+        """The pane's process (the program, when its command `exec`s it)."""
+        return int(self.server.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
+
+    def type(self, text: str) -> None:
+        self.server.tmux("send-keys", "-l", "-t", self.name, text)
+
+    def send(self, *keys: str) -> None:
+        self.server.tmux("send-keys", "-t", self.name, *keys)
+
+    def wait_for(
+        self, condition: str | Callable[[str], bool], start: float, *, poll_s: float = 0.0, timeout_s: float = 60.0
+    ) -> float:
+        """Seconds from `start` (a `perf_counter`) until a capture of the screen satisfies `condition`.
+
+        The screen is captured every `poll_s` (0: back to back); the time is
+        taken when the capture that first shows it returns.
+        """
+        check = (lambda screen: condition in screen) if isinstance(condition, str) else condition
+        due = time.perf_counter()
+        while True:
+            screen = self.screen()
+            elapsed = time.perf_counter() - start
+            if check(screen):
+                return elapsed
+            if elapsed > timeout_s:
+                raise RuntimeError(f"{condition!r} did not appear within {timeout_s:.0f} s; the pane shows:\n{screen}")
+            due += poll_s
+            if (delay := due - time.perf_counter()) > 0:
+                time.sleep(delay)
+
+    def close(self) -> None:
+        self.server.tmux("kill-session", "-t", self.name, check=False)
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -25,6 +25,7 @@ from tests.perf.harness import PROFILE_ENV, Figure, render_table
 
 BENCHMARKS = {
     "first_frame": "tests.perf.bench_first_frame",
+    "launch": "tests.perf.bench_launch",
     "streaming": "tests.perf.bench_streaming",
     "long_session": "tests.perf.bench_long_session",
     "diff": "tests.perf.bench_diff",
