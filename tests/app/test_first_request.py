@@ -12,6 +12,7 @@ cache breakpoints, ...) fails here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import sys
@@ -27,6 +28,8 @@ from tui.app.app import StepwiseApp
 from tui.cli import build_parser, main
 from tui.commands.app import build_app
 from tui.engine.session.events import AssistantMessage
+from tui.engine.session.preview import preview
+from tui.engine.session.session import Session, SessionOptions
 
 PROMPT = "Summarise the greeting module"
 AGENT = """\
@@ -141,5 +144,31 @@ def test_stepwise_prompt_in_a_real_terminal_sends_the_print_mode_request(
         term.wait_for("All done in the terminal.")
     finally:
         term.close()
+    assert [r.path for r in model_env.requests] == ["/v1/messages"]
+    assert canonical(model_env.requests[0].body) == expected
+
+
+async def test_the_first_frame_names_the_agent_and_model_while_the_session_opens(
+    workspace, model_env, expected
+) -> None:
+    gate = asyncio.Event()
+
+    async def factory(approver) -> Session:
+        await gate.wait()
+        return Session.open(SessionOptions(cwd=workspace, agent="helper"), approver)
+
+    app = StepwiseApp(factory, preview=preview(workspace, "helper", None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        bar = app.main.status_bar.summary()
+        assert bar.startswith("helper · claude-sonnet-4-5 · ") and bar.endswith("starting…"), bar
+        app.main.prompt.insert(PROMPT)
+        await pilot.press("enter")
+        assert model_env.requests == [], "typed while opening: queued, not sent"
+        model_env.script(text("Done."))
+        gate.set()
+        await until(pilot, lambda: answered(app), "the reply")
+        assert app.main.status_bar.summary().startswith("helper · claude-sonnet-4-5 · mode: default")
+        await app.session.close()
     assert [r.path for r in model_env.requests] == ["/v1/messages"]
     assert canonical(model_env.requests[0].body) == expected

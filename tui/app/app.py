@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from tui.app.themes import ThemeSpec
     from tui.engine.agents.commands import CustomCommand
     from tui.engine.exec.reaper import ProcessInfo
+    from tui.engine.session.preview import SessionPreview
     from tui.engine.session.session import Session
 
 DEFAULT_THEME = "stepwise-dark"
@@ -103,6 +104,7 @@ class StepwiseApp(App[int]):
         list_sessions: Lister | None = None,
         check_model: Callable[[str], str | None] | None = None,
         locked: str | None = None,
+        preview: SessionPreview | None = None,
     ) -> None:
         """Create the app (nothing heavy happens before the first frame).
 
@@ -118,6 +120,7 @@ class StepwiseApp(App[int]):
             check_model: Why a model name given to `/model` is refused (None: it is fine).
             locked: When set, `/agent` and `/model` are refused with this reason (the demo's
                 turns are scripted for its agent; a new session would reach the real API).
+            preview: The agent and model the session will have, shown while it opens.
         """
         super().__init__()
         self.session_factory = session_factory
@@ -130,6 +133,7 @@ class StepwiseApp(App[int]):
         self.list_sessions = list_sessions
         self.check_model = check_model
         self.locked = locked
+        self.preview = preview
         self.approver = AppApprover()
         self.session: Session | None = None
         self.start_error: str | None = None
@@ -179,6 +183,9 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(self.notice, "notice")
         for warning in self._theme_warnings:
             self.main.chat.add_note(warning, "warning")
+        if self.preview is not None:
+            self.main.status_bar.agent = self.preview.agent
+            self.main.status_bar.model = self.preview.model
         self.main.refresh_state("starting")
         self.call_after_refresh(self._start)
 
@@ -231,6 +238,8 @@ class StepwiseApp(App[int]):
         note = self.main.chat.add_note
         if self.session is None:
             self.start_error = problem
+            # The preview named what was about to start; nothing did.
+            self.main.status_bar.agent = self.main.status_bar.model = ""
             note(f"Could not start the session: {problem}\nNothing can be sent; Ctrl+Q quits.", "error")
             self.main.refresh_state("not started")
         else:

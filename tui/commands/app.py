@@ -118,6 +118,9 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         with contextlib.suppress(SettingsError):
             save_user_setting("theme", name)
 
+    from tui.engine.session.preview import preview
+
+    resuming = args.resume or args.continue_latest or args.fork
     return StepwiseApp(
         session_factory,
         initial_prompt=prompt,
@@ -129,4 +132,6 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         list_sessions=list_sessions,
         check_model=check_model_name,
         locked=locked,
+        # A resumed session's agent is in its log, read once the session opens.
+        preview=None if resuming else preview(args.cwd, args.agent, args.model),
     )

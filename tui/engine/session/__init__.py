@@ -8,6 +8,7 @@ __all__ = [
     "events",
     "log",
     "loop",
+    "preview",
     "review",
     "session",
 ]

@@ -231,11 +231,12 @@ class Session:
         from tui.engine.exec.sandbox import choose as sandbox_choice
         from tui.engine.exec.sandbox import for_workspace as sandbox_for
         from tui.engine.exec.terminal import TerminalManager
-        from tui.engine.model.aliases import UnknownModelError, resolve_model, validate_model
+        from tui.engine.model.aliases import UnknownModelError, validate_model
         from tui.engine.permissions.engine import PermissionEngine
         from tui.engine.permissions.modes import canonical_mode
         from tui.engine.permissions.rules import agent_rules, load_rules
         from tui.engine.session.delegation import offered_tools
+        from tui.engine.session.preview import session_model
         from tui.engine.workspace.checkpoints import Workspace, WorkspaceError
 
         try:
@@ -265,10 +266,7 @@ class Session:
                 validate_model(options.model, settings.model_aliases)
             except UnknownModelError as exc:
                 raise SessionError(str(exc)) from None
-        session_model = options.model or (record.header.model if record else None) or settings.model
-        resolved = resolve_model(
-            agent.model if not options.model else options.model, session_model, settings.model_aliases
-        )
+        resolved = session_model(agent, options.model, record.header.model if record else None, settings)
         if resolved.warning:
             warnings.append(resolved.warning)
         model = resolved.resolved
