@@ -29,3 +29,19 @@ def test_doctor_says_commands_run_unsandboxed_without_bubblewrap(git_repo, capsy
     out = capsys.readouterr().out
     assert "sandbox: unavailable (commands run unsandboxed: bubblewrap (`bwrap`) is not installed)" in out
     assert "protected paths (" in out and ".git/config" in out
+
+
+def test_doctor_lists_additional_directories_and_their_protected_paths(git_repo, capsys):
+    shared = git_repo.parent / "shared"
+    (shared / ".claude").mkdir(parents=True)
+    (git_repo / ".claude").mkdir()
+    (git_repo / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"additionalDirectories": ["../shared", "../gone"]}})
+    )
+    assert main(["doctor", "--cwd", str(git_repo)]) == 0
+    out = capsys.readouterr().out
+    assert f"additional directory {shared} (from .claude/settings.json): the agent may read it" in out
+    assert "warning: .claude/settings.json: additional directory ../gone" in out
+    assert main(["doctor", "--json", "--cwd", str(git_repo)]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert str(shared / ".claude") in found["protected_paths"]

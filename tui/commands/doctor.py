@@ -23,6 +23,10 @@ class Protection:
     subreaper: bool
     protected_paths: list[str]
     """Read-only for commands (inside the sandbox) and put back after them (the guard)."""
+    additional_directories: list[str]
+    """`permissions.additionalDirectories` in force (`path (settings file)`): more roots with the same limits."""
+    warnings: list[str]
+    """Why an additional directory was skipped (missing, not a folder)."""
 
 
 def check(args: argparse.Namespace) -> Protection:
@@ -38,7 +42,9 @@ def check(args: argparse.Namespace) -> Protection:
     elif status.available:
         sandbox, detail = (
             "on",
-            "bubblewrap: the workspace is writable; everything else and the protected paths are read-only",
+            "bubblewrap: the workspace"
+            + (" and its additional directories are" if settings.additional_directories else " is")
+            + " writable; everything else and the protected paths are read-only",
         )
     elif choice == "on":
         sandbox, detail = "required but unavailable", f"commands will fail: {status.reason}"
@@ -48,9 +54,12 @@ def check(args: argparse.Namespace) -> Protection:
         network = "not restricted (no sandbox)"
     else:
         network = "allowed (sandbox_network: true)" if settings.sandbox_network else "off for commands"
-    protected = protected_command_paths(root)
+    extra = tuple(directory.path for directory in settings.additional_directories)
+    protected = protected_command_paths(root, extra)
     paths = [relative_to_root(root, p) or str(p) for p in protected.read_only]
-    return Protection(sandbox, detail, network, reaper.become_subreaper(), paths)
+    directories = [d.describe() for d in settings.additional_directories]
+    skipped = [w for w in settings.warnings if "additional directory" in w]
+    return Protection(sandbox, detail, network, reaper.become_subreaper(), paths, directories, skipped)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,5 +76,9 @@ def run(args: argparse.Namespace) -> int:
     shown = ", ".join(found.protected_paths[:SHOWN_PATHS]) or "none yet"
     more = f" and {len(found.protected_paths) - SHOWN_PATHS} more" if len(found.protected_paths) > SHOWN_PATHS else ""
     print(f"protected paths ({len(found.protected_paths)}): {shown}{more}")
+    for directory in found.additional_directories:
+        print(f"{directory} (the workspace's hard limits and protected paths hold in it)")
+    for warning in found.warnings:
+        print(f"warning: {warning}")
     print("  (new control files anywhere in the workspace are moved aside after each command)", file=sys.stdout)
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tui.engine.session.conversation import not_restored_note
 from tui.engine.session.events import (
     USAGE_KEYS,
     AssistantMessage,
@@ -343,7 +344,8 @@ def event_note(event: Event) -> NoteEntry | None:
             else ""
         )
         also = " The conversation went back to that step too." if event.conversation else ""
-        return NoteEntry(f"{what}: {files} file(s) restored.{also}{kept}", "info")
+        outside = f" {not_restored_note(event.not_restored)}" if event.not_restored else ""
+        return NoteEntry(f"{what}: {files} file(s) restored.{also}{kept}{outside}", "info")
     if isinstance(event, ConversationRewind):
         return NoteEntry(f"Rewound the conversation to step {event.to_step}; the files stay as they are.", "info")
     if isinstance(event, Compaction):

@@ -13,6 +13,10 @@ that really writes files, not a second implementation of it. Recorded inputs
 name paths in the original workspace, often absolutely (Copilot's `filePath`):
 the recorded root, and its symlink-free form, are mapped onto the scratch tree
 first, so a log whose workspace moved or was cloned elsewhere still verifies.
+A step that edited a file in an additional directory (its recorded path is
+absolute) is not re-applied: that file is outside the workspace's git, and
+verify never writes outside its scratch tree; the workspace's files of that
+step come from its checkpoint, as a command's do.
 """
 
 from __future__ import annotations
@@ -163,7 +167,7 @@ def verify(
         commits = [c.commit for c in checkpoints] + [e.commit for e in events if isinstance(e, Rewind)]
         trees = scratch.trees_of(commits)
         scratch.lay_out(trees[checkpoints[0].commit])
-        edited_paths = sorted({e.path for e in events if isinstance(e, EditApplied)})
+        edited_paths = sorted({e.path for e in events if isinstance(e, EditApplied) and not os.path.isabs(e.path)})
         replay = _Replay(
             scratch, scratch.ignored(edited_paths), rerun_commands, recorded_roots(record.header.workspace)
         )
@@ -310,6 +314,11 @@ class _Replay:
             return f"the log records a change by a call that was denied ({decision.reason})"
         if is_mcp_name(call.name):
             # An MCP server is not there to call again: like a command's, its effects come from the checkpoint.
+            self.scratch.lay_out(tree)
+            return None
+        if any(os.path.isabs(edit.path) for edit in self.edits.get(call.tool_use_id, [])):
+            # An edit in an additional directory is outside the workspace's git and is never re-applied
+            # (verify writes nothing but its scratch tree): the workspace's files come from the checkpoint.
             self.scratch.lay_out(tree)
             return None
         tool, args = resolve(call.name, call.input)

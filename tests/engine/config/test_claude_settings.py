@@ -61,3 +61,29 @@ def test_stepwise_settings_win_and_unused_keys_are_noted_once(tmp_path, homes):
     assert [w for w in settings.warnings if "does not use" in w] == [
         "Claude Code settings stepwise does not use: statusLine (.claude/settings.json)"
     ]
+
+
+def test_additional_directories_from_every_settings_file(tmp_path, homes):
+    home, _ = homes
+    root = tmp_path / "repo"
+    for folder in ("shared", "mine"):
+        (tmp_path / folder).mkdir()
+    (home / "lib").mkdir(parents=True)
+    write(root / ".claude" / "settings.json", {"permissions": {"additionalDirectories": ["../shared", "../gone"]}})
+    write(root / ".claude" / "settings.local.json", {"permissions": {"additionalDirectories": ["../shared"]}})
+    write(home / ".claude" / "settings.json", {"permissions": {"additionalDirectories": ["~/lib", "sub"]}})
+    (root / "sub").mkdir()
+    write(root / ".stepwise" / "settings.yaml", "permissions:\n  additionalDirectories: [../mine, 7, /]\n")
+    settings = load_settings(root)
+    assert [(d.path, d.source) for d in settings.additional_directories] == [
+        ((tmp_path / "mine").resolve(), str(root / ".stepwise" / "settings.yaml")),
+        ((tmp_path / "shared").resolve(), ".claude/settings.local.json"),
+        ((home / "lib").resolve(), "~/.claude/settings.json"),
+    ]
+    gone = [w for w in settings.warnings if "gone" in w]
+    assert gone == [
+        f".claude/settings.json: additional directory ../gone ({tmp_path / 'gone'}) skipped: it does not exist"
+    ]
+    assert any("additional directory 7 ignored" in w for w in settings.warnings)
+    assert any("additional directory / refused" in w for w in settings.warnings)
+    assert not any("additionalDirectories" in w for w in settings.warnings)  # honoured, so not listed as unused

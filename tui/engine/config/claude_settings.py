@@ -3,7 +3,8 @@
 Files, highest precedence first: the project's `.claude/settings.local.json` and
 `.claude/settings.json`, then the user's `~/.claude/settings.json`. stepwise reads:
 
-- `permissions`: `allow` / `ask` / `deny` rules (see `permissions.rules`), `defaultMode`;
+- `permissions`: `allow` / `ask` / `deny` rules (see `permissions.rules`), `defaultMode`,
+  `additionalDirectories` (see `additional_directories`);
 - `env`: variables set for the agent's commands (and hooks);
 - `model`: the session model when stepwise's own settings name none;
 - `hooks`: see `session.hooks`;
@@ -16,6 +17,7 @@ once what is ignored instead of ignoring it silently.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,9 +37,60 @@ HONOURED_KEYS = frozenset(
         "disabledMcpjsonServers",
     }
 )
-HONOURED_PERMISSION_KEYS = frozenset({"allow", "ask", "deny", "defaultMode"})
+HONOURED_PERMISSION_KEYS = frozenset({"allow", "ask", "deny", "defaultMode", "additionalDirectories"})
 
 Scope = Literal["project", "user"]
+
+
+@dataclass(frozen=True)
+class AdditionalDirectory:
+    """A folder beside the workspace the agent may read and, where the mode allows, edit, with the
+    workspace's hard limits in it (`permissions.additionalDirectories`)."""
+
+    path: Path
+    """Resolved (`~` expanded, relative to the workspace root, symlinks followed)."""
+    source: str
+    """The settings file that names it, as the notes name it."""
+
+    def describe(self) -> str:
+        """The startup note: a settings file (perhaps a cloned project's) widens what the agent reaches."""
+        return f"additional directory {self.path} (from {self.source}): the agent may read it; edits there ask"
+
+
+def additional_directories(entries: object, source: str, root: Path, warnings: list[str]) -> list[AdditionalDirectory]:
+    """The usable folders of one file's `permissions.additionalDirectories`; each bad entry warns, naming
+    `source`, and is skipped. The workspace itself (or a folder inside it) adds nothing and is dropped;
+    `/` is refused: it would make every file on the machine writable."""
+    if entries is None:
+        return []
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list):
+        warnings.append(f"{source}: `permissions.additionalDirectories` must be a list of folders; ignored")
+        return []
+    found: list[AdditionalDirectory] = []
+    workspace = root.resolve()
+    for entry in entries:
+        if not isinstance(entry, str) or not entry.strip() or "\0" in entry:
+            warnings.append(f"{source}: additional directory {entry!r} ignored: a folder path is a string")
+            continue
+        path = Path(os.path.expanduser(entry.strip()))
+        try:
+            path = (path if path.is_absolute() else workspace / path).resolve(strict=False)
+        except (OSError, RuntimeError) as exc:
+            warnings.append(f"{source}: additional directory {entry} ignored: {exc}")
+            continue
+        if not path.is_dir():
+            why = "it does not exist" if not path.exists() else "it is not a folder"
+            warnings.append(f"{source}: additional directory {entry} ({path}) skipped: {why}")
+            continue
+        if path == Path(path.anchor):
+            warnings.append(f"{source}: additional directory {entry} refused: the whole filesystem cannot be one")
+            continue
+        if path.is_relative_to(workspace):
+            continue
+        found.append(AdditionalDirectory(path, source))
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,6 +122,17 @@ class ClaudeSettings:
             if isinstance(permissions, dict) and isinstance(permissions.get("defaultMode"), str):
                 return str(permissions["defaultMode"])
         return None
+
+    def additional_directories(self, root: Path) -> list[AdditionalDirectory]:
+        """`permissions.additionalDirectories` of every file (highest precedence first); bad entries warn."""
+        found: list[AdditionalDirectory] = []
+        for file in self.files:
+            permissions = file.data.get("permissions")
+            if isinstance(permissions, dict):
+                found += additional_directories(
+                    permissions.get("additionalDirectories"), file.label, root, self.warnings
+                )
+        return found
 
     @property
     def model(self) -> str | None:

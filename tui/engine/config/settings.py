@@ -32,7 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tui.engine.config.claude_settings import ClaudeSettings, load_claude_settings
+from tui.engine.config.claude_settings import (
+    AdditionalDirectory,
+    ClaudeSettings,
+    additional_directories,
+    load_claude_settings,
+)
 from tui.engine.config.home import stepwise_home
 from tui.engine.errors import StepwiseError
 from tui.engine.model.aliases import DEFAULT_SESSION_ALIAS, default_aliases
@@ -88,6 +93,9 @@ class Settings:
     flag nor the agent sets one."""
     env: dict[str, str] = field(default_factory=dict)
     """`env` for the agent's commands: Claude Code's files, then stepwise's own over them."""
+    additional_directories: list[AdditionalDirectory] = field(default_factory=list)
+    """`permissions.additionalDirectories` of every file (stepwise's and Claude Code's), each folder once:
+    more roots the agent may read and, where the mode allows, edit, with the workspace's hard limits."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -291,6 +299,7 @@ def load_settings(root: Path | None = None) -> Settings:
     default_mode = permissions.get("defaultMode") if isinstance(permissions, dict) else None
     if not isinstance(default_mode, str):
         default_mode = None
+    directories = _additional_directories(root, files, claude, warnings) if root is not None else []
     warnings.extend(claude.warnings)
     if unused := claude.unhonoured():
         warnings.append(f"Claude Code settings stepwise does not use: {', '.join(unused)}")
@@ -309,8 +318,28 @@ def load_settings(root: Path | None = None) -> Settings:
         claude=claude,
         default_mode=default_mode or claude.default_mode,
         env=env,
+        additional_directories=directories,
         warnings=warnings,
     )
+
+
+def _additional_directories(
+    root: Path, files: list[SettingsFile], claude: ClaudeSettings, warnings: list[str]
+) -> list[AdditionalDirectory]:
+    """Every file's `permissions.additionalDirectories`, project files first, each folder once."""
+    theirs = claude.additional_directories(root)
+    scope_of = {file.label: file.scope for file in claude.files}
+    found: list[AdditionalDirectory] = []
+    for scope in ("project", "user"):
+        for mine in (file for file in files if file.scope == scope):
+            if isinstance(permissions := mine.data.get("permissions"), dict):
+                entries = permissions.get("additionalDirectories")
+                found += additional_directories(entries, str(mine.path), root, warnings)
+        found += [directory for directory in theirs if scope_of.get(directory.source) == scope]
+    unique: dict[Path, AdditionalDirectory] = {}
+    for directory in found:
+        unique.setdefault(directory.path, directory)
+    return list(unique.values())
 
 
 def update_settings_file(path: Path, change: Callable[[dict[str, Any]], None], what: str) -> Path:

@@ -40,6 +40,8 @@ class Snapshot:
 
     root: Path
     entries: dict[Path, _Entry] = field(default_factory=dict)
+    extra_roots: tuple[Path, ...] = ()
+    """Additional directories whose protected paths are kept too."""
 
     def accept(self, paths: list[Path]) -> None:
         """Take the current state of `paths` as the baseline (an edit the user approved)."""
@@ -77,11 +79,12 @@ class GuardReport:
         )
 
 
-def snapshot(root: Path) -> Snapshot:
-    """Every protected path of the workspace at `root`, with the bytes of every file among them."""
+def snapshot(root: Path, extra_roots: tuple[Path, ...] = ()) -> Snapshot:
+    """Every protected path of the workspace at `root` (and of each additional directory), with the
+    bytes of every file among them."""
     root = root.resolve()
-    shot = Snapshot(root)
-    for top in protected_command_paths(root).read_only:
+    shot = Snapshot(root, extra_roots=extra_roots)
+    for top in protected_command_paths(root, extra_roots).read_only:
         for path in _walk(top):
             entry = _read(path)
             if entry is not None:
@@ -92,7 +95,7 @@ def snapshot(root: Path) -> Snapshot:
 def restore(before: Snapshot) -> GuardReport:
     """Undo what changed in the protected paths since `before` (see the module docstring)."""
     root = before.root
-    after = snapshot(root)
+    after = snapshot(root, before.extra_roots)
     quarantine = _quarantine_folder(root)
     restored: list[str] = []
     moved: list[str] = []
@@ -106,7 +109,7 @@ def restore(before: Snapshot) -> GuardReport:
         if any(p in new and p != path and relative_to_root(p, path) is not None for p in path.parents):
             continue
         rel = relative_to_root(root, path) or str(path)
-        target = quarantine / rel
+        target = quarantine / rel.lstrip("/")  # a path in an additional directory keeps its whole name
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
@@ -120,7 +123,7 @@ def restore(before: Snapshot) -> GuardReport:
         rel = relative_to_root(root, path) or str(path)
         try:
             if now is not None and os.path.lexists(path) and now.kind != "dir":
-                target = quarantine / rel
+                target = quarantine / rel.lstrip("/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
             _write(path, old)

@@ -108,6 +108,8 @@ class Sandbox:
     root: Path
     network: bool = False
     """Whether sandboxed commands may use the network (the `sandbox_network` setting)."""
+    extra_roots: tuple[Path, ...] = ()
+    """Additional directories: writable like the workspace, with the same paths read-only in them."""
 
     def status(self) -> SandboxStatus:
         return probe()
@@ -129,7 +131,8 @@ class Sandbox:
                 "The command was not run (stepwise never falls back to running it unsandboxed)"
             )
         root = self.root.resolve()
-        protected = protected_command_paths(root)
+        extra = tuple(path.resolve() for path in self.extra_roots)
+        protected = protected_command_paths(root, extra)
         # Order matters: the fresh /tmp comes before the workspace bind, so a workspace under /tmp stays visible.
         args = [
             shutil.which("bwrap") or "bwrap",
@@ -141,6 +144,7 @@ class Sandbox:
             # STEPWISE_HOME (skills' scripts, git's global config), e.g. in a throw-away test home.
             *[arg for path in _kept_under_tmp(root) for arg in ("--ro-bind", str(path), str(path))],
             "--bind", str(root), str(root),
+            *[arg for path in extra if path.is_dir() for arg in ("--bind", str(path), str(path))],
         ]  # fmt: skip
         read_only = list(protected.read_only)
         for git_dir in protected.git_dirs:
@@ -198,7 +202,9 @@ def choose(flag: bool | None, setting: bool | None) -> SandboxChoice:
     return "on" if chosen else "off"
 
 
-def for_workspace(root: Path, choice: SandboxChoice, network: bool, warnings: list[str]) -> Sandbox | None:
+def for_workspace(
+    root: Path, choice: SandboxChoice, network: bool, warnings: list[str], extra_roots: tuple[Path, ...] = ()
+) -> Sandbox | None:
     """The sandbox commands run in for `choice`, or None when they run unsandboxed (with a warning why)."""
     if choice == "off":
         warnings.append(f"{UNSANDBOXED}: the sandbox is off (--no-sandbox or `sandbox: false`)")
@@ -211,4 +217,4 @@ def for_workspace(root: Path, choice: SandboxChoice, network: bool, warnings: li
         warnings.append(
             f"the command sandbox is unavailable: {status.reason}; commands will fail instead of running unsandboxed"
         )
-    return Sandbox(root, network=network)
+    return Sandbox(root, network=network, extra_roots=extra_roots)

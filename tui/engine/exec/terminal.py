@@ -237,6 +237,7 @@ class TerminalManager:
         sandbox: Sandbox | None = None,
         env: dict[str, str] | None = None,
         root: Path | None = None,
+        extra_roots: tuple[Path, ...] = (),
     ) -> None:
         self.max_output_chars = max_output_chars
         self.env = dict(env or {})
@@ -247,6 +248,8 @@ class TerminalManager:
         """When set, every command runs inside it (and fails, unrun, when it is unavailable)."""
         self.root = root
         """The workspace: when set, its control files and git config and hooks are guarded (`guard`)."""
+        self.extra_roots = extra_roots
+        """Additional directories, guarded like the workspace."""
         self._background: dict[str, _Background] = {}
         self._ids = itertools.count(1)
         self._owners: list[Owner] = []
@@ -406,7 +409,7 @@ class TerminalManager:
     async def _guard_snapshot(self) -> guard.Snapshot | None:
         if self.root is None:
             return None
-        return await asyncio.to_thread(guard.snapshot, self.root)
+        return await asyncio.to_thread(guard.snapshot, self.root, self.extra_roots)
 
     async def _stop(
         self, process: asyncio.subprocess.Process, owner: Owner, *, shell_command: str | None = None

@@ -22,6 +22,16 @@ Evaluation order for one `Action`:
    outside it ask; `acceptEdits` allows edits; `bypassPermissions` allows
    everything; `plan` denies commands; `dontAsk` denies whatever would ask.
 
+Additional directories (`permissions.additionalDirectories`) are roots beside
+the workspace with the same hard limits and protected paths in each (their own
+`.git/`, their control files). Reads there are allowed like reads in the
+workspace. An edit there is outside the workspace's git, so no checkpoint can
+take it back: it asks even in `acceptEdits` unless an allow rule or a session
+grant covers it (`bypassPermissions` allows it). Deny and ask rules with a
+relative pattern (`Read(**/.env)`) apply inside each additional directory as
+in the workspace; allow rules with one only in the workspace (an absolute
+pattern, `Edit(//path/**)`, allows in an additional directory).
+
 `exit_plan_mode` asks in plan mode (unless a deny rule matches) and is denied
 in every other mode. The task list and delegation (`ToolKind.META`) run in every
 mode unless a deny or ask rule names them: a sub-agent's own edits and
@@ -44,6 +54,7 @@ import itertools
 import os
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,7 +62,14 @@ from urllib.parse import urlsplit
 from tui.engine.permissions import wrappers
 from tui.engine.permissions.analysis import CHANGES_DIRECTORY, INTERPRETER, SHELLS, Analysis, Command, Write, analyze
 from tui.engine.permissions.modes import canonical_mode
-from tui.engine.permissions.pathguard import control_file_reason, protected_reason, relative_to_root, write_violation
+from tui.engine.permissions.pathguard import (
+    control_file_reason,
+    in_additional_directory,
+    protected_reason,
+    relative_to_root,
+    root_of,
+    write_violation,
+)
 from tui.engine.permissions.rules import Behavior, Domain, Rule, RuleSet, Target, parse_rule, split_rules
 from tui.engine.session.events import EngineDecider
 from tui.engine.tools.base import Action, ToolKind
@@ -61,6 +79,8 @@ MAX_GLOB_MATCHES = 1000
 """A glob argument matching more files than this is not checked file by file: it asks."""
 MAX_TREE_CHECK = 5000
 """A folder a command removes or copies is searched for protected paths up to this many entries."""
+ADDITIONAL_EDIT = "in an additional directory, outside the workspace's git: no checkpoint, /undo cannot take it back"
+"""Why an edit in an additional directory asks even in acceptEdits (the permission pane shows it)."""
 CANNOT_TELL = "stepwise cannot tell what this runs"
 """How every decision on a command the analysis does not understand begins its explanation."""
 
@@ -87,6 +107,8 @@ class _Subject:
     deny_targets: list[Target]
     """`targets`, plus the whole command line, so deny rules also see it unsplit."""
     outside_reads: list[Path] = field(default_factory=list)
+    additional_edits: list[Path] = field(default_factory=list)
+    """Edited paths in an additional directory: outside the workspace's git, so never checkpointed."""
     protected_writes: list[str] = field(default_factory=list)
     """Why a write always asks: one entry per control file edited or per write breaking a limit."""
     analysis: Analysis | None = None
@@ -99,9 +121,13 @@ class _Subject:
 class PermissionEngine:
     """Decides each tool call from the mode, the rules, session grants and the hard limits."""
 
-    def __init__(self, root: Path, mode: str = "default", rules: RuleSet | None = None) -> None:
-        """An engine for the workspace `root`, starting in `mode` with `rules` (none by default)."""
+    def __init__(
+        self, root: Path, mode: str = "default", rules: RuleSet | None = None, extra_roots: Sequence[Path] = ()
+    ) -> None:
+        """An engine for the workspace `root`, starting in `mode` with `rules` (none by default), with
+        `extra_roots` as additional directories."""
         self.root = Path(root).resolve()
+        self.extra_roots = tuple(Path(path).resolve() for path in extra_roots)
         self.rules = rules if rules is not None else RuleSet()
         self.session = RuleSet()
         """Allow rules granted with "approve for the session"."""
@@ -129,9 +155,18 @@ class PermissionEngine:
         if real != path:
             candidates.append(real)
         for name in dict.fromkeys((tool, "read_file")):
-            rule = self.rules.match("deny", name, candidates, self.root)
+            rule = self._match("deny", name, candidates)
             if rule is not None:
                 return rule.describe()
+        return None
+
+    def _match(self, behavior: Behavior, tool: str, targets: Sequence[Target]) -> Rule | None:
+        """The first deny or ask rule matching one of `targets`: a relative pattern is matched from the
+        workspace and from each additional directory (see the module docstring)."""
+        for root in (self.root, *self.extra_roots):
+            rule = self.rules.match(behavior, tool, targets, root)
+            if rule is not None:
+                return rule
         return None
 
     def grant_session(self, rule: str) -> None:
@@ -157,12 +192,12 @@ class PermissionEngine:
         paths = tuple(self._resolve(path) for path in action.paths)
         if action.kind is ToolKind.EDIT:
             for path in paths:
-                violation = write_violation(self.root, path)
+                violation = write_violation(self.root, path, self.extra_roots)
                 if violation:
                     return self._decision("deny", "hard_limit", f"hard limit: {violation}")
         subject = self._subject(action, paths)
 
-        denied = self.rules.match("deny", action.tool, subject.deny_targets, self.root)
+        denied = self._match("deny", action.tool, subject.deny_targets)
         if denied:
             return self._decision("deny", "rule", f"rule {denied.describe()} denies it", rule=denied)
         analysis = subject.analysis
@@ -183,7 +218,7 @@ class PermissionEngine:
             return self._decision(
                 "deny", "mode", "mode plan is read-only: present the plan with exit_plan_mode before editing"
             )
-        asked = self.rules.match("ask", action.tool, subject.targets, self.root)
+        asked = self._match("ask", action.tool, subject.targets)
         if asked:
             if self.mode == "dontAsk":
                 reason = f"rule {asked.describe()} asks first, and mode dontAsk denies what would ask"
@@ -306,6 +341,9 @@ class PermissionEngine:
             activity = f"reading outside the workspace ({subject.outside_reads[0]})"
             return self._would_ask(action, subject, activity)
         if action.kind is ToolKind.EDIT:
+            if subject.additional_edits:
+                where = ", ".join(map(str, subject.additional_edits))
+                return self._would_ask(action, subject, f"editing {where} {ADDITIONAL_EDIT}")
             if mode == "acceptEdits":
                 return self._decision("allow", "mode", "mode acceptEdits allows edits inside the workspace")
             return self._would_ask(action, subject, "editing files")
@@ -356,10 +394,11 @@ class PermissionEngine:
         if action.kind is not ToolKind.EXECUTE:
             targets: list[Target] = list(paths) or [None]
             if action.kind is ToolKind.READ:
-                outside = [p for p in paths if relative_to_root(self.root, p) is None]
+                outside = [p for p in paths if root_of(self.root, p, self.extra_roots) is None]
                 return _Subject(targets, targets, outside_reads=outside)
-            controls = [reason for p in paths if (reason := control_file_reason(self.root, p))]
-            return _Subject(targets, targets, protected_writes=controls)
+            controls = [reason for p in paths if (reason := control_file_reason(self.root, p, self.extra_roots))]
+            additional = [p for p in paths if in_additional_directory(self.root, p, self.extra_roots)]
+            return _Subject(targets, targets, protected_writes=controls, additional_edits=additional)
         line = action.command if action.command is not None else str(action.input.get("command", ""))
         whole = Command(words=tuple(line.split()), text=" ".join(line.split()), exact=False)
         analysis = analyze(line)
@@ -386,7 +425,7 @@ class PermissionEngine:
     def _argument_problem(self, word: str, cwd: Path) -> str | None:
         if not word or "\0" in word:
             return None
-        problem = protected_reason(self.root, self._resolve(self._absolute(word, cwd)))
+        problem = protected_reason(self.root, self._resolve(self._absolute(word, cwd)), self.extra_roots)
         return f"it names {word}: {problem}" if problem else None
 
     def _pattern_problem(self, pattern: str, cwd: Path) -> str | None:
@@ -399,7 +438,7 @@ class PermissionEngine:
         if len(found) > MAX_GLOB_MATCHES:
             return f"it names {pattern}, which matches more than {MAX_GLOB_MATCHES} files"
         for match in found:
-            problem = protected_reason(self.root, self._resolve(self._absolute(match, cwd)))
+            problem = protected_reason(self.root, self._resolve(self._absolute(match, cwd)), self.extra_roots)
             if problem:
                 return f"it names {pattern}, which matches {match}: {problem}"
         return None
@@ -414,12 +453,14 @@ class PermissionEngine:
         verb = "it redirects output to" if write.by == "redirect" else f"{write.by} writes"
         path = self._resolve(self._absolute(target, cwd))
         if write.by == "redirect":
-            problem = write_violation(self.root, path) or control_file_reason(self.root, path)
+            problem = write_violation(self.root, path, self.extra_roots) or control_file_reason(
+                self.root, path, self.extra_roots
+            )
             return (f"{verb} {target}: {problem}" if problem else None), True
-        problem = protected_reason(self.root, path)
+        problem = protected_reason(self.root, path, self.extra_roots)
         if problem:
             return f"{verb} {target}: {problem}", True
-        if relative_to_root(self.root, path) is None:
+        if root_of(self.root, path, self.extra_roots) is None:
             return f"{verb} {target}, outside the workspace", False
         landing = [path]
         if path.is_dir():
@@ -434,11 +475,13 @@ class PermissionEngine:
         """Why writing the folder `place` (removing it, changing it, or copying `source` into it)
         reaches a protected path: the workspace's `.git`, a control file inside it."""
         place = self._resolve(place)
-        if relative_to_root(self.root, place) is None:
-            return write_violation(self.root, place)
+        if root_of(self.root, place, self.extra_roots) is None:
+            return write_violation(self.root, place, self.extra_roots)
         if place == self.root and source is None:
             return "that is the workspace itself, .git/ included"
-        problem = protected_reason(self.root, place)
+        if place in self.extra_roots and source is None:
+            return f"that is the additional directory {place} itself, its .git/ included"
+        problem = protected_reason(self.root, place, self.extra_roots)
         if problem:
             return problem
         checked = 0
@@ -452,7 +495,7 @@ class PermissionEngine:
                     if checked > MAX_TREE_CHECK:
                         return f"{place} holds more than {MAX_TREE_CHECK} files to check"
                     mapped = onto / os.path.relpath(os.path.join(folder, name), tree)
-                    problem = protected_reason(self.root, self._resolve(mapped))
+                    problem = protected_reason(self.root, self._resolve(mapped), self.extra_roots)
                     if problem:
                         return problem
         return None
@@ -489,6 +532,8 @@ class PermissionEngine:
         if not paths:
             return None
         if action.kind is ToolKind.EDIT:
+            if subject.additional_edits:
+                return ", ".join(f"Edit(/{_glob_escape(p.as_posix())})" for p in subject.additional_edits)
             rels = [relative_to_root(self.root, p) or "" for p in paths]
             if len(rels) == 1 and "/" not in rels[0]:
                 return f"Edit(./{_glob_escape(rels[0])})"

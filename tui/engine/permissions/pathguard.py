@@ -14,11 +14,17 @@ peers read nested memory files.
 
 The same set, plus `.git/config`, `.git/hooks` and `.git/info`, is what the
 command sandbox keeps read-only (`protected_command_paths`).
+
+Additional directories (`permissions.additionalDirectories`) are more roots
+beside the workspace, with the same limits in each: a path inside one is
+judged relative to it (its own `.git/`, its own control files), and the
+sandbox keeps the same paths read-only there. `extra` names them, resolved.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,42 +91,76 @@ def relative_to_root(root: Path, path: Path) -> str | None:
         return None
 
 
-def write_violation(root: Path, path: Path) -> str | None:
+def root_of(root: Path, path: Path, extra: Sequence[Path] = ()) -> Path | None:
+    """The root holding `path`: the workspace, else the first additional directory holding it, else None."""
+    for candidate in (root, *extra):
+        if relative_to_root(candidate, path) is not None:
+            return candidate
+    return None
+
+
+def in_additional_directory(root: Path, path: Path, extra: Sequence[Path] = ()) -> Path | None:
+    """The additional directory holding `path` when the workspace does not, else None."""
+    found = root_of(root, path, extra)
+    return None if found is None or found == root else found
+
+
+def write_violation(root: Path, path: Path, extra: Sequence[Path] = ()) -> str | None:
     """Why writing `path` breaks a hard limit, or None when it is allowed.
 
     `path` must come from `resolve_path`. Hard links are refused too: writing
-    through one would change a file that may live outside the workspace.
+    through one would change a file that may live outside the workspace. A
+    path in an additional directory (`extra`) is judged against that folder.
     """
-    rel = relative_to_root(root, path)
-    if rel is None:
-        return f"{path} is outside the workspace {root.resolve()}"
-    if _inside_git(root, path, rel):
-        return f"{rel} is inside .git/, which stepwise never writes"
+    holder = root_of(root, path, extra)
+    if holder is None:
+        also = f" or its additional directories ({', '.join(map(str, extra))})" if extra else ""
+        return f"{path} is outside the workspace {root.resolve()}{also}"
+    rel = relative_to_root(holder, path)
+    assert rel is not None
+    if _in_a_git_folder(root, holder, path, rel):
+        return f"{_shown(root, holder, rel, path)} is inside .git/, which stepwise never writes"
     # Checked again at write time: a folder or file swapped for a symlink since the path was resolved.
     try:
         real = path.resolve(strict=False)
     except (OSError, RuntimeError):
         real = path
     if real != path:
-        return f"{rel} now leads to {real} through a symlink created after the edit was proposed"
+        return f"{_shown(root, holder, rel, path)} now leads to {real} through a symlink created after the edit was proposed"
     try:
         st = path.lstat()
     except OSError:
         return None
     if path.is_file() and st.st_nlink > 1:
-        return f"{rel} has {st.st_nlink} hard links; writing it could change a file outside the workspace"
+        return f"{_shown(root, holder, rel, path)} has {st.st_nlink} hard links; writing it could change a file outside the workspace"
     return None
 
 
-def protected_reason(root: Path, path: Path) -> str | None:
-    """Why `path` inside the workspace must never change without the user's say (in `.git/`, or a
-    control file), or None. Paths outside the workspace are not judged here."""
-    rel = relative_to_root(root, path)
-    if rel is None:
+def _shown(root: Path, holder: Path, rel: str, path: Path) -> str:
+    """How a message names `path`: workspace-relative, or absolute in an additional directory."""
+    return rel if holder == root else str(path)
+
+
+def protected_reason(root: Path, path: Path, extra: Sequence[Path] = ()) -> str | None:
+    """Why `path` inside the workspace (or an additional directory) must never change without the
+    user's say (in `.git/`, or a control file), or None. Paths outside them are not judged here."""
+    holder = root_of(root, path, extra)
+    if holder is None:
         return None
-    if _inside_git(root, path, rel):
-        return f"{rel} is inside .git/"
-    return control_file_reason(root, path)
+    rel = relative_to_root(holder, path)
+    assert rel is not None
+    if _in_a_git_folder(root, holder, path, rel):
+        return f"{_shown(root, holder, rel, path)} is inside .git/"
+    return control_file_reason(root, path, extra)
+
+
+def _in_a_git_folder(root: Path, holder: Path, path: Path, rel: str) -> bool:
+    """Whether `path` (inside `holder`, the workspace `root` or an additional directory) is in a git
+    folder: `holder`'s own, or the workspace's wherever it lives (a separate git dir may lie inside
+    an additional directory under another name)."""
+    if _inside_git(holder, path, rel):
+        return True
+    return holder != root and any(relative_to_root(g, path) is not None for g in git_dirs(root.resolve()))
 
 
 def _inside_git(root: Path, path: Path, rel: str) -> bool:
@@ -171,16 +211,18 @@ def git_dirs(root: Path) -> list[Path]:
     return found
 
 
-def control_file_reason(root: Path, path: Path) -> str | None:
+def control_file_reason(root: Path, path: Path, extra: Sequence[Path] = ()) -> str | None:
     """Why `path` (from `resolve_path`) configures stepwise or a peer agent, or None when it does not.
 
     Checked at any depth. Parts are compared case-insensitively: on a
     case-insensitive filesystem `.STEPWISE/settings.yaml` is the settings file.
     """
-    rel = relative_to_root(root, path)
+    holder = root_of(root, path, extra) or root
+    rel = relative_to_root(holder, path)
     if rel is None or rel == ".":
         return None
     parts = tuple(part.casefold() for part in rel.split("/"))
+    rel = _shown(root, holder, rel, path)
     if parts[-1] in _MEMORY_NAMES:
         return f"{rel} is project memory added to the system prompt"
     if any(parts[-len(file) :] == file for file in _FILES):
@@ -205,13 +247,35 @@ class ProtectedPaths:
     """Folders git would obey once created (a `core.hooksPath` that does not exist yet) in the workspace."""
 
 
-def protected_command_paths(root: Path) -> ProtectedPaths:
-    """Walk the workspace for everything a command must not change (see `ProtectedPaths`).
+def protected_command_paths(root: Path, extra: Sequence[Path] = ()) -> ProtectedPaths:
+    """Walk the workspace, and each additional directory, for everything a command must not change
+    (see `ProtectedPaths`): the same paths are protected in each of them.
 
     Symlinks are not followed; a control file that is a symlink protects its target when that is
-    inside the workspace. Folders that are protected as a whole are not walked into.
+    inside the folder walked. Folders that are protected as a whole are not walked into.
     """
-    root = root.resolve()
+    found = [_protected_in(folder.resolve()) for folder in (root, *extra)]
+    if len(found) == 1:
+        return found[0]
+    merged = _outermost({path for one in found for path in one.read_only})
+    return ProtectedPaths(
+        read_only=tuple(sorted(merged)),
+        git_dirs=tuple(dict.fromkeys(path for one in found for path in one.git_dirs)),
+        missing_folders=tuple(dict.fromkeys(path for one in found for path in one.missing_folders)),
+    )
+
+
+def _outermost(found: set[Path]) -> list[Path]:
+    """`found` without the paths inside another one of them (a path inside a protected folder adds nothing)."""
+    ordered = sorted(found, key=lambda p: (len(p.parts), str(p)))
+    kept: list[Path] = []
+    for path in ordered:
+        if not any(path != k and relative_to_root(k, path) is not None for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _protected_in(root: Path) -> ProtectedPaths:
     found: set[Path] = set()
     own_git = git_dirs(root)
     for git_dir in own_git:
@@ -241,12 +305,7 @@ def protected_command_paths(root: Path) -> ProtectedPaths:
                         found.add(target)
             elif is_dir:
                 stack.append(path)
-    # A path inside a protected folder adds nothing.
-    ordered = sorted(found, key=lambda p: (len(p.parts), str(p)))
-    kept: list[Path] = []
-    for path in ordered:
-        if not any(path != k and relative_to_root(k, path) is not None for k in kept):
-            kept.append(path)
+    kept = _outermost(found)
     return ProtectedPaths(read_only=tuple(sorted(kept)), git_dirs=tuple(own_git), missing_folders=missing)
 
 

@@ -79,7 +79,17 @@ def rewind_note(event: Rewind | ConversationRewind) -> list[dict[str, Any]]:
     )
     if event.conversation:
         text += " The conversation was rewound to that step as well."
+    if event.not_restored:
+        text += f" {not_restored_note(event.not_restored)}"
     return [{"type": "text", "text": text}]
+
+
+def not_restored_note(paths: list[str]) -> str:
+    """What an undo or a rewind says of edits in additional directories, which it leaves as they are."""
+    return (
+        f"Not taken back (in an additional directory, outside the workspace's git): {', '.join(paths)}; "
+        "they stay as they are."
+    )
 
 
 def outside_note(event: Checkpoint) -> list[dict[str, Any]]:

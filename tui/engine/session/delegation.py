@@ -66,7 +66,12 @@ class DelegatedPermissions(PermissionEngine):
 
     def __init__(self, parent: PermissionEngine, agent_mode: str, own_rules: RuleSet | None = None) -> None:
         # The sub-agent's own `tools`/`disallowedTools` patterns hold for its calls only.
-        super().__init__(parent.root, mode=agent_mode, rules=parent.rules.merged(own_rules or RuleSet()))
+        super().__init__(
+            parent.root,
+            mode=agent_mode,
+            rules=parent.rules.merged(own_rules or RuleSet()),
+            extra_roots=parent.extra_roots,
+        )
         self.session = parent.session
         self._parent = parent
         self.agent_mode = canonical_mode(agent_mode)
@@ -237,7 +242,9 @@ class Delegation:
             provider=self._provider,
             permissions=permissions,
             approver=_LabelledApprover(self._approver, agent.name, self._parent.name),
-            context=ToolContext(root=ctx.root, terminals=ctx.terminals, read_denied=ctx.read_denied),
+            context=ToolContext(
+                root=ctx.root, terminals=ctx.terminals, read_denied=ctx.read_denied, extra_roots=ctx.extra_roots
+            ),
             recorder=_RunRecorder(self._ledger, run, self._files_between),
             emit=emit,
             save_rule=self._save_rule,

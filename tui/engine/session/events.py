@@ -253,6 +253,9 @@ class Rewind(Event):
     """A checkpoint keeping changes made by hand since the last step, which the restore replaced."""
     conversation: bool = False
     """The conversation was rewound to checkpoint `to_step` too (the later messages stay in the log)."""
+    not_restored: list[str] = field(default_factory=list)
+    """Files edited since `to_step` in an additional directory (absolute paths): outside the workspace's
+    git, so no checkpoint holds them and they stay as they are."""
 
 
 @dataclass(kw_only=True)

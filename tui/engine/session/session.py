@@ -11,6 +11,7 @@ import asyncio
 import datetime
 import functools
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,7 @@ class Session:
                 delegate=self.delegation,
                 web=web,
                 read_denied=permissions.read_denied,
+                extra_roots=permissions.extra_roots,
             ),
             recorder=self,
             emit=self._record,
@@ -289,7 +291,9 @@ class Session:
         own_rules, own_warnings = agent_rules(agent.name, agent.tool_rules, agent.disallowed_rules)
         rules = rules.merged(own_rules)
         warnings.extend(own_warnings)
-        permissions = PermissionEngine(root, mode=mode, rules=rules)
+        extra_roots = tuple(directory.path for directory in settings.additional_directories)
+        warnings.extend(directory.describe() for directory in settings.additional_directories)
+        permissions = PermissionEngine(root, mode=mode, rules=rules, extra_roots=extra_roots)
 
         if provider is None:
             from tui.engine.model.provider import AnthropicProvider
@@ -317,7 +321,10 @@ class Session:
         )
         choice = sandbox_choice(options.sandbox, settings.sandbox)
         terminals = TerminalManager(
-            env=settings.env, sandbox=sandbox_for(root, choice, settings.sandbox_network, warnings), root=root
+            env=settings.env,
+            sandbox=sandbox_for(root, choice, settings.sandbox_network, warnings, extra_roots),
+            root=root,
+            extra_roots=extra_roots,
         )
         events = list(record.events) if record else []
         if record:
@@ -487,7 +494,9 @@ class Session:
                 return
         self._record(Checkpoint(step=self._next_step, commit=commit, label=label, tool_use_id=tool_use_id))
         if self.auto_commit:
-            paths = edited or [path for _, path in self.workspace.changed_files(previous, commit)]
+            paths = [path for path in edited if not os.path.isabs(path)] or [
+                path for _, path in self.workspace.changed_files(previous, commit)
+            ]
             try:
                 self.workspace.auto_commit(f"stepwise: {label}", paths)
             except Exception as exc:  # noqa: BLE001 - auto-commit failing must not lose the step
@@ -687,6 +696,7 @@ class Session:
             deleted=list(result.deleted),
             saved=saved,
             conversation=conversation,
+            not_restored=sorted(path for path in self._edits_after(target) if os.path.isabs(path)),
         )
         self._record(event)
         self._rebuild_conversation()
@@ -701,7 +711,8 @@ class Session:
         saved = self.workspace.checkpoint_if_changed(self.id, "your changes before " + label, self._timeline[-1].commit)
         result = self.workspace.restore(target.commit, self.id, label)
         # Ignored files are not in checkpoints: edits to them are undone from their before-blobs.
-        later_edits = self._edits_after(target)
+        # Edits in an additional directory (absolute paths) are outside the workspace's git: left as they are.
+        later_edits = {path: blob for path, blob in self._edits_after(target).items() if not os.path.isabs(path)}
         restored = []
         for path in sorted(self.workspace.ignored(later_edits)):
             self.workspace.restore_blob(self.root / path, later_edits[path])

@@ -191,7 +191,7 @@ async def apply_edits(action: Action, ctx: ToolContext, approval: Approval) -> T
     is written, so a stale file fails the whole call without a partial edit.
     """
     for proposal in action.proposals:
-        problem = _precheck(proposal, ctx.root)
+        problem = _precheck(proposal, ctx.root, ctx.extra_roots)
         if problem:
             return ToolOutput(problem, is_error=True)
     applied: list[AppliedEdit] = []
@@ -202,7 +202,7 @@ async def apply_edits(action: Action, ctx: ToolContext, approval: Approval) -> T
             notes.append(f"The user rejected every change to {proposal.rel_path}; it was not modified.")
             continue
         try:
-            edit = apply_proposal(proposal, ctx.root, hunks=hunks, text=text)
+            edit = apply_proposal(proposal, ctx.root, hunks=hunks, text=text, extra_roots=ctx.extra_roots)
         except (StaleProposal, WriteRefused, FileRefused) as exc:
             return _failed(applied, notes, f"{proposal.rel_path}: {exc}")
         except OSError as exc:
@@ -212,8 +212,8 @@ async def apply_edits(action: Action, ctx: ToolContext, approval: Approval) -> T
     return ToolOutput("\n".join(notes), edits=applied)
 
 
-def _precheck(proposal: Proposal, root: Path) -> str | None:
-    violation = write_violation(root, proposal.path)
+def _precheck(proposal: Proposal, root: Path, extra_roots: tuple[Path, ...]) -> str | None:
+    violation = write_violation(root, proposal.path, extra_roots)
     if violation:
         return f"Refused: {violation}"
     try:

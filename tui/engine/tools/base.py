@@ -58,6 +58,8 @@ class ToolContext:
     """This agent's task list (`manage_todo_list`)."""
     delegate: Delegator | None = None
     """Runs sub-agents for `run_subagent`; None for a sub-agent (delegation is one level deep)."""
+    extra_roots: tuple[Path, ...] = ()
+    """Additional directories (resolved): edits there are checked against the same hard limits."""
     read_denied: Callable[[str, Path], str | None] | None = None
     """Which deny rule keeps a file from a tool's results (`tool`, `path`), or None: searches and
     listings filter what they found file by file, whatever folder was searched."""

@@ -233,6 +233,7 @@ def apply_proposal(
     *,
     hunks: list[int] | None = None,
     text: str | None = None,
+    extra_roots: tuple[Path, ...] = (),
 ) -> AppliedEdit:
     """Write a proposal to disk: whole, only `hunks`, or the user's `text`.
 
@@ -240,7 +241,7 @@ def apply_proposal(
         StaleProposal: the file changed on disk since the proposal was made.
         WriteRefused: the path breaks a hard limit.
     """
-    violation = write_violation(root, proposal.path)
+    violation = write_violation(root, proposal.path, extra_roots)
     if violation:
         raise WriteRefused(violation)
     try:
