@@ -14,9 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.fake_anthropic import FakeAnthropic
-from tui.app.app import StepwiseApp
+from tui.app.app import SessionChange, StepwiseApp
+from tui.commands.app import changed_options
 from tui.engine.session.approval import Approval, ApprovalRequest, Approver
 from tui.engine.session.session import Session, SessionOptions
+
+FIXED_USAGE = {
+    "input_tokens": 100,
+    "output_tokens": 50,
+    "cache_creation_input_tokens": 100,
+    "cache_read_input_tokens": 800,
+}
+"""A reply's scripted usage (`usage=` of `FakeAnthropic.script`): 1.1k tokens, 80% of the prompt cached."""
+
+
+def fix_prices(repo: Path) -> None:
+    """Project settings under which a `FIXED_USAGE` reply costs $0.0125 and fills 10% of the context window."""
+    (repo / ".stepwise").mkdir(exist_ok=True)
+    (repo / ".stepwise" / "settings.yaml").write_text(
+        "prices: {sonnet: {input: 25, output: 50, cache_write: 25, cache_read: 6.25}}\n"
+        "context_windows: {sonnet: 10000}\n"
+    )
 
 
 @dataclass
@@ -42,6 +60,8 @@ class Live:
     server: FakeAnthropic
     sessions: list[Session] = field(default_factory=list)
     asked: Asked | None = None
+    changes: list[SessionChange] = field(default_factory=list)
+    """What the app asked the `reopen` callback for (`/agent`, `/model`, `/fork`, `/resume`), in order."""
 
     @property
     def session(self) -> Session:
@@ -67,15 +87,27 @@ class Live:
         ]
 
 
-def live_app(repo: Path, server: FakeAnthropic, **app_options: Any) -> tuple[StepwiseApp, Live]:
-    """A StepwiseApp whose factory opens a real Session on `repo` (options from `session_options`)."""
+def live_app(
+    repo: Path, server: FakeAnthropic, *, reopen: bool = False, **app_options: Any
+) -> tuple[StepwiseApp, Live]:
+    """A StepwiseApp whose factory opens a real Session on `repo` (options from `session_options`);
+    with `reopen`, `/agent`, `/model`, `/fork` and `/resume` reopen it as the CLI does."""
     live = Live(server)
-    session_options = app_options.pop("session_options", {})
+    options = SessionOptions(cwd=repo, **app_options.pop("session_options", {}))
 
-    async def factory(approver: Approver) -> Session:
+    def open_session(approver: Approver, session_options: SessionOptions) -> Session:
         live.asked = Asked(approver)
-        session = Session.open(SessionOptions(cwd=repo, **session_options), live.asked)
+        session = Session.open(session_options, live.asked)
         live.sessions.append(session)
         return session
 
+    async def factory(approver: Approver) -> Session:
+        return open_session(approver, options)
+
+    async def reopen_session(approver: Approver, change: SessionChange) -> Session:
+        live.changes.append(change)
+        return open_session(approver, changed_options(options, change))
+
+    if reopen:
+        app_options["reopen"] = reopen_session
     return StepwiseApp(factory, **app_options), live

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import Input, TextArea
 
-from tests.app.fakes import until
 from tests.app.live import Live, live_app
+from tests.app.pilot_helpers import until
 from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 from tui.app.screens.editor import EditorScreen
 from tui.engine.session.approval import ApprovalKind

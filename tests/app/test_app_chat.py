@@ -15,8 +15,8 @@ from textual.geometry import Offset
 from textual.selection import Selection
 from textual.widget import Widget
 
-from tests.app.fakes import make_app, until
 from tests.app.live import live_app
+from tests.app.pilot_helpers import ready, send, until
 from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 from tests.support.fake_anthropic import thinking as thinking_block
 from tui.app import markdown_render
@@ -38,17 +38,11 @@ from tui.presentation.transcript import PARTIAL_NOTE, TextEntry, ToolEntry
 REPLY = "# Plan\n\n" + " ".join(f"word{i}" for i in range(400)) + "\n\n```python\nprint('hi')\n```\n\nDone.\n"
 
 
-async def send(pilot, text: str) -> None:
-    app = pilot.app
-    await until(pilot, lambda: app.session is not None, "the session")
-    app.main.prompt.insert(text)
-    await pilot.press("enter")
-
-
 async def test_streamed_text_ends_up_in_the_markdown_widget(git_repo: Path, model_env: FakeAnthropic) -> None:
     model_env.script(text(REPLY), chunk_size=5)
     app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
         await send(pilot, "plan it")
         session = live.session
         await until(pilot, lambda: not session.busy, "the turn")
@@ -66,6 +60,7 @@ async def test_model_text_is_sanitised(git_repo: Path, model_env: FakeAnthropic)
     model_env.script(text("\x1b]0;pwned\x07safe \x1b[31mred\x1b[0m"))
     app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
         await send(pilot, "hi")
         await until(pilot, lambda: not live.session.busy, "the turn")
         await until(pilot, lambda: app.main.chat.text_blocks, "the text")
@@ -78,6 +73,7 @@ async def test_thinking_is_shown_collapsed(git_repo: Path, model_env: FakeAnthro
     model_env.script(thinking_block("let me ponder"), text("ok"))
     app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
         await send(pilot, "hi")
         await until(pilot, lambda: not live.session.busy, "the turn")
         (thinking,) = app.main.chat.query(ThinkingView)
@@ -89,6 +85,7 @@ async def test_escape_interrupts_and_keeps_the_partial_text(git_repo: Path, mode
     model_env.script(text(shown + " and the rest, never sent"), chunk_size=len(shown), hold_after=1)
     app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
         await send(pilot, "hi")
         session = live.session
         await until(
@@ -108,6 +105,7 @@ async def test_user_message_and_notice_are_shown(git_repo: Path, model_env: Fake
     model_env.script(text("hello"))
     app, live = live_app(git_repo, model_env, notice="This is a scripted demo")
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
         await send(pilot, "hi there")
         await until(pilot, lambda: not live.session.busy, "the turn")
         notes = [note.text for note in app.main.chat.query(ChatNote)]
@@ -145,10 +143,31 @@ async def test_starting_status_before_the_session_exists(tmp_path: Path) -> None
         await until(pilot, lambda: "starting" not in app.main.status_bar.summary(), "the failure")
 
 
-async def test_the_session_is_warmed_up_once_it_opens(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [])
+async def test_the_sdk_client_is_built_once_the_session_opens_and_the_first_turn_uses_it(
+    git_repo: Path, model_env: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anthropic
+
+    built: list[object] = []
+    real_client = anthropic.AsyncAnthropic
+
+    def recording_client(**options: object) -> object:
+        built.append(real_client(**options))
+        return built[-1]
+
+    monkeypatch.setattr(anthropic, "AsyncAnthropic", recording_client)
+    model_env.script(text("warm"))
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: sessions and sessions[0].warmed_up, "the warm-up")
+        await ready(pilot)
+        await until(pilot, lambda: built, "the warm-up")
+        assert model_env.message_requests == []  # built before anything was sent
+        await send(pilot, "hi")
+        await until(pilot, lambda: not live.session.busy, "the turn")
+        await until(
+            pilot, lambda: app.main.chat.text_blocks and app.main.chat.text_blocks[0].source == "warm", "the reply"
+        )
+        assert len(built) == 1
 
 
 async def test_old_messages_are_pruned(git_repo: Path, model_env: FakeAnthropic) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.app.fakes import until
+from tests.app.pilot_helpers import until
 from tests.support.fake_anthropic import text
 from tui.app.app import StepwiseApp
 from tui.app.widgets.chat import ChatNote

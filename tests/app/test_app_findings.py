@@ -8,36 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.fakes import until
+from tests.app.pilot_helpers import cli_app, notes, ready, send, until
 from tests.support.fake_anthropic import text
 from tui.app.app import SessionChange, StepwiseApp
-from tui.app.widgets.chat import ChatNote
 from tui.app.widgets.prompt_input import PromptInput
-from tui.cli import build_parser
-from tui.commands.app import build_app
 from tui.engine.session.session import Session, SessionOptions
-
-
-def cli_app(cwd: Path, *argv: str) -> StepwiseApp:
-    """The app exactly as `stepwise ARGV` builds it, in `cwd`."""
-    args = build_parser().parse_args(list(argv))
-    args.cwd = cwd
-    return build_app(args)
-
-
-def notes(app: StepwiseApp) -> list[str]:
-    return [note.text for note in app.main.chat.query(ChatNote)]
-
-
-async def ready(pilot) -> StepwiseApp:
-    app = pilot.app
-    await until(pilot, lambda: app.session is not None and app.main.status_bar.activity == "idle", "the session")
-    return app
-
-
-async def send(pilot, line: str) -> None:
-    pilot.app.main.prompt.insert(line)
-    await pilot.press("enter")
 
 
 def user_texts(server) -> list[str]:

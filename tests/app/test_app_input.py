@@ -6,17 +6,11 @@ from pathlib import Path
 
 from rich.style import Style
 
-from tests.app.fakes import Say, make_app, until
-from tests.app.live import live_app
+from tests.app.live import FIXED_USAGE, fix_prices, live_app
+from tests.app.pilot_helpers import notes, ready, until
 from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
+from tui.app.app import SessionChange
 from tui.app.screens.pick import PickScreen
-from tui.app.widgets.chat import ChatNote
-
-
-async def ready(pilot):
-    app = pilot.app
-    await until(pilot, lambda: app.session is not None, "the session")
-    return app
 
 
 def script(server: FakeAnthropic, turns: list[list[dict]]) -> None:
@@ -38,10 +32,6 @@ def edit(path: str, old: str, new: str) -> dict:
 def prompts(session) -> list[tuple[str, list[dict[str, str]]]]:
     """What the user sent, with its attachments, from the session's own events."""
     return [(e.text, e.attachments) for e in session.history() if e.type == "user_message"]
-
-
-def notes(app) -> list[str]:
-    return [note.text for note in app.main.chat.query(ChatNote)]
 
 
 async def test_enter_sends_and_shift_enter_or_ctrl_j_adds_a_line(git_repo: Path, model_env: FakeAnthropic) -> None:
@@ -317,17 +307,21 @@ async def test_diff_command_and_changed_files_show_the_session_diff(git_repo: Pa
         assert [f.path for f in app.main.diff_view.files] == ["a.py"]
 
 
-async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(tmp_path: Path) -> None:
-    app, sessions = make_app(tmp_path, [[Say("hi")]])
+async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(git_repo: Path, model_env: FakeAnthropic) -> None:
+    fix_prices(git_repo)
+    model_env.script(text("hi"), usage=FIXED_USAGE)
+    app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         app.main.prompt.insert("hello")
         await pilot.press("enter")
-        await until(pilot, lambda: not sessions[0].busy, "the turn")
+        await until(pilot, lambda: not live.session.busy, "the turn")
         await until(pilot, lambda: "ready" in app.main.status_bar.summary(), "idle")
         summary = app.main.status_bar.summary()
-        for part in ("coder", "claude-test-1", "mode: default", "⎇ main", "1.1k tok (80% cached)", "$0.0125", "ready"):
+        assert live.session.model.startswith("claude-sonnet")
+        for part in ("general", live.session.model, "mode: default", "⎇ main", "1.1k tok (80% cached)", "ctx 10%"):
             assert part in summary, part
+        assert "$0.0125" in summary and "ready" in summary
         app.main.prompt.insert("/cost")
         await pilot.press("enter")
         await until(pilot, lambda: any(n.startswith("Tokens:") for n in notes(app)), "the cost")
@@ -378,76 +372,60 @@ async def test_command_palette_offers_the_themes(git_repo: Path, model_env: Fake
         assert app.theme == "stepwise-high-contrast"
 
 
-async def test_fork_reopens_a_new_session_from_the_picked_step(tmp_path: Path) -> None:
-    from tests.app.fakes import Edit, FakeSession
-    from tui.app.app import SessionChange, StepwiseApp
-
-    (tmp_path / "a.py").write_text("0\n")
-    changes: list[SessionChange] = []
-    opened: list[FakeSession] = []
-
-    async def factory(approver):
-        opened.append(FakeSession(tmp_path, approver, [[Edit({"a.py": "1\n"})]]))
-        return opened[-1]
-
-    async def reopen(approver, change: SessionChange):
-        changes.append(change)
-        opened.append(FakeSession(tmp_path, approver, []))
-        return opened[-1]
-
-    app = StepwiseApp(factory, reopen=reopen)
+async def test_fork_reopens_a_new_session_from_the_picked_step(git_repo: Path, model_env: FakeAnthropic) -> None:
+    (git_repo / "a.py").write_text("0\n")
+    script(model_env, [[edit("a.py", "0", "1"), say("ok")]])
+    app, live = live_app(git_repo, model_env, reopen=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        session = opened[0]
+        session = live.session
         app.main.prompt.insert("go")
         await pilot.press("enter")
         await until(pilot, lambda: app.main.permission.display, "the pane")
         await pilot.press("y")
-        await until(pilot, lambda: not session.busy, "the turn")
+        await until(pilot, lambda: not session.busy and len(model_env.message_requests) == 2, "the turn")
         app.main.prompt.insert("/fork")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         assert [item for item, _ in app.screen.items] == ["now", "1", "0"]
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: len(opened) == 2 and app.session is opened[1], "the fork")
-        assert changes == [SessionChange(fork=f"{session.id}@0")]
+        await until(pilot, lambda: len(live.sessions) == 2 and app.session is live.sessions[1], "the fork")
+        assert live.changes == [SessionChange(fork=f"{session.id}@0")]
+        assert session.closed and live.session.id != session.id
+        assert (git_repo / "a.py").read_text() == "0\n"  # the fork starts from the files at step 0
+        await live.session.close()
 
 
-async def test_agent_switch_reopens_the_session(tmp_path: Path) -> None:
-    from tests.app.fakes import FakeSession
-    from tui.app.app import SessionChange, StepwiseApp
-
-    changes: list[SessionChange] = []
-    opened: list[FakeSession] = []
-
-    async def factory(approver):
-        opened.append(FakeSession(tmp_path, approver, [], agent_name="coder"))
-        return opened[-1]
-
-    async def reopen(approver, change: SessionChange):
-        changes.append(change)
-        opened.append(FakeSession(tmp_path, approver, [], agent_name=change.agent or "coder"))
-        return opened[-1]
-
-    app = StepwiseApp(
-        factory,
-        reopen=reopen,
-        list_agents=lambda: [("coder", "coder: writes code"), ("reviewer", "reviewer: reads code")],
+async def test_agent_switch_reopens_the_session(git_repo: Path, model_env: FakeAnthropic) -> None:
+    agents = git_repo / ".stepwise" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "reviewer.md").write_text("---\nname: reviewer\ndescription: reads code\n---\nYou review code.\n")
+    app, live = live_app(
+        git_repo,
+        model_env,
+        reopen=True,
+        list_agents=lambda: [("general", "general: writes code"), ("reviewer", "reviewer: reads code")],
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
+        first = live.session
+        assert first.agent_name == "general"
         app.main.prompt.insert("/agent")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickScreen), "the picker")
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.session is not None and app.session.agent_name == "reviewer", "the new session")
-        assert changes == [SessionChange(agent="reviewer")]
-        assert opened[0].closed
+        assert live.changes == [SessionChange(agent="reviewer")]
+        assert first.closed
         assert app.main.status_bar.agent == "reviewer"
-        app.main.prompt.insert("/model claude-other")
+        reviewer = live.session
+        app.main.prompt.insert("/model haiku")
         await pilot.press("enter")
-        await until(pilot, lambda: len(changes) == 2, "the model switch")
-        assert changes[1] == SessionChange(model="claude-other", resume="fake-session")
+        await until(pilot, lambda: len(live.changes) == 2, "the model switch")
+        assert live.changes[1] == SessionChange(model="haiku", resume=reviewer.id)
+        await until(pilot, lambda: app.session is not reviewer and app.session is not None, "the haiku session")
+        assert app.session.model.startswith("claude-haiku") and app.session.id == reviewer.id
+        await app.session.close()
 
 
 async def test_resume_and_agent_without_callbacks_explain_themselves(git_repo: Path, model_env: FakeAnthropic) -> None:

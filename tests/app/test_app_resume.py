@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.fakes import until
+from tests.app.pilot_helpers import until
 from tests.perf.harness import init_repo
 from tests.perf.workloads import record_session
 from tui.app.app import StepwiseApp

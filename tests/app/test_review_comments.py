@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.app.fakes import until
-from tests.app.test_app_findings import cli_app, notes, ready, send
+from tests.app.pilot_helpers import cli_app, notes, ready, send, until
 from tests.support.fake_anthropic import text, tool_use
 from tui.engine.session.log import read_session
 

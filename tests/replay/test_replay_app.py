@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.app.fakes import until
+from tests.app.pilot_helpers import until
 from tui.app.widgets.chat import ChatNote
 from tui.app.widgets.tool_call import ToolCallView
 from tui.engine.session.events import (

@@ -159,6 +159,9 @@ class Reply:
     input_chars: int | None = None
     """Stream only this many characters of each tool call's JSON input (with `stop_reason="max_tokens"`:
     a reply the output limit cut off inside a tool call)."""
+    usage: dict[str, int] | None = None
+    """Report this usage (`input_tokens`, `output_tokens`, `cache_*_input_tokens`) instead of the cache's
+    accounting, for screens that show token counts and cost."""
 
     @property
     def final_stop_reason(self) -> str:
@@ -551,6 +554,8 @@ class FakeAnthropic:
         if isinstance(item, HttpError):
             return self._send_error(handler, record, item)
         record.usage = self.cache.usage(record.body)
+        if item.usage is not None:
+            record.usage = dict(item.usage)
         message = _message(item, record.body.get("model", ""), record.usage, record.request_id)
         if record.body.get("stream"):
             return self._stream(handler, record, item, message)
@@ -673,7 +678,7 @@ def _message(reply: Reply, model: str, usage: dict[str, int], request_id: str) -
         "content": reply.content,
         "stop_reason": reply.final_stop_reason,
         "stop_sequence": None,
-        "usage": dict(usage, output_tokens=output),
+        "usage": {"output_tokens": output, **usage},
     }
 
 

@@ -95,6 +95,21 @@ def test_plain_json_reply_and_stop_reason_override(fake_anthropic: FakeAnthropic
     }
 
 
+def test_scripted_usage_replaces_the_cache_accounting_in_both_forms(fake_anthropic: FakeAnthropic) -> None:
+    usage = {"input_tokens": 100, "output_tokens": 50, "cache_creation_input_tokens": 7, "cache_read_input_tokens": 8}
+    fake_anthropic.script(text("plain"), usage=usage)
+    fake_anthropic.script(text("streamed"), usage=usage)
+
+    _, _, raw = post(fake_anthropic, request())
+    _, _, streamed = post(fake_anthropic, request(stream=True))
+
+    assert json.loads(raw)["usage"] == usage
+    events = sse_events(streamed)
+    start = next(data for name, data in events if name == "message_start")["message"]["usage"]
+    assert start == dict(usage, output_tokens=1)
+    assert next(data for name, data in events if name == "message_delta")["usage"] == {"output_tokens": 50}
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from tui.commands.print_mode import check_model, make_provider, session_options
 
 if TYPE_CHECKING:
-    from tui.app.app import StepwiseApp
+    from tui.app.app import SessionChange, StepwiseApp
+    from tui.engine.session.session import SessionOptions
 
 NO_KEY_NOTICE = (
     "No ANTHROPIC_API_KEY is set, so the model cannot be reached. "
@@ -48,9 +49,21 @@ def run(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def changed_options(options: SessionOptions, change: SessionChange) -> SessionOptions:
+    """The options of the session `/agent`, `/model`, `/fork` or `/resume` reopens, from the current ones."""
+    return dataclasses.replace(
+        options,
+        agent=change.agent or options.agent,
+        model=change.model or options.model,
+        resume=change.resume,
+        fork=change.fork,
+        continue_latest=False,
+    )
+
+
 def build_app(args: argparse.Namespace) -> StepwiseApp:
     """The app for these flags, wired to real sessions (`run` runs it; tests drive it with Pilot)."""
-    from tui.app.app import SessionChange, StepwiseApp
+    from tui.app.app import StepwiseApp
     from tui.engine.config.settings import SettingsError, load_settings, save_user_setting
 
     notice = None
@@ -77,15 +90,9 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         options = session_options(args)
         if change is None:
             return Session.open(options, approver, provider)
-        changed = dataclasses.replace(
-            options,
-            agent=change.agent or options.agent,
-            model=change.model or options.model,
-            resume=change.resume,
-            fork=change.fork,
-            continue_latest=False,
+        return Session.open(
+            changed_options(options, change), approver, provider if change.resume or change.fork else None
         )
-        return Session.open(changed, approver, provider if change.resume or change.fork else None)
 
     async def session_factory(approver):
         return await asyncio.to_thread(open_session, approver, None)

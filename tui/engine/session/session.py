@@ -795,6 +795,11 @@ class Session:
             raise ToolInputError(f"the input of {name} must be a JSON object")
         return found, args
 
+    @property
+    def closed(self) -> bool:
+        """`close()` has run (an app that switched sessions closed the old one)."""
+        return self._closed
+
     async def close(self) -> list[ProcessInfo]:
         """End the session: stop every process its commands left running (named in an `Error` event
         of kind `leftovers`, and returned), close the provider and the log. Closing twice does nothing."""
