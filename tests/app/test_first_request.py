@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.fakes import until
+from tests.app.pilot_helpers import until
 from tests.support.fake_anthropic import FakeAnthropic, text
 from tests.support.tmux import Tmux
 from tui.app.app import StepwiseApp
