@@ -1,6 +1,6 @@
 """The `stepwise` command line.
 
-Everything heavy (Textual, the anthropic SDK, gitpython) is imported only by
+Everything heavy (Textual, the anthropic SDK, tree-sitter) is imported only by
 the command that needs it, so `--help` and `agents` start fast and the app
 paints its first frame before the SDK is loaded.
 """

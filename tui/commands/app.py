@@ -83,8 +83,7 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         notice = NO_KEY_NOTICE
 
     def open_session(approver, change: SessionChange | None):
-        # The session module (20 ms of imports), the SDK and gitpython load here: in a thread, after the
-        # first frame.
+        # The session's modules (~150 ms of imports) load here: in a thread, after the first frame.
         from tui.engine.session.session import Session
 
         options = session_options(args)

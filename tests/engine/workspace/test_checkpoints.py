@@ -428,3 +428,17 @@ def test_auto_commit_without_identity_uses_stepwise(tmp_path: Path) -> None:
     assert ws.branch == "main"
     with pytest.raises(ValueError, match="empty"):
         ws.auto_commit("  ")
+
+
+def test_open_a_linked_work_tree_and_a_broken_git_file(repo: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    ws = Workspace.open(linked / ".")
+    assert ws.root == linked.resolve() and ws.branch == "side"
+    assert ws.checkpoint("s1", "in the linked tree")
+    assert git(repo, "for-each-ref", "refs/stepwise/s1").strip(), "the ref is the repository's"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".git").write_text("gitdir: /nonexistent/.git\n")
+    with pytest.raises(WorkspaceError, match="nonexistent"):
+        Workspace.open(broken)

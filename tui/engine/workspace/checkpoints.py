@@ -110,28 +110,30 @@ class Workspace:
 
         Raises:
             NotAGitRepository: `path` is not inside a git work tree (or only in a bare repository).
-            WorkspaceError: `path` does not exist, or git is not installed.
+            WorkspaceError: `path` does not exist, git is not installed, or git cannot read the repository.
         """
         path = Path(path).expanduser().resolve()
         if not path.exists():
             raise WorkspaceError(f"the workspace folder {path} does not exist")
+        # One git process answers all three (a library finding the repository cost ~80 ms of imports).
         try:
-            import git
-        except ImportError as exc:
+            found = run_git(("rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-toplevel"), path)
+        except GitError as exc:
             raise WorkspaceError(f"git is needed for checkpoints but cannot be run: {exc}") from None
-        try:
-            repo = git.Repo(path, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise NotAGitRepository(
-                f"{path} is not inside a git repository; stepwise keeps its checkpoints in git. "
-                f"Run `git init` in {path}, or start stepwise inside a git repository."
-            ) from None
-        if repo.bare or repo.working_tree_dir is None:
+        lines = found.text().splitlines()
+        if found.ok and len(lines) == 3:
+            return cls(Path(lines[1]), Path(lines[2]).resolve())
+        if lines[:1] == ["true"] or "must be run in a work tree" in found.err:
             raise NotAGitRepository(
                 f"{path} is in a bare git repository, which has no working tree; "
                 "start stepwise inside a clone or a work tree."
             )
-        return cls(Path(repo.git_dir), Path(repo.working_tree_dir).resolve())
+        if "not a git repository (or any" in found.err:
+            raise NotAGitRepository(
+                f"{path} is not inside a git repository; stepwise keeps its checkpoints in git. "
+                f"Run `git init` in {path}, or start stepwise inside a git repository."
+            )
+        raise WorkspaceError(f"git cannot open the repository of {path}: {found.err.strip() or found.status}")
 
     # --- state of the user's repository ---------------------------------------
 

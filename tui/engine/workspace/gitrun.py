@@ -2,10 +2,10 @@
 
 Every git command stepwise runs goes through `run_git`: checkpoints, the file
 listing of the search tools, `replay --verify` and the demo's sample
-repository. GitPython finds the repository (`Workspace.open`); the commands
-run beside it as plain subprocesses, one process per command, with stdin
-handed over as bytes (no temporary file) and the environment GitPython would
-give them (English messages, which callers quote).
+repository, `Workspace.open`'s finding the repository included: plain
+subprocesses, one process per command, with stdin handed over as bytes (no
+temporary file), never asking for credentials, with English messages (which
+callers quote and match).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from tui.engine.errors import StepwiseError
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LANGUAGE": "C", "LC_ALL": "C"}
-"""Over the caller's environment: never ask for credentials; messages in English, as GitPython sets them."""
+"""Over the caller's environment: never ask for credentials; messages in English."""
 
 
 class GitError(StepwiseError, OSError):
