@@ -161,23 +161,27 @@ class StallMonitor:
     the loop spent on something else without yielding.
     """
 
-    def __init__(self, period_s: float = 0.002, on_gap: Callable[[float], None] | None = None) -> None:
+    def __init__(self, period_s: float = 0.002, on_gap: Callable[[float, float], None] | None = None) -> None:
         self.period_s = period_s
         self.max_gap_s = 0.0
         self.on_gap = on_gap
-        """Called with every late wake-up's gap in seconds (for a timeline of stalls; keep it cheap)."""
+        """Called with every late wake-up's gap and the process's CPU time during it, in seconds
+        (for a timeline of stalls; keep it cheap). A gap with little CPU is the OS running something else."""
         self._task: asyncio.Task[None] | None = None
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
-        last = loop.time()
+        last, last_cpu = loop.time(), time.process_time()
         while True:
             await asyncio.sleep(self.period_s)
             now = loop.time()
             gap = now - last - self.period_s
             self.max_gap_s = max(self.max_gap_s, gap)
-            if self.on_gap is not None and gap > self.period_s:
-                self.on_gap(gap)
+            if self.on_gap is not None:
+                cpu = time.process_time()
+                if gap > self.period_s:
+                    self.on_gap(gap, cpu - last_cpu)
+                last_cpu = cpu
             last = now
 
     def start(self) -> None:
