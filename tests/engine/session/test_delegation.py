@@ -185,3 +185,72 @@ def test_cost_lists_each_agent_only_when_there_are_several():
         "backend-dev": {"input_tokens": 1200, "cache_read_input_tokens": 300, "output_tokens": 80, "cost_usd": 0.0031},
     }
     assert usage_by_agent_lines(two) == ["general: 10 in, 2 out, $0.0010", "backend-dev: 1,500 in, 80 out, $0.0031"]
+
+
+async def test_a_sub_agent_gets_nested_memory_on_its_first_read_shown_under_its_run(git_repo, model_env):
+    from tui.engine.session.events import ContextAttached, SubagentEvent
+    from tui.presentation.transcript import DelegationEntry, NoteEntry, ToolEntry, fold
+
+    (git_repo / "pkg").mkdir()
+    (git_repo / "pkg" / "CLAUDE.md").write_text("Use tabs in pkg.\n")
+    (git_repo / "pkg" / "x.py").write_text("X = 1\n")
+    agent_file(git_repo, "reader", "tools: Read\n")
+    model_env.script(delegate("reader"))
+    model_env.script(tool_use("read_file", {"filePath": "pkg/x.py"}))
+    model_env.script(tool_use("read_file", {"filePath": "pkg/x.py"}))
+    model_env.script(text("read it"))
+    model_env.script(tool_use("read_file", {"filePath": "pkg/x.py"}))
+    model_env.script(text("done"))
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted())
+    await session.run("go")
+    first, again = results_of(model_env, 2)[0], results_of(model_env, 3)[0]
+    assert "Instructions from pkg/CLAUDE.md" in first["content"] and "Use tabs in pkg." in first["content"]
+    assert "Instructions from pkg/CLAUDE.md" not in again["content"]  # once per conversation
+    # The session agent's own conversation never saw it: its first read attaches it too.
+    assert "Instructions from pkg/CLAUDE.md" in results_of(model_env, 5)[0]["content"]
+    nested = [e for e in session.history() if isinstance(e, SubagentEvent) and e.event["type"] == "context_attached"]
+    assert [e.event["paths"] for e in nested] == [["pkg/CLAUDE.md"]]
+    assert [e.paths for e in session.history() if isinstance(e, ContextAttached)] == [["pkg/CLAUDE.md"]]
+    [run] = [e.delegation for e in fold(session.history()) if isinstance(e, ToolEntry) and e.delegation]
+    assert isinstance(run, DelegationEntry)
+    notes = [entry.text for entry in run.entries if isinstance(entry, NoteEntry)]
+    assert "Instructions attached for the file just read: pkg/CLAUDE.md" in notes
+
+
+async def test_a_sub_agents_frontmatter_pre_tool_use_hook_blocks_its_command(git_repo, model_env):
+    import sys
+
+    from tui.engine.session.events import HookRan, SubagentEvent
+
+    guard = git_repo / "guard.py"
+    guard.write_text(
+        "import json, sys\n"
+        "call = json.load(sys.stdin)\n"
+        "if call['tool_input']['command'].startswith('rm '):\n"
+        "    print('the runner may not rm', file=sys.stderr); sys.exit(2)\n"
+    )
+    hooks = (
+        "hooks:\n  PreToolUse:\n    - matcher: Bash\n      hooks:\n"
+        f"        - type: command\n          command: {sys.executable} {guard}\n"
+        "  Stop:\n    - hooks:\n        - type: command\n          command: echo stopped >> stop.log\n"
+    )
+    agent_file(git_repo, "runner", "tools: Bash\n" + hooks)
+    model_env.script(delegate("runner"))
+    model_env.script(tool_use("run_in_terminal", {"command": "rm README.md"}))
+    model_env.script(text("could not"))
+    model_env.script(tool_use("run_in_terminal", {"command": "rm README.md"}))
+    model_env.script(text("done"))
+    approver = Scripted(Approval(ApprovalKind.ONCE))
+    session = Session.open(SessionOptions(cwd=git_repo), approver)
+    assert any("new hook in agent runner: PreToolUse Bash" in w for w in session.warnings)
+    await session.run("go")
+    blocked = results_of(model_env, 2)[0]
+    assert blocked["is_error"] is True and "the runner may not rm" in blocked["content"]
+    # Its Stop hook ran when it finished (as SubagentStop), once, not at the session agent's stop.
+    assert (git_repo / "stop.log").read_text() == "stopped\n"
+    ran = [e.event for e in session.history() if isinstance(e, SubagentEvent) and e.event["type"] == "hook_ran"]
+    assert [r["event"] for r in ran] == ["PreToolUse", "SubagentStop"]
+    assert [e.event for e in session.history() if isinstance(e, HookRan)] == []
+    # The hook is the sub-agent's alone: the session agent's own rm is asked about and runs.
+    assert [r.agent for r in approver.requests] == [""]
+    assert not (git_repo / "README.md").exists()

@@ -168,6 +168,17 @@ class Memory:
         self.attached.extend(new)
         return new
 
+    def fresh_view(self) -> Memory:
+        """The same memory for a new conversation (a sub-agent's run): what its system prompt holds
+        counts as seen; nested files and matching instructions attach again on its first reach."""
+        return Memory(
+            root=self.root,
+            cwd=self.cwd,
+            files=list(self.files),
+            instructions=list(self.instructions),
+            _seen={memory.path for memory in self.files},
+        )
+
     def mark_attached(self, shown: Iterable[str]) -> None:
         """Files a resumed log says were attached already (as `display_path` showed them)."""
         for name in shown:

@@ -4,6 +4,7 @@ __all__ = [
     "approval",
     "attachments",
     "compaction",
+    "context",
     "conversation",
     "events",
     "log",

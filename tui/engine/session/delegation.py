@@ -35,6 +35,7 @@ from tui.engine.permissions.engine import PermissionEngine
 from tui.engine.permissions.modes import canonical_mode, subagent_mode
 from tui.engine.permissions.rules import RuleSet, agent_rules
 from tui.engine.session.approval import Approval, ApprovalRequest, Approver
+from tui.engine.session.context import attach_context
 from tui.engine.session.events import (
     USAGE_KEYS,
     AssistantMessage,
@@ -47,14 +48,16 @@ from tui.engine.session.events import (
     SubagentStream,
     event_to_dict,
 )
+from tui.engine.session.hooks import frontmatter_hooks
 from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, StepRecorder, TurnOutcome
-from tui.engine.tools.base import ToolContext, ToolOutput
+from tui.engine.tools.base import Action, ToolContext, ToolOutput
 from tui.engine.tools.names import DELEGATION_TOOL
 from tui.engine.tools.registry import schemas
 from tui.engine.tools.run_subagent import delegation_schema
 
 if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
+    from tui.engine.agents.memory import Memory
     from tui.engine.config.settings import Settings
     from tui.engine.session.hooks import Hooks
 
@@ -172,13 +175,17 @@ class Delegation:
         save_rule: Callable[[str], None] | None = None,
         max_turns: int = 50,
         hooks: Hooks | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self._agents: dict[str, Agent] = {parent.name: parent}
         for agent in agents:
             self._agents.setdefault(agent.name, agent)
         self._parent = parent
         self._hooks = hooks
-        """The session's hooks: a sub-agent's tool calls meet the same PreToolUse guards."""
+        """The session's hooks: a sub-agent's tool calls meet the same PreToolUse guards (its own
+        frontmatter hooks are added for its run)."""
+        self._memory = memory
+        """The session's memory: each run attaches nested memory and instructions in its own conversation."""
         self._model = model
         self._settings = settings
         self._system = system
@@ -199,6 +206,14 @@ class Delegation:
 
     def default_agent(self) -> str:
         return self._parent.name
+
+    def _hooks_for(self, agent: Agent, emit: Callable[[Event], None]) -> Hooks | None:
+        """The session's hooks plus the sub-agent file's own (announced at the session's start), their
+        runs recorded through `emit`."""
+        if self._hooks is None:
+            return None
+        own = [] if agent.name == self._parent.name else frontmatter_hooks(agent.name, agent.extra, [], subagent=True)
+        return dataclasses.replace(self._hooks, commands=[*self._hooks.commands, *own], emit=emit)
 
     async def run(self, agent_name: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
         agent = self._agents[agent_name]
@@ -231,6 +246,14 @@ class Delegation:
             nested = SubagentEvent if event.persistent else SubagentStream
             self._emit(nested(run_id=run.run_id, agent=agent.name, event=event_to_dict(event)))
 
+        # Hook runs during the sub-agent's run are its events: shown under its run, like its tool calls.
+        hooks = self._hooks_for(agent, emit)
+        memory = self._memory.fresh_view() if self._memory is not None else None
+
+        def attach(call_id: str, action: Action) -> str:
+            assert memory is not None
+            return attach_context(memory, ctx.root, emit, call_id, action)
+
         loop = AgentLoop(
             config=LoopConfig(
                 model=model.resolved,
@@ -248,13 +271,14 @@ class Delegation:
             recorder=_RunRecorder(self._ledger, run, self._files_between),
             emit=emit,
             save_rule=self._save_rule,
-            hooks=self._hooks,
+            hooks=hooks if hooks is not None and hooks.commands else None,
+            attach_context=attach if memory is not None else None,
         )
         loop.step_lock = self._step_lock
         started = time.monotonic()
         outcome = await _drive(loop, prompt, ctx.cancel, run)
-        if self._hooks is not None:
-            await self._hooks.record(
+        if hooks is not None:
+            await hooks.record(
                 "SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=tool_use_id
             )
         end = SubagentEnd(

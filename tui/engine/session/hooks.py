@@ -30,7 +30,7 @@ import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -168,6 +168,17 @@ def parse_hooks(config: object, source: str, warnings: list[str]) -> list[HookCo
                 if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
                     timeout = DEFAULT_TIMEOUT_S
                 found.append(HookCommand(cast(HookEventName, event), command, str(matcher), float(timeout), source))
+    return found
+
+
+def frontmatter_hooks(
+    agent: str, extra: Mapping[str, Any], warnings: list[str], *, subagent: bool = False
+) -> list[HookCommand]:
+    """An agent file's own `hooks`, named after the agent. As Claude Code does, a sub-agent's hooks
+    hold while it runs, and its `Stop` hooks run when it finishes (as `SubagentStop`)."""
+    found = parse_hooks(extra.get("hooks"), f"agent {agent}", warnings)
+    if subagent:
+        found = [replace(hook, event="SubagentStop") if hook.event == "Stop" else hook for hook in found]
     return found
 
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.agents.memory import Memory, display_path, reminder
+from tui.engine.agents.memory import Memory
 from tui.engine.config.home import stepwise_home
 from tui.engine.debug_log import log_failure
 from tui.engine.errors import StepwiseError
 from tui.engine.model.context import DEFAULT_COMPACT_AT, DEFAULT_WINDOW, prompt_tokens
 from tui.engine.session.approval import Approver
 from tui.engine.session.compaction import Compactor
+from tui.engine.session.context import attach_context
 from tui.engine.session.conversation import Conversation
 from tui.engine.session.events import (
     USAGE_KEYS,
@@ -44,7 +45,7 @@ from tui.engine.session.events import (
     TodoUpdate,
     flat_events,
 )
-from tui.engine.session.hooks import HookCommand, Hooks, context_of, parse_hooks, unseen_hooks
+from tui.engine.session.hooks import HookCommand, Hooks, context_of, frontmatter_hooks, parse_hooks, unseen_hooks
 from tui.engine.session.log import (
     SessionLogError,
     SessionRecord,
@@ -308,9 +309,16 @@ class Session:
         memory = load_memory(root, options.cwd)
         warnings.extend(memory.warnings)
         hooks = _configured_hooks(settings, agent, warnings)
-        for hook in unseen_hooks(hooks, root, stepwise_home() / "cache" / "hooks-seen.json"):
-            warnings.append(f"new hook in {hook.source}: {hook.describe()}")
         delegates = catalog.delegates_of(agent)
+        # A sub-agent's own hooks run while it is active: they are announced with the session's.
+        delegate_hooks = [
+            hook
+            for delegate in delegates
+            if delegate.name != agent.name
+            for hook in frontmatter_hooks(delegate.name, delegate.extra, warnings, subagent=True)
+        ]
+        for hook in unseen_hooks([*hooks, *delegate_hooks], root, stepwise_home() / "cache" / "hooks-seen.json"):
+            warnings.append(f"new hook in {hook.source}: {hook.describe()}")
         config = LoopConfig(
             model=model,
             system=_system_blocks(
@@ -473,13 +481,7 @@ class Session:
 
     def _attach_context(self, tool_use_id: str, action: Action) -> str:
         """Memory and instructions for the files a read or an edit reached, the first time (see `Memory`)."""
-        attached = self.memory.attach_for(action.paths)
-        if not attached:
-            return ""
-        self._record(
-            ContextAttached(tool_use_id=tool_use_id, paths=[display_path(m.path, self.root) for m in attached])
-        )
-        return reminder(attached, self.root)
+        return attach_context(self.memory, self.root, self._record, tool_use_id, action)
 
     def after_step(self, label: str, tool_use_id: str, edited: list[str]) -> None:
         previous = self._timeline[-1].commit
@@ -828,7 +830,7 @@ def _configured_hooks(settings: Settings, agent: Agent, warnings: list[str]) -> 
         hooks += parse_hooks(claude.data.get("hooks"), claude.label, warnings)
     for file in settings.files:
         hooks += parse_hooks(file.data.get("hooks"), str(file.path), warnings)
-    hooks += parse_hooks(agent.extra.get("hooks"), f"agent {agent.name}", warnings)
+    hooks += frontmatter_hooks(agent.name, agent.extra, warnings)
     return hooks
 
 
@@ -964,7 +966,8 @@ def _delegation(
         emit=session._record,
         save_rule=save_rule,
         max_turns=config.max_turns,
-        hooks=session.hooks if session.hooks.commands else None,
+        hooks=session.hooks,
+        memory=session.memory,
     )
 
 
