@@ -65,6 +65,12 @@ class RecordedProvider:
         """
         return cls(json.loads(path.read_text(encoding="utf-8"))["responses"], **kwargs)
 
+    def warm_up(self) -> None:
+        """Nothing to load: the recording is in memory."""
+
+    async def aclose(self) -> None:
+        """No connections to release."""
+
     async def stream(
         self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event
     ) -> ModelResponse:

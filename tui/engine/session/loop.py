@@ -56,6 +56,12 @@ class ModelProvider(Protocol):
         self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event
     ) -> ModelResponse: ...
 
+    def warm_up(self) -> None:
+        """Load what the first request needs now (called from a thread at start-up; may do nothing)."""
+
+    async def aclose(self) -> None:
+        """Release connections when the session ends (the provider can be used again afterwards)."""
+
 
 class StepRecorder(Protocol):
     """Checkpoints the workspace; implemented by the session over git."""

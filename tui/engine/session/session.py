@@ -749,9 +749,7 @@ class Session:
 
     def warm_up(self) -> None:
         """Load what the first model call needs (the SDK, its client) now; safe to call from a thread."""
-        warm_up = getattr(self.loop.provider, "warm_up", None)
-        if warm_up:
-            warm_up()
+        self.loop.provider.warm_up()
 
     # --- MCP servers ----------------------------------------------------------
 
@@ -815,9 +813,7 @@ class Session:
         stopped = await self.terminals.close()
         if stopped:
             self._record(Error(message=leftovers_message(stopped), kind="leftovers"))
-        aclose = getattr(self.loop.provider, "aclose", None)
-        if aclose:
-            await aclose()
+        await self.loop.provider.aclose()
         self._writer.sync()
         self._writer.close()
         return stopped
