@@ -46,7 +46,7 @@ HEADLESS_OUTSIDE_ENGINE = (
     "tui.replay.demo",
     "tui.replay.verify",
     "tui.replay.git_tree",
-    "tui.replay.export",
+    "tui.presentation.export",
     "tui.commands.print_mode",
     "tui.commands.export",
     "tui.commands.sessions",
@@ -121,3 +121,23 @@ def test_no_module_imports_itself_through_others():
 
     cycles = [c for c in (cycle_from(name, []) for name in sorted(graph)) if c]
     assert cycles == [], " -> ".join(cycles[0]) if cycles else ""
+
+
+LAYERS = ("engine", "presentation", "app", "replay", "commands")
+"""tui's packages, lowest first: each imports only those before it (the engine none of them), so no two
+packages import each other, lazily or for type checking either."""
+
+
+def test_each_package_imports_only_the_layers_below_it():
+    def layer(module: str) -> int | None:
+        parts = module.split(".")
+        return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, imports in _module_graph().items()
+        if (own := layer(module)) is not None
+        for imported in imports
+        if (other := layer(imported)) is not None and other > own
+    )
+    assert upward == []

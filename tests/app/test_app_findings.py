@@ -307,8 +307,8 @@ async def test_a_command_that_exits_1_shows_its_exit_status_in_the_error_colour(
     from tests.support.fake_anthropic import tool_use
     from tui.app.widgets.tool_call import ToolCallView
     from tui.engine.session.log import read_session
+    from tui.presentation.export import to_html, to_markdown
     from tui.replay.app import ReplayApp
-    from tui.replay.export import to_html, to_markdown
 
     model_env.script(tool_use("run_in_terminal", {"command": "echo broken; exit 1"}))
     model_env.script(text("It failed."))

@@ -604,7 +604,7 @@ class StepwiseApp(App[int]):
 
     def _export(self, session: Session, argument: str) -> None:
         from tui.engine.session.log import read_session
-        from tui.replay.export import FORMATS, ExportTargetError, export_target
+        from tui.presentation.export import FORMATS, ExportTargetError, export_target
 
         try:
             fmt, target = export_target(argument, session.path, session.root)

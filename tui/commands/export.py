@@ -9,7 +9,7 @@ from tui.commands.session_ref import open_record
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.replay.export import FORMATS
+    from tui.presentation.export import FORMATS
 
     record = open_record(args.session)
     if record is None:

@@ -89,7 +89,7 @@ def test_a_denial_reads_as_the_users_reason_in_separate_sentences_and_html_has_n
 
     from tui.engine.session.events import Checkpoint, PermissionDecision, SessionHeader, ToolCall, ToolResult
     from tui.engine.session.log import SessionRecord
-    from tui.replay.export import to_html, to_markdown
+    from tui.presentation.export import to_html, to_markdown
 
     header = SessionHeader(session_id="s", agent="general", model="m", permission_mode="default", workspace="/w")
     events = [
