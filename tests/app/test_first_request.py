@@ -27,6 +27,7 @@ from tests.support.tmux import Tmux
 from tui.app.app import StepwiseApp
 from tui.cli import build_parser, main
 from tui.commands.app import build_app
+from tui.engine.config import yaml_cache
 from tui.engine.session.events import AssistantMessage
 from tui.engine.session.preview import preview
 from tui.engine.session.session import Session, SessionOptions
@@ -90,6 +91,8 @@ def expected(workspace: Path, model_env: FakeAnthropic, capsys: pytest.CaptureFi
     assert "How to cut a release" in body and "Run the tests with" in body
     assert '"name": "run_subagent"' in body and "reviewer" in body
     assert '"cache_control"' in body and "claude-sonnet-4-5" in body
+    # Print mode filled the YAML cache: every app below starts warm, and must send the same bytes.
+    assert yaml_cache.cache_path().exists()
     return body
 
 

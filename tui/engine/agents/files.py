@@ -4,7 +4,8 @@ Claude Code agents (`.claude/agents/*.md`), Copilot agents (`*.agent.md`) and
 chat modes (`*.chatmode.md`, which have no `name`: the file stem is used) share
 one shape: a frontmatter between `---` lines, then the system prompt.
 
-Real files are messy, so the frontmatter is first read with `yaml.safe_load`;
+Real files are messy, so the frontmatter is first read with `yaml.safe_load`
+(through `config/yaml_cache.py`: a frontmatter parsed before is not parsed again);
 when that fails (an unquoted `: ` in a description, unindented continuation
 lines, `\\n` escapes in plain scalars) it is re-read field by field, splitting at
 the lines that start with a known top-level key. CRLF, a UTF-8 BOM and a closing
@@ -19,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tui.engine.config import yaml_cache
 from tui.engine.errors import StepwiseError
 from tui.engine.mcp.names import is_mcp_name
 from tui.engine.model.aliases import first_claude_model
@@ -176,9 +176,9 @@ def read_frontmatter(frontmatter: str) -> dict[str, Any]:
         AgentFileError: it is neither a YAML mapping nor `key: value` lines.
     """
     try:
-        data = yaml.safe_load(frontmatter)
+        data = yaml_cache.safe_load(frontmatter)
         problem = None
-    except yaml.YAMLError as exc:
+    except yaml_cache.yaml_error() as exc:
         data = None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if isinstance(data, dict):
@@ -218,6 +218,8 @@ def _chunk_value(key: str, lines: list[str]) -> Any:
     while lines and not lines[-1].strip():
         lines = lines[:-1]
     indented = "\n".join([f"v: {lines[0]}" if lines else "v:", *(f"  {line}" for line in lines[1:])])
+    import yaml
+
     try:
         parsed = yaml.safe_load(indented)
         problem = None

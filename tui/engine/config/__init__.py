@@ -3,4 +3,5 @@
 __all__ = [
     "home",
     "settings",
+    "yaml_cache",
 ]

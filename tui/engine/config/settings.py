@@ -130,12 +130,12 @@ def read_settings_file(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, None
     except (OSError, UnicodeDecodeError) as exc:
         return {}, f"cannot read settings file {path}: {exc}; using defaults for it"
-    # PyYAML (10-15 ms to import) is loaded only when there is a file to parse.
-    import yaml
+    from tui.engine.config import yaml_cache
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        # PyYAML (10-15 ms to import) is loaded only when there is a file the cache has not seen.
+        data = yaml_cache.safe_load(text)
+    except yaml_cache.yaml_error() as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
