@@ -1,8 +1,9 @@
 """The `stepwise` command line.
 
 Everything heavy (Textual, the anthropic SDK, tree-sitter) is imported only by
-the command that needs it, so `--help` and `agents` start fast and the app
-paints its first frame before the SDK is loaded.
+the command that needs it, so `--help` and `agents` start fast. The app and
+print mode start the provider process first (`engine/model/remote.py`): the SDK
+loads there, on another core, while the app paints its first frame.
 """
 
 from __future__ import annotations
@@ -229,6 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (problem := mistyped_subcommand(args_list, args.prompt)) is not None:
         print(f"stepwise: {problem}", file=sys.stderr)
         return 2
+    if not (args.demo or args.replay_model) and _has_key():
+        from tui.engine.model import remote
+
+        # First of all: the SDK loads in its own process, on the other core, while everything below runs.
+        remote.start()
     _start_debug_log(args.debug)
     args.cwd = (args.cwd or Path.cwd()).resolve()
     if args.print_mode:
@@ -241,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands import app
 
         return app.run(args)
+
+
+def _has_key() -> bool:
+    return bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
 
 
 if __name__ == "__main__":

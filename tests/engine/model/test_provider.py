@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_anthropic import FakeAnthropic, estimate_tokens, text, thinking, tool_use
+from tui.engine.model import remote
 from tui.engine.model.pricing import cost_usd
 from tui.engine.model.provider import (
     EPHEMERAL,
@@ -33,6 +34,18 @@ TOOLS = [
     }
     for name in ("read_file", "list_dir", "run_in_terminal")
 ]
+
+
+@pytest.fixture(scope="module", params=["in_process", "provider_process"], autouse=True)
+def provider_path(request: pytest.FixtureRequest) -> Any:
+    """Every test runs twice: the SDK in this process, and in the provider process (`stepwise`'s default)."""
+    if request.param == "in_process":
+        remote.stop()  # one that a test calling `main` started
+        yield request.param
+        return
+    assert remote.start() is not None
+    yield request.param
+    remote.stop()
 
 
 class Run:
@@ -466,7 +479,7 @@ async def test_key_and_base_url_from_the_environment(
 
 
 async def test_warm_up_in_a_thread_builds_the_client_the_first_turn_uses(
-    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, provider_path: str
 ) -> None:
     import anthropic
 
@@ -485,7 +498,10 @@ async def test_warm_up_in_a_thread_builds_the_client_the_first_turn_uses(
     await asyncio.gather(*(asyncio.to_thread(provider.warm_up) for _ in range(4)))
     response = await provider.stream(bare_request(), lambda e: None, asyncio.Event())
 
-    assert len(built) == 1  # one client, whichever thread came first; the turn used it
+    if provider_path == "in_process":
+        assert len(built) == 1  # one client, whichever thread came first; the turn used it
+    else:
+        assert built == []  # the provider process has its own: nothing of the SDK's runs here
     assert response.content == [text("warm")]
     await provider.aclose()
 

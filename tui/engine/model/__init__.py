@@ -1,8 +1,12 @@
-"""The model provider (the anthropic SDK), model aliases and prices."""
+"""The model provider (the anthropic SDK, in its own process when it can), model aliases and prices."""
 
 __all__ = [
     "aliases",
     "context",
     "pricing",
     "provider",
+    "remote",
+    "sdk",
+    "wire",
+    "worker",
 ]

@@ -20,32 +20,35 @@ tool input. While the retry streams, a text delta is emitted only for the part
 of its block beyond what was shown at that index. The returned content is the
 successful attempt's own content.
 
-The `anthropic` package is imported on first use: it takes about a second.
+Requests go to the provider process (`remote.py`, `worker.py`) when one runs, else
+through the SDK in this process (`sdk.py`); either way the provider sees the
+same raw events as dicts and the same `ErrorRecord`s, so retries and errors do
+not depend on the path. In-process, the `anthropic` package is imported on
+first use: it takes about a second.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import contextlib
 import json
+import logging
 import os
 import threading
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tui.engine.errors import StepwiseError
+from tui.engine.model import remote, sdk
 from tui.engine.model.pricing import DEFAULT_PRICES, Prices, cost_usd
+from tui.engine.model.wire import ClientOptions, ErrorRecord, RequestFailed
 from tui.engine.session.events import Event, Retry, Status, StreamReset, TextDelta, ThinkingDelta, ToolInputDelta
 
 EPHEMERAL = {"type": "ephemeral"}
 MAX_RETRY_AFTER_S = 60.0
 """A longer `retry-after` is ignored in favour of our own backoff."""
 MAX_BACKOFF_S = 30.0
-CONNECT_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 120.0
-"""The API pings during long streams, so two minutes of silence means the connection is gone."""
 YIELD_EVERY_S = 0.005
 """A stream that is read faster than it is parsed yields to the event loop this often."""
 RETRY_STATUSES = frozenset({408, 409, 429})
@@ -66,6 +69,7 @@ _KIND_HINTS = {
     "permission": "The API key is not allowed to do this.",
     "not_found": "Check the model id.",
 }
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -219,56 +223,57 @@ class _Attempt:
     unparsed: str | None = None
     """A tool call whose input is not valid JSON: stream corruption, or `max_tokens` cut it off."""
 
-    def handle(self, event: Any) -> None:
-        """Fold one raw SDK stream event in, emitting what the user should see."""
-        kind = event.type
+    def handle(self, event: dict[str, Any]) -> None:
+        """Fold one raw stream event (the SDK's, as a dict) in, emitting what the user should see."""
+        kind = event["type"]
         if kind == "message_start":
-            self.model = event.message.model
-            self._add_usage(event.message.usage)
+            self.model = event["message"]["model"]
+            self._add_usage(event["message"].get("usage"))
         elif kind == "content_block_start":
-            block = event.content_block.model_dump(exclude_none=True)
-            self.blocks[event.index] = block
+            block = event["content_block"]
+            self.blocks[event["index"]] = block
             if "input" in block:
                 # tool_use (and server-side tool calls) stream their input as JSON fragments.
-                self.tool_json[event.index] = []
+                self.tool_json[event["index"]] = []
         elif kind == "content_block_delta":
-            self._delta(event.index, event.delta)
+            self._delta(event["index"], event["delta"])
         elif kind == "content_block_stop":
-            self._finish_block(event.index)
+            self._finish_block(event["index"])
         elif kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason
-            self._add_usage(event.usage)
+            self.stop_reason = event["delta"].get("stop_reason")
+            self._add_usage(event.get("usage"))
         elif kind == "message_stop":
             self.stopped = True
 
-    def _add_usage(self, usage: Any) -> None:
+    def _add_usage(self, usage: dict[str, Any] | None) -> None:
         # message_delta repeats the counts cumulatively, so the latest value wins.
         for key in _USAGE_KEYS:
-            value = getattr(usage, key, None)
+            value = (usage or {}).get(key)
             if isinstance(value, int):
                 self.usage[key] = value
 
-    def _delta(self, index: int, delta: Any) -> None:
+    def _delta(self, index: int, delta: dict[str, Any]) -> None:
         block = self.blocks[index]
-        kind = delta.type
+        kind = delta["type"]
         if kind == "text_delta":
-            block["text"] = block.get("text", "") + delta.text
+            block["text"] = block.get("text", "") + delta["text"]
             seen = self.shown.get(index, "")
             if len(block["text"]) > len(seen):
                 new = block["text"][len(seen) :]
                 self.shown[index] = seen + new
                 self._emit(TextDelta(index=index, text=new))
         elif kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta.thinking
-            self._emit(ThinkingDelta(index=index, text=delta.thinking))
+            block["thinking"] = block.get("thinking", "") + delta["thinking"]
+            self._emit(ThinkingDelta(index=index, text=delta["thinking"]))
         elif kind == "signature_delta":
-            block["signature"] = block.get("signature", "") + delta.signature
+            block["signature"] = block.get("signature", "") + delta["signature"]
         elif kind == "input_json_delta":
-            self.tool_json[index].append(delta.partial_json)
+            partial = delta["partial_json"]
+            self.tool_json[index].append(partial)
             tool_use_id, name = block.get("id", ""), block.get("name", "")
-            self._emit(ToolInputDelta(index=index, tool_use_id=tool_use_id, name=name, partial_json=delta.partial_json))
+            self._emit(ToolInputDelta(index=index, tool_use_id=tool_use_id, name=name, partial_json=partial))
         elif kind == "citations_delta":
-            block.setdefault("citations", []).append(delta.citation.model_dump(exclude_none=True))
+            block.setdefault("citations", []).append(delta["citation"])
 
     def _emit(self, event: Event) -> None:
         self.emitted = True
@@ -335,6 +340,7 @@ class AnthropicProvider:
         self._sleep = sleep
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._said_in_process = False
 
     def ensure_key(self) -> None:
         """Raise `MissingKeyError` when there is no API key (call early to fail fast)."""
@@ -346,24 +352,47 @@ class AnthropicProvider:
         self.ensure_key()
         with self._client_lock:  # `warm_up` may be creating it in another thread
             if self._client is None:
-                import anthropic
-
-                self._client = anthropic.AsyncAnthropic(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    max_retries=0,
-                    timeout=anthropic.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-                )
+                self._client = sdk.make_client(self._options())
             return self._client
 
-    def warm_up(self) -> None:
-        """Import the SDK and build the client now, from any thread.
+    def _options(self) -> ClientOptions:
+        return ClientOptions(api_key=self.api_key, base_url=self.base_url)
 
-        Both take about 0.9 s; an app calls this in a thread at start-up so
-        that the first turn does not wait for them. Without a key it does nothing.
+    def _worker(self) -> remote.Worker | None:
+        worker = remote.current()
+        if worker is None and not self._said_in_process:
+            self._said_in_process = True
+            _log.debug("no model provider process: the SDK runs in this process")
+        return worker
+
+    def warm_up(self) -> None:
+        """Import the SDK and build the client now, from any thread, unless the provider process does that.
+
+        Both take about a second; without a provider process an app calls this
+        in a thread at start-up so that the first turn does not wait for them.
+        Without a key it does nothing.
         """
-        if self.api_key:
+        if self.api_key and remote.current() is None:
             self.client()
+
+    def _events(self, params: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        worker = self._worker()
+        if worker is not None:
+            return worker.stream(self._options(), params)
+        return sdk.stream_events(self.client(), params)
+
+    async def create_message(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """One request without streaming (`messages.create(**params)`): the reply's content blocks.
+
+        Raises:
+            MissingKeyError: no API key.
+            RequestFailed: the request failed (its `error` says how).
+        """
+        self.ensure_key()
+        worker = self._worker()
+        if worker is not None:
+            return await worker.create(self._options(), params)
+        return await sdk.create(self.client(), params)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (the provider can be used again afterwards)."""
@@ -386,14 +415,14 @@ class AnthropicProvider:
             MissingKeyError: no API key.
             ProviderError: the API refused the request, or retries ran out.
         """
-        client = self.client()
+        self.ensure_key()
         params = request_params(request)
         shown: dict[int, str] = {}
         retries = 0
         while True:
             attempt = _Attempt(emit=emit, shown=shown)
             emit(Status(state="streaming"))
-            outcome = await _until_cancelled(self._run(client, params, attempt, cancel), cancel)
+            outcome = await _until_cancelled(self._run(params, attempt, cancel), cancel)
             if outcome is _CANCELLED:
                 return self._response(request.model, attempt, attempt.partial_content(), partial=True)
             if outcome is None:
@@ -430,17 +459,13 @@ class AnthropicProvider:
             cost_usd=cost_usd(model_id, attempt.usage, self.prices),
         )
 
-    async def _run(self, client: Any, params: dict[str, Any], attempt: _Attempt, cancel: asyncio.Event) -> object:
+    async def _run(self, params: dict[str, Any], attempt: _Attempt, cancel: asyncio.Event) -> object:
         """One attempt: None on success, `_CANCELLED`, or a `_Failure`."""
-        import anthropic
-        import httpx2
-
         try:
-            stream = await client.messages.create(**params, stream=True)
             loop = asyncio.get_running_loop()
             yielded = loop.time()
-            async with stream:
-                async for event in stream:
+            async with contextlib.aclosing(self._events(params)) as events:
+                async for event in events:
                     attempt.handle(event)
                     # Checked per event so a cancel from an `emit` listener stops at once.
                     if cancel.is_set():
@@ -450,12 +475,8 @@ class AnthropicProvider:
                         # suspends: let the loop (a UI drawing the deltas) run now and then.
                         await asyncio.sleep(0)
                         yielded = loop.time()
-        except anthropic.APIStatusError as exc:
-            return _status_failure(exc)
-        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
-            return _Failure(f"Connection to the API failed: {_first_line(exc)}", "connection", retry=True)
-        except json.JSONDecodeError as exc:
-            return _Failure(f"The API sent malformed stream data ({exc.msg})", "bad_response", retry=True)
+        except RequestFailed as exc:
+            return _failure(exc.error)
         if not attempt.stopped:
             return _Failure("The response stream ended early (no message_stop)", "connection", retry=True)
         if attempt.unparsed is not None:
@@ -485,10 +506,26 @@ async def _until_cancelled(work: Awaitable[Any], cancel: asyncio.Event) -> Any:
         await asyncio.gather(task, waiter, return_exceptions=True)
 
 
-def _status_failure(exc: Any) -> _Failure:
-    status = exc.status_code
-    kind_of_error = exc.type or ""
-    detail = exc.api_message or _first_line(exc)
+def _failure(error: ErrorRecord) -> _Failure:
+    """What a failed request means for the turn: its wording, its kind, whether to retry."""
+    first_line = error["message"].splitlines()[0]
+    kind = error["kind"]
+    if kind == "connection":
+        return _Failure(f"Connection to the API failed: {first_line}", "connection", retry=True)
+    if kind == "malformed":
+        return _Failure(f"The API sent malformed stream data ({first_line})", "bad_response", retry=True)
+    if kind == "unexpected":
+        _log.debug("the model provider process failed: %s", error["message"])
+        return _Failure(f"The model provider failed: {error['message'].splitlines()[-1]}", "api_error", retry=False)
+    if kind != "status" or error["status"] is None:
+        return _Failure(f"The API request failed: {first_line}", "api_error", retry=False)
+    return _status_failure(error, first_line)
+
+
+def _status_failure(error: ErrorRecord, first_line: str) -> _Failure:
+    status = error["status"] or 0
+    kind_of_error = error["error_type"] or ""
+    detail = error["api_message"] or first_line
     if status == 200:
         # An `error` event in the middle of a stream; the HTTP status was already 200.
         return _Failure(
@@ -499,30 +536,10 @@ def _status_failure(exc: Any) -> _Failure:
     if status in RETRY_STATUSES or status >= 500:
         kind = "rate_limit" if status == 429 else "overloaded" if status == 529 else "server"
         label = {429: "Rate limited", 529: "The API is overloaded"}.get(status, "The API failed")
-        return _Failure(f"{label} ({status}): {detail}", kind, retry=True, status=status, retry_after=_retry_after(exc))
+        return _Failure(
+            f"{label} ({status}): {detail}", kind, retry=True, status=status, retry_after=error["retry_after"]
+        )
     kind = _STATUS_KINDS.get(status, "api_error")
     hint = _KIND_HINTS.get(kind)
     message = f"The API refused the request ({status} {kind_of_error or 'error'}): {detail}"
     return _Failure(f"{message} {hint}" if hint else message, kind, retry=False, status=status)
-
-
-def _retry_after(exc: Any) -> float | None:
-    """Seconds from the `retry-after-ms` or `retry-after` header (a number or an HTTP date)."""
-    headers = exc.response.headers
-    try:
-        if "retry-after-ms" in headers:
-            return float(headers["retry-after-ms"]) / 1000
-        if "retry-after" in headers:
-            value = headers["retry-after"]
-            try:
-                return float(value)
-            except ValueError:
-                return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError):
-        return None
-    return None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from tui.engine.errors import StepwiseError
+from tui.engine.model.wire import RequestFailed
 from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
@@ -253,29 +254,29 @@ async def _cancellable(work: Any, cancel: asyncio.Event) -> WebResult:
 
 
 def api_runner(provider: Any, model: str) -> Runner | None:
-    """Sub-requests through the session's SDK client; None when the provider has none (a recording)."""
-    client_of = getattr(provider, "client", None)
-    if client_of is None:
+    """Sub-requests through the session's provider; None when it sends none (a recording)."""
+    create = getattr(provider, "create_message", None)
+    if create is None:
         return None
 
     async def run(definition: dict[str, Any], system: str, prompt: str) -> list[dict[str, Any]]:
-        import anthropic
-
+        params = {
+            "model": model,
+            "max_tokens": SUB_REQUEST_TOKENS,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+            "tools": [definition],
+        }
         try:
-            message = await client_of().messages.create(
-                model=model,
-                max_tokens=SUB_REQUEST_TOKENS,
-                system=system,
-                messages=[{"role": "user", "content": prompt}],
-                tools=[definition],
-            )
-        except anthropic.APIStatusError as exc:
-            detail = exc.api_message or str(exc)
-            if exc.status_code in (400, 403, 404) and ("web_" in detail or "tool" in detail.lower()):
+            content: list[dict[str, Any]] = await create(params)
+        except RequestFailed as exc:
+            error = exc.error
+            if error["kind"] != "status" or error["status"] is None:
+                raise WebFailed(f"the web request failed: {error['message']}") from None
+            detail = error["api_message"] or error["message"]
+            if error["status"] in (400, 403, 404) and ("web_" in detail or "tool" in detail.lower()):
                 raise WebUnavailable(detail) from None
-            raise WebFailed(f"the API refused the web request ({exc.status_code}): {detail}") from None
-        except anthropic.APIError as exc:
-            raise WebFailed(f"the web request failed: {exc}") from None
-        return [block.model_dump(exclude_none=True) for block in message.content]
+            raise WebFailed(f"the API refused the web request ({error['status']}): {detail}") from None
+        return content
 
     return run

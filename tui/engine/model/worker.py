@@ -1,0 +1,111 @@
+"""The provider process: `python -m tui.engine.model.worker PARENT_PID`.
+
+`remote.start()` launches it at the very top of `stepwise`'s `main`, so the
+anthropic SDK (about a second of imports) loads on another core while the app
+draws and opens its session, and the SDK's stream parsing never runs on the
+app's event loop. It serves the requests of `wire.py` through `sdk.py`, several
+at once, and keeps nothing between launches: it exits when its standard input
+closes (the app ended) or, on Linux, when its parent dies (`PR_SET_PDEATHSIG`).
+Ctrl+C in a terminal reaches the whole process group; only the parent acts on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import signal
+import sys
+from typing import Any
+
+from tui.engine.model import sdk
+from tui.engine.model.wire import ClientOptions, RequestFailed, decode, encode
+
+_PR_SET_PDEATHSIG = 1
+_READ_LIMIT = 1 << 30
+"""One request line holds a whole conversation."""
+
+
+def _die_with(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        # Where this fails, the end of standard input still ends it.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        raise SystemExit(0)
+
+
+class _Server:
+    def __init__(self, out: int) -> None:
+        self._out = out
+        self._clients: dict[tuple[str | None, str | None], Any] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def _write(self, record: dict[str, Any]) -> None:
+        data = encode(record)
+        while data:
+            data = data[os.write(self._out, data) :]
+
+    def _client(self, options: ClientOptions) -> Any:
+        key = (options["api_key"], options["base_url"])
+        if key not in self._clients:
+            self._clients[key] = sdk.make_client(options)
+        return self._clients[key]
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=_READ_LIMIT)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while line := await reader.readline():
+            request = decode(line)
+            request_id = request["id"]
+            if request["op"] == "cancel":
+                task = self._tasks.pop(request_id, None)
+                if task is not None:
+                    task.cancel()
+                continue
+            task = asyncio.create_task(self._run(request))
+            self._tasks[request_id] = task
+            task.add_done_callback(functools.partial(self._forget, request_id))
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        for client in self._clients.values():
+            await client.close()
+
+    def _forget(self, request_id: int, _: object) -> None:
+        self._tasks.pop(request_id, None)
+
+    async def _run(self, request: dict[str, Any]) -> None:
+        request_id = request["id"]
+        try:
+            client = self._client(request["client"])
+            if request["op"] == "stream":
+                async for event in sdk.stream_events(client, request["params"]):
+                    self._write({"id": request_id, "event": event})
+                self._write({"id": request_id, "end": True})
+            else:
+                content = await sdk.create(client, request["params"])
+                self._write({"id": request_id, "content": content})
+        except RequestFailed as exc:
+            self._write({"id": request_id, "error": exc.error})
+        except Exception as exc:  # noqa: BLE001 - a bug here is reported to the app, which logs it
+            self._write({"id": request_id, "error": sdk.unexpected_record(exc)})
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(int(argv[0]))
+    # Records go to the original standard output; anything else printing there would corrupt them.
+    out = os.dup(1)
+    os.dup2(2, 1)
+    import anthropic  # noqa: F401 - loaded now, before the first request arrives
+
+    asyncio.run(_Server(out).serve())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
