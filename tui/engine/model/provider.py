@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -332,8 +331,9 @@ class AnthropicProvider:
         backoff_base_s: float = 0.5,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
-        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        options = sdk.default_options(api_key, base_url)
+        self.api_key = options["api_key"]
+        self.base_url = options["base_url"]
         self.prices = prices if prices is not None else DEFAULT_PRICES
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import time
 import traceback
 from collections.abc import AsyncGenerator, Mapping
@@ -22,6 +23,7 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "READ_TIMEOUT_S",
     "create",
+    "default_options",
     "error_record",
     "make_client",
     "stream_events",
@@ -31,6 +33,15 @@ __all__ = [
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
 """The API pings during long streams, so two minutes of silence means the connection is gone."""
+
+
+def default_options(api_key: str | None = None, base_url: str | None = None) -> ClientOptions:
+    """The key and address a client uses: those given, else ANTHROPIC_API_KEY (then ANTHROPIC_AUTH_TOKEN) and
+    ANTHROPIC_BASE_URL, else none (the SDK's public API)."""
+    return ClientOptions(
+        api_key=api_key or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None,
+        base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
+    )
 
 
 def make_client(options: ClientOptions) -> Any:

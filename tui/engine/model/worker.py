@@ -19,7 +19,7 @@ import signal
 import sys
 from typing import Any
 
-from tui.engine.model import sdk
+from tui.engine.model import _lazy_import, sdk
 from tui.engine.model.wire import ClientOptions, RequestFailed, decode, encode
 
 _PR_SET_PDEATHSIG = 1
@@ -48,6 +48,23 @@ class _Server:
         data = encode(record)
         while data:
             data = data[os.write(self._out, data) :]
+
+    def prepare(self, options: ClientOptions) -> None:
+        """Load what the first request needs, before it arrives: the SDK's client and its messages resource.
+
+        The SDK's package `__init__`s load what they re-export when it is first used
+        (`_lazy_import`), so this imports a fraction of the SDK; where that fails
+        in any way the SDK is imported as usual.
+        """
+        if _lazy_import.defer_package_inits("anthropic"):
+            try:
+                self._client(options).messages  # noqa: B018 - the property imports the resource
+                return
+            except Exception:  # noqa: BLE001 - any failure of the deferred import: import it as usual
+                _lazy_import.forget("anthropic")
+                self._clients.clear()
+        with contextlib.suppress(Exception):  # a bad option fails again, reported, with the first request
+            self._client(options).messages  # noqa: B018
 
     def _client(self, options: ClientOptions) -> Any:
         key = (options["api_key"], options["base_url"])
@@ -102,9 +119,9 @@ def main(argv: list[str]) -> None:
     # Records go to the original standard output; anything else printing there would corrupt them.
     out = os.dup(1)
     os.dup2(2, 1)
-    import anthropic  # noqa: F401 - loaded now, before the first request arrives
-
-    asyncio.run(_Server(out).serve())
+    server = _Server(out)
+    server.prepare(sdk.default_options())
+    asyncio.run(server.serve())
 
 
 if __name__ == "__main__":
