@@ -155,3 +155,21 @@ def test_ctrl_c_in_the_terminal_leaves_the_process_to_its_parent(worker: remote.
     os.kill(worker.pid, signal.SIGINT)
     assert worker.process.poll() is None
     assert remote.current() is worker
+
+
+def test_print_mode_streams_through_the_process_without_the_sdk_in_its_own(
+    git_repo: Any, model_env: FakeAnthropic
+) -> None:
+    model_env.script(text("Answered from the provider process."))
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui", "-p", "hello", "--cwd", str(git_repo)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "Answered from the provider process."
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert "tui.engine.model.provider" in imported
+    assert not [name for name in imported if name.split(".")[0] in ("anthropic", "pydantic")]
