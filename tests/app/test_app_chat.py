@@ -143,10 +143,14 @@ async def test_starting_status_before_the_session_exists(tmp_path: Path) -> None
         await until(pilot, lambda: "starting" not in app.main.status_bar.summary(), "the failure")
 
 
-async def test_the_sdk_client_is_built_once_the_session_opens_and_the_first_turn_uses_it(
+async def test_without_a_provider_process_the_sdk_client_is_built_once_the_session_opens_and_used(
     git_repo: Path, model_env: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import anthropic
+
+    from tui.engine.model import remote
+
+    remote.stop()  # one a test calling `main` started: with it, the client is built there, not here
 
     built: list[object] = []
     real_client = anthropic.AsyncAnthropic
