@@ -266,6 +266,19 @@ def test_markdown_without_frontmatter_is_not_an_agent(tmp_path):
     assert parse_agent("", tmp_path / "empty.md") is None
 
 
+def test_a_copilot_file_without_a_header_is_an_agent_named_after_the_file(tmp_path):
+    # As in public repositories: a chat mode that is only its instructions (Copilot's header is optional).
+    text = "# Code Reviewer Chatmode\n\n## Role\nYou are a meticulous code reviewer.\n"
+    agent = load_agent_file(write(tmp_path, "code-reviewer.chatmode.md", text))
+    assert agent is not None
+    assert (agent.name, agent.description, agent.tools, agent.warnings) == ("code-reviewer", "", None, [])
+    assert agent.system_prompt.startswith("# Code Reviewer Chatmode")
+    assert load_agent_file(write(tmp_path, "reviewer.agent.md", "Review the diff.\n")).name == "reviewer"
+    assert load_agent_file(write(tmp_path, "empty.agent.md", "\n")) is None
+    # A Claude Code agent file still needs its frontmatter.
+    assert load_agent_file(write(tmp_path, "notes.md", text)) is None
+
+
 def test_unclosed_frontmatter_is_an_error(tmp_path):
     with pytest.raises(AgentFileError, match="never closed"):
         load_agent_file(write(tmp_path, "open.md", "---\nname: open\ndescription: d\n"))

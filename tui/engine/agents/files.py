@@ -477,10 +477,16 @@ def agent_from_frontmatter(data: dict[str, Any], body: str, source: Path) -> Age
 def parse_agent(text: str, source: Path) -> Agent | None:
     """Parse an agent file's text; None when it has no frontmatter (not an agent).
 
+    A Copilot file (`*.chatmode.md`, `*.agent.md`) needs none: its header is optional, and
+    without one the whole text is the body (the agent is named after the file).
+
     Raises:
         AgentFileError: the frontmatter cannot be understood.
     """
-    parts = split_frontmatter(normalize_text(text))
+    text = normalize_text(text)
+    parts = split_frontmatter(text)
+    if parts is None and is_copilot_file(source) and text.strip():
+        parts = "", text
     if parts is None:
         return None
     frontmatter, body = parts

@@ -178,13 +178,14 @@ def load_claude_settings(root: Path | None, home: Path | None = None) -> ClaudeS
         places += [(root / path, path.as_posix(), "project") for path in CLAUDE_PROJECT_FILES]
     places.append(((home or Path.home()) / ".claude" / "settings.json", "~/.claude/settings.json", "user"))
     for path, label, scope in places:
-        data = _read(path, label, settings.warnings)
+        data = read_settings_json(path, label, settings.warnings)
         if data is not None:
             settings.files.append(ClaudeSettingsFile(path, label, scope, data))
     return settings
 
 
-def _read(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
+def read_settings_json(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """One Claude Code settings file's mapping; None when it is missing or broken (a warning says why)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
