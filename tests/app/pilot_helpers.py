@@ -37,6 +37,14 @@ async def send(pilot: Pilot[Any], line: str) -> None:
     await pilot.press("enter")
 
 
+async def send_until_asked(pilot: Pilot[Any], line: str) -> None:
+    """Send `line` and wait until the permission pane asks about the model's first call."""
+    await send(pilot, line)
+    app = pilot.app
+    assert isinstance(app, StepwiseApp)
+    await until(pilot, lambda: app.main.permission.display, "the question")
+
+
 def notes(app: StepwiseApp) -> list[str]:
     """The text of every note in the chat, oldest first."""
     return [note.text for note in app.main.chat.query(ChatNote)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.pilot_helpers import cli_app, notes, ready, send, until
+from tests.app.pilot_helpers import cli_app, notes, ready, send, send_until_asked, until
 from tests.support.fake_anthropic import text
 from tui.app.app import SessionChange, StepwiseApp
 from tui.app.widgets.prompt_input import PromptInput
@@ -223,8 +223,7 @@ async def test_changed_files_follow_a_command_that_adds_and_deletes(git_repo, mo
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "shuffle files")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "shuffle files")
         await pilot.press("y")
         await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
         await until(pilot, lambda: app.main.changed_files.files != [], "the list")
@@ -286,8 +285,7 @@ async def test_a_new_session_from_agent_does_not_show_the_previous_sessions_edit
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "edit")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "edit")
         await pilot.press("y")
         await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
         assert title(app).startswith("Applied: app.py")
@@ -315,8 +313,7 @@ async def test_a_command_that_exits_1_shows_its_exit_status_in_the_error_colour(
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "run it")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "run it")
         await pilot.press("y")
         await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
         [line] = app.main.chat.query(ToolCallView)
@@ -416,8 +413,7 @@ async def test_a_long_tool_line_is_cut_with_an_ellipsis_and_keeps_its_exit_statu
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "run it")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "run it")
         await pilot.press("y")
         await until(pilot, lambda: not app.session.busy and len(model_env.message_requests) == 2, "the turn")
         [line] = app.main.chat.query(ToolCallView)

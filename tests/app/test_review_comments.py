@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.app.pilot_helpers import cli_app, notes, ready, send, until
+from tests.app.pilot_helpers import cli_app, notes, ready, send, send_until_asked, until
 from tests.support.fake_anthropic import text, tool_use
 from tui.engine.session.log import read_session
 
@@ -49,8 +49,7 @@ async def test_comments_on_two_hunks_reach_the_model_with_what_landed(git_repo, 
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "shout two lines")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "shout two lines")
         # The cursor starts on the first hunk's first changed line: the removed `line 3`.
         await pilot.press("down")  # the added LINE THREE (new line 3)
         await comment(pilot, "say three in digits")
@@ -88,8 +87,7 @@ async def test_deny_sends_the_comments_as_the_reason_and_they_survive_resume(git
     app = cli_app(git_repo)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await send(pilot, "shout two lines")
-        await until(pilot, lambda: app.main.permission.display, "the question")
+        await send_until_asked(pilot, "shout two lines")
         await comment(pilot, "no shouting")
         await pilot.press("n")
         await until(pilot, lambda: app.main.permission.input_mode == "deny", "the deny field")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.perf.harness import REPORT, Figure, at_most, init_repo
-from tests.perf.workloads import code_lines, prose
-from tests.support.fake_anthropic import DEFAULT_KEY, FakeAnthropic, text, tool_use
+from tests.perf.workloads import code_lines, prose, run_reading_turns
+from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 
 NAME = "compaction"
 TURNS = 40
@@ -82,7 +82,7 @@ async def _probe(root: Path, server: FakeAnthropic) -> tuple[int, int]:
     """The prompt size of a session's first turn, and how much each turn adds."""
     from tui.engine.session.events import AssistantMessage
 
-    path = await _run(root, server, 3)
+    path = await run_reading_turns(root, server.url, 3)
     from tui.engine.session.log import read_session
 
     sizes = [
@@ -97,23 +97,5 @@ async def _session(root: Path, server: FakeAnthropic, turns: int) -> int:
     from tui.engine.session.events import Compaction
     from tui.engine.session.log import read_session
 
-    path = await _run(root, server, turns)
+    path = await run_reading_turns(root, server.url, turns)
     return sum(1 for e in read_session(path).events if isinstance(e, Compaction))
-
-
-async def _run(root: Path, server: FakeAnthropic, turns: int) -> Path:
-    from tui.engine.model.provider import AnthropicProvider
-    from tui.engine.session.approval import HeadlessApprover
-    from tui.engine.session.session import Session, SessionOptions
-
-    provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=server.url)
-    session = Session.open(SessionOptions(cwd=root), HeadlessApprover(), provider)
-    try:
-        for n in range(turns):
-            outcome = await session.run(f"Turn {n}: read m{n}.py and summarise it.")
-            if outcome.reason != "end_turn":
-                raise RuntimeError(f"turn {n} ended with {outcome.reason}")
-    finally:
-        await session.close()
-        await provider.aclose()
-    return session.path

@@ -13,8 +13,8 @@ import asyncio
 from pathlib import Path
 
 from tests.perf.harness import REPORT, Figure, init_repo
-from tests.perf.workloads import code_lines, prose
-from tests.support.fake_anthropic import DEFAULT_KEY, FakeAnthropic, text, tool_use
+from tests.perf.workloads import code_lines, prose, run_reading_turns
+from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 
 NAME = "tokens"
 TURNS = 20
@@ -30,7 +30,7 @@ def run(work: Path) -> list[Figure]:
         for n in range(TURNS):
             server.script(tool_use("read_file", {"filePath": f"m{n}.py"}))
             server.script(text(prose(120, n)))
-        asyncio.run(_session(root, server))
+        asyncio.run(run_reading_turns(root, server.url, TURNS))
         usages = [r.usage for r in server.message_requests if r.usage]
     if len(usages) != 2 * TURNS:
         raise RuntimeError(f"expected {2 * TURNS} answered requests, the server answered {len(usages)}")
@@ -67,20 +67,3 @@ def run(work: Path) -> list[Figure]:
             "its prompt",
         ),
     ]
-
-
-async def _session(root: Path, server: FakeAnthropic) -> None:
-    from tui.engine.model.provider import AnthropicProvider
-    from tui.engine.session.approval import HeadlessApprover
-    from tui.engine.session.session import Session, SessionOptions
-
-    provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=server.url)
-    session = Session.open(SessionOptions(cwd=root), HeadlessApprover(), provider)
-    try:
-        for n in range(TURNS):
-            outcome = await session.run(f"Turn {n}: read m{n}.py and summarise it.")
-            if outcome.reason != "end_turn":
-                raise RuntimeError(f"turn {n} ended with {outcome.reason}")
-    finally:
-        await session.close()
-        await provider.aclose()

@@ -272,3 +272,24 @@ async def _record(
     await context.terminals.close()
     writer.close()
     return RecordedSession(path=path, session_id=session_id, events=count, edits=edits, turns=turns)
+
+
+async def run_reading_turns(root: Path, base_url: str, turns: int) -> Path:
+    """A real session in `root` on the scripted server at `base_url`: turn N asks for a summary of mN.py
+    (the script decides what the model does); raises unless every turn ends normally. The session's log."""
+    from tests.support.fake_anthropic import DEFAULT_KEY
+    from tui.engine.model.provider import AnthropicProvider
+    from tui.engine.session.approval import HeadlessApprover
+    from tui.engine.session.session import Session, SessionOptions
+
+    provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=base_url)
+    session = Session.open(SessionOptions(cwd=root), HeadlessApprover(), provider)
+    try:
+        for n in range(turns):
+            outcome = await session.run(f"Turn {n}: read m{n}.py and summarise it.")
+            if outcome.reason != "end_turn":
+                raise RuntimeError(f"turn {n} ended with {outcome.reason}")
+    finally:
+        await session.close()
+        await provider.aclose()
+    return session.path
