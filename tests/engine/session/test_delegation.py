@@ -254,3 +254,35 @@ async def test_a_sub_agents_frontmatter_pre_tool_use_hook_blocks_its_command(git
     # The hook is the sub-agent's alone: the session agent's own rm is asked about and runs.
     assert [r.agent for r in approver.requests] == [""]
     assert not (git_repo / "README.md").exists()
+
+
+async def test_subagent_start_hooks_match_the_agent_and_add_context_to_its_prompt(git_repo, model_env):
+    import json
+    import sys
+
+    script = git_repo / "start_hook.py"
+    script.write_text(
+        "import json, sys\n"
+        "open('start.json', 'w').write(sys.stdin.read())\n"
+        "print(json.dumps({'hookSpecificOutput': {'additionalContext': 'The build server is down today.'}}))\n"
+    )
+    started = {"type": "command", "command": f"{sys.executable} {script}"}
+    other = {"type": "command", "command": "touch other-ran"}
+    settings = {
+        "hooks": {"SubagentStart": [{"matcher": "runner", "hooks": [started]}, {"matcher": "other", "hooks": [other]}]}
+    }
+    (git_repo / ".claude").mkdir()
+    (git_repo / ".claude" / "settings.json").write_text(json.dumps(settings))
+    agent_file(git_repo, "runner", "tools: Read\n")
+    model_env.script(delegate("runner", prompt="check the build"))
+    model_env.script(text("noted"))
+    model_env.script(text("done"))
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted())
+    await session.run("go")
+    first = model_env.message_requests[1].body["messages"][0]["content"]
+    sent = first if isinstance(first, str) else " ".join(b.get("text", "") for b in first)
+    assert "check the build" in sent and "The build server is down today." in sent
+    start = json.loads((git_repo / "start.json").read_text())
+    assert (start["hook_event_name"], start["agent_type"]) == ("SubagentStart", "runner")
+    assert start["agent_id"].startswith("run-")
+    assert not (git_repo / "other-ran").exists()

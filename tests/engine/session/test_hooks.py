@@ -108,14 +108,21 @@ def test_unseen_hooks_are_reported_once_and_again_when_changed(tmp_path):
     assert unseen_hooks(changed, tmp_path, seen) == changed
 
 
-async def test_pre_compact_runs_before_a_manual_compaction(git_repo, model_env):
+async def test_pre_and_post_compact_run_around_a_manual_compaction(git_repo, model_env):
     from tests.support.fake_anthropic import text
     from tui.engine.session.events import HookRan
     from tui.engine.session.session import Session, SessionOptions
 
     (git_repo / ".claude").mkdir()
     (git_repo / ".claude" / "settings.json").write_text(
-        json.dumps({"hooks": {"PreCompact": [{"hooks": [{"type": "command", "command": "cat > pre-compact.json"}]}]}})
+        json.dumps(
+            {
+                "hooks": {
+                    "PreCompact": [{"hooks": [{"type": "command", "command": "cat > pre-compact.json"}]}],
+                    "PostCompact": [{"hooks": [{"type": "command", "command": "cat > post-compact.json"}]}],
+                }
+            }
+        )
     )
     model_env.script(text("Read it."))
     session = Session.open(SessionOptions(cwd=git_repo), None)
@@ -129,4 +136,10 @@ async def test_pre_compact_runs_before_a_manual_compaction(git_repo, model_env):
         "manual",
         "the greeting",
     )
-    assert [e.event for e in session.history() if isinstance(e, HookRan)] == ["PreCompact"]
+    assert [e.event for e in session.history() if isinstance(e, HookRan)] == ["PreCompact", "PostCompact"]
+    after = json.loads((git_repo / "post-compact.json").read_text())
+    assert (after["hook_event_name"], after["trigger"], after["compact_summary"]) == (
+        "PostCompact",
+        "manual",
+        "## Task\nlook",
+    )

@@ -251,9 +251,9 @@ class Compactor:
                 Error(message="Nothing to compact yet: the conversation is only the current step.", kind="compaction")
             )
             return None
+        when = "manual" if trigger == "manual" else "auto"
         if loop.hooks is not None:
             # Claude Code's PreCompact: it cannot stop the compaction, only see it coming.
-            when = "manual" if trigger == "manual" else "auto"
             await loop.hooks.record("PreCompact", {"trigger": when, "custom_instructions": focus})
         before = self.estimate()
         loop.emit(Status(state="compacting"))
@@ -285,6 +285,8 @@ class Compactor:
         )
         loop.emit(event)  # logged first: if the log cannot be written, the conversation stays whole
         loop.conversation.compact(replaced, summary)
+        if loop.hooks is not None:
+            await loop.hooks.record("PostCompact", {"trigger": when, "compact_summary": summary})
         return event
 
     def _request(self, messages: list[dict[str, Any]], focus: str) -> ModelRequest:

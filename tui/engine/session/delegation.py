@@ -48,7 +48,7 @@ from tui.engine.session.events import (
     SubagentStream,
     event_to_dict,
 )
-from tui.engine.session.hooks import frontmatter_hooks
+from tui.engine.session.hooks import context_of, frontmatter_hooks
 from tui.engine.session.loop import AgentLoop, LoopConfig, ModelProvider, StepRecorder, TurnOutcome
 from tui.engine.tools.base import Action, ToolContext, ToolOutput
 from tui.engine.tools.names import DELEGATION_TOOL
@@ -276,10 +276,20 @@ class Delegation:
         )
         loop.step_lock = self._step_lock
         started = time.monotonic()
+        if hooks is not None:
+            # Claude Code's SubagentStart: it cannot stop the run; what it adds goes to the sub-agent.
+            started_hooks = await hooks.record(
+                "SubagentStart", {"agent_id": run.run_id}, tool_use_id=tool_use_id, agent=agent.name
+            )
+            if added := context_of(started_hooks):
+                prompt = f"{prompt}\n\n{added}"
         outcome = await _drive(loop, prompt, ctx.cancel, run)
         if hooks is not None:
             await hooks.record(
-                "SubagentStop", {"agent": agent.name, "stop_hook_active": False}, tool_use_id=tool_use_id
+                "SubagentStop",
+                {"agent": agent.name, "agent_id": run.run_id, "stop_hook_active": False},
+                tool_use_id=tool_use_id,
+                agent=agent.name,
             )
         end = SubagentEnd(
             run_id=run.run_id,

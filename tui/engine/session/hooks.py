@@ -14,7 +14,8 @@ reason; any other exit is a non-blocking error, reported, and the session goes o
 crashing guard fails open, as in Claude Code: SECURITY.md says so).
 
 Tool matchers are regular expressions over Claude Code's tool names (`Bash`, `Edit|Write`,
-`mcp__.*`), because that is what users write; stepwise's canonical names match too. A
+`mcp__.*`), because that is what users write; stepwise's canonical names match too;
+`SubagentStart`/`SubagentStop` matchers are over the sub-agent's name (`agent_type`). A
 hook's `allow` can skip a prompt the mode asks for, never a hard limit, an ask or a deny
 rule.
 """
@@ -42,14 +43,18 @@ HookEventName = Literal[
     "PostToolUse",
     "UserPromptSubmit",
     "Stop",
+    "SubagentStart",
     "SubagentStop",
     "SessionStart",
     "SessionEnd",
     "PreCompact",
+    "PostCompact",
     "Notification",
 ]
 HOOK_EVENTS: tuple[HookEventName, ...] = get_args(HookEventName)
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
+AGENT_EVENTS = frozenset({"SubagentStart", "SubagentStop"})
+"""Events whose matcher is the sub-agent's name (Claude Code's `agent_type`), not a tool's."""
 
 DEFAULT_TIMEOUT_S = 60.0
 MAX_HOOK_OUTPUT_CHARS = 10_000
@@ -84,7 +89,8 @@ class HookCommand:
     """Where it is configured: `.claude/settings.json`, `agent backend-dev`, ..."""
 
     def matches(self, tool: str | None) -> bool:
-        if self.event not in TOOL_EVENTS or self.matcher in ("", "*") or tool is None:
+        """Whether the hook applies to `tool` (for `AGENT_EVENTS`, the sub-agent's name)."""
+        if self.event not in TOOL_EVENTS | AGENT_EVENTS or self.matcher in ("", "*") or tool is None:
             return True
         names = [tool, CLAUDE_TOOL_NAMES.get(tool, tool)]
         try:
@@ -203,10 +209,15 @@ class Hooks:
     """Receives a `HookRan` event per hook run (the session's log)."""
 
     async def record(
-        self, event: HookEventName, payload: Mapping[str, Any], tool: str | None = None, tool_use_id: str = ""
+        self,
+        event: HookEventName,
+        payload: Mapping[str, Any],
+        tool: str | None = None,
+        tool_use_id: str = "",
+        agent: str | None = None,
     ) -> list[HookResult]:
         """`run`, with every run recorded as a `HookRan` event."""
-        results = await self.run(event, payload, tool)
+        results = await self.run(event, payload, tool, agent)
         if self.emit is not None:
             for result in results:
                 self.emit(
@@ -226,9 +237,12 @@ class Hooks:
     def for_event(self, event: HookEventName, tool: str | None = None) -> list[HookCommand]:
         return [hook for hook in self.commands if hook.event == event and hook.matches(tool)]
 
-    async def run(self, event: HookEventName, payload: Mapping[str, Any], tool: str | None = None) -> list[HookResult]:
-        """Run every hook of `event` (matching `tool`) in turn, with the documented JSON on stdin."""
-        hooks = self.for_event(event, tool)
+    async def run(
+        self, event: HookEventName, payload: Mapping[str, Any], tool: str | None = None, agent: str | None = None
+    ) -> list[HookResult]:
+        """Run every hook of `event` (matching `tool`, or the sub-agent `agent` for `AGENT_EVENTS`) in
+        turn, with the documented JSON on stdin."""
+        hooks = self.for_event(event, tool if tool is not None else agent)
         if not hooks:
             return []
         data = {
@@ -240,6 +254,8 @@ class Hooks:
         }
         if tool is not None:
             data["tool_name"] = CLAUDE_TOOL_NAMES.get(tool, tool)
+        if agent is not None:
+            data["agent_type"] = agent
         stdin = json.dumps(data, ensure_ascii=False).encode()
         return [await self._run_one(hook, stdin) for hook in hooks]
 
