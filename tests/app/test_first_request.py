@@ -151,18 +151,16 @@ def test_stepwise_prompt_in_a_real_terminal_sends_the_print_mode_request(
     assert canonical(model_env.requests[0].body) == expected
 
 
-async def test_the_first_frame_names_the_agent_and_model_while_the_session_opens(
-    workspace, model_env, expected
-) -> None:
+async def test_the_status_bar_names_the_agent_and_model_while_the_session_opens(workspace, model_env, expected) -> None:
     gate = asyncio.Event()
 
     async def factory(approver) -> Session:
         await gate.wait()
         return Session.open(SessionOptions(cwd=workspace, agent="helper"), approver)
 
-    app = StepwiseApp(factory, preview=preview(workspace, "helper", None))
+    app = StepwiseApp(factory, preview=lambda: preview(workspace, "helper", None))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: app.main.status_bar.agent, "the preview")
         bar = app.main.status_bar.summary()
         assert bar.startswith("helper · claude-sonnet-4-5 · ") and bar.endswith("starting…"), bar
         app.main.prompt.insert(PROMPT)

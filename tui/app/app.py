@@ -1,8 +1,9 @@
 """StepwiseApp: the Textual app shell around one engine session.
 
-The first frame appears before the session exists: the session factory (which
-imports the SDK and opens git) runs in a worker after mount, with "starting…"
-in the status bar meanwhile. Engine events reach the main screen as messages
+The first frame appears before the session exists: once it is drawn, a worker
+reads the preview (the agent and model, from the settings and agent files) into
+the status bar, then awaits the session factory (git, tools, permissions, MCP,
+memory), with "starting…" in the status bar until the session is open. Engine events reach the main screen as messages
 (stream deltas merged, at most one batch per frame); the approver shows the
 permission pane and waits for the user.
 """
@@ -104,7 +105,7 @@ class StepwiseApp(App[int]):
         list_sessions: Lister | None = None,
         check_model: Callable[[str], str | None] | None = None,
         locked: str | None = None,
-        preview: SessionPreview | None = None,
+        preview: Callable[[], SessionPreview | None] | None = None,
     ) -> None:
         """Create the app (nothing heavy happens before the first frame).
 
@@ -120,7 +121,8 @@ class StepwiseApp(App[int]):
             check_model: Why a model name given to `/model` is refused (None: it is fine).
             locked: When set, `/agent` and `/model` are refused with this reason (the demo's
                 turns are scripted for its agent; a new session would reach the real API).
-            preview: The agent and model the session will have, shown while it opens.
+            preview: Reads the agent and model the session will have (run in a thread once the first
+                frame is drawn; its answer is shown while the session opens).
         """
         super().__init__()
         self.session_factory = session_factory
@@ -183,9 +185,6 @@ class StepwiseApp(App[int]):
             self.main.chat.add_note(self.notice, "notice")
         for warning in self._theme_warnings:
             self.main.chat.add_note(warning, "warning")
-        if self.preview is not None:
-            self.main.status_bar.agent = self.preview.agent
-            self.main.status_bar.model = self.preview.model
         self.main.refresh_state("starting")
         self.call_after_refresh(self._start)
 
@@ -202,7 +201,11 @@ class StepwiseApp(App[int]):
     @work(exclusive=True, group="session")
     async def _open_session(self, opening: Awaitable[Session]) -> None:
         self._opening = True
+        preview, self.preview = self.preview, None
         try:
+            if preview is not None and (shown := await asyncio.to_thread(preview)) is not None:
+                self.main.status_bar.agent = shown.agent
+                self.main.status_bar.model = shown.model
             session = await opening
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
             self._opening = False

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -139,5 +140,5 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         check_model=check_model_name,
         locked=locked,
         # A resumed session's agent is in its log, read once the session opens.
-        preview=None if resuming else preview(args.cwd, args.agent, args.model),
+        preview=None if resuming else functools.partial(preview, args.cwd, args.agent, args.model),
     )
