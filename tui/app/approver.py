@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from tui.engine.session.approval import Approval, ApprovalRequest
 from tui.engine.session.events import Decider
-from tui.engine.tools.base import ToolKind
+from tui.engine.tools.kinds import ToolKind
 
 
 @dataclass

@@ -38,7 +38,7 @@ from tui.engine.exec.terminal import show_controls
 from tui.engine.mcp.names import is_trust_request, split_target
 from tui.engine.session.approval import OUTSIDE_SANDBOX, Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor
-from tui.engine.tools.base import ToolKind
+from tui.engine.tools.kinds import ToolKind
 
 if TYPE_CHECKING:
     from tui.app.widgets.diff_view import DiffView

@@ -7,7 +7,6 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.engine.exec.terminal import sanitize_terminal_text
-from tui.engine.tools.todo import todo_summary
 from tui.presentation.transcript import todo_lines
 
 
@@ -37,6 +36,9 @@ class TodoLine(Static):
     @property
     def text(self) -> str:
         """What the line shows now."""
+        # The tool's module (and the tool base with its proposals) loads with the first list, not the first frame.
+        from tui.engine.tools.todo import todo_summary
+
         hint = "click to fold" if self.expanded else "click to expand"
         head = f"Tasks {todo_summary(self.items)} ({hint})"
         return "\n".join([head, *todo_lines(self.items)]) if self.expanded else head
