@@ -3,9 +3,9 @@
 The first frame appears before the session exists: once it is drawn, a worker
 reads the preview (the agent and model, from the settings and agent files) into
 the status bar, then awaits the session factory (git, tools, permissions, MCP,
-memory), with "starting…" in the status bar until the session is open. Engine events reach the main screen as messages
-(stream deltas merged, at most one batch per frame); the approver shows the
-permission pane and waits for the user.
+memory), with "starting…" in the status bar until the session is open. Engine
+events reach the main screen as messages (stream deltas merged, at most one
+batch per frame); the approver shows the permission pane and waits for the user.
 """
 
 from __future__ import annotations
