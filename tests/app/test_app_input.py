@@ -322,6 +322,10 @@ async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(git_repo: P
         for part in ("general", live.session.model, "mode: default", "⎇ main", "1.1k tok (80% cached)", "ctx 10%"):
             assert part in summary, part
         assert "$0.0125" in summary and "ready" in summary
+        # At 120 columns not everything fits: whole parts leave (the cache share first), the cost stays.
+        shown = app.main.status_bar.render().plain
+        assert len(shown) <= 120 and "…" not in shown
+        assert shown.startswith("general · ") and shown.endswith(" · $0.0125 · ready"), shown
         app.main.prompt.insert("/cost")
         await pilot.press("enter")
         await until(pilot, lambda: any(n.startswith("Tokens:") for n in notes(app)), "the cost")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
 
 ELLIPSIS = "…"
@@ -49,3 +51,22 @@ def fit(head: str, tail: str, width: int) -> str:
     if head and room >= 2:
         return f"{cut(head, room)}{SEPARATOR}{tail}"
     return cut_start(tail, width)
+
+
+def fit_parts(parts: Sequence[tuple[str, int]], tail: str, width: int) -> str:
+    """`part · part · … · tail` in `width` cells, leaving out the least important parts first.
+
+    Each part comes with its rank (higher is kept longer); what is left keeps its order. A
+    whole part dropped reads better than every part cut short: the cost stays, the cache
+    share goes. When even the highest-ranked part does not fit, the rest is cut as `fit` does.
+    """
+    kept = [text for text, _ in parts]
+    by_rank = sorted(range(len(parts)), key=lambda index: parts[index][1])
+    dropped: set[int] = set()
+    while width > 0 and len(dropped) < len(parts) - 1:
+        shown = [text for index, text in enumerate(kept) if index not in dropped]
+        if cell_len(SEPARATOR.join([*shown, tail])) <= width:
+            break
+        dropped.add(by_rank[len(dropped)])
+    head = SEPARATOR.join(text for index, text in enumerate(kept) if index not in dropped)
+    return fit(head, tail, width)

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.app.fit import SEPARATOR, fit
+from tui.app.fit import SEPARATOR, fit_parts
 from tui.engine.exec.sandbox import UNSANDBOXED
 from tui.engine.exec.terminal import show_controls
 
@@ -57,37 +57,41 @@ class StatusBar(Static):
     """Commands run without the sandbox (off, or bubblewrap cannot run here)."""
 
     def render(self) -> Content:
-        # Cut with `…` from the agent and model side: what is happening stays in view.
-        head, _, tail = self.summary().rpartition(SEPARATOR)
-        return Content(fit(head, tail, self.size.width))
+        # What is happening stays whole; the other parts leave, least useful first.
+        parts, tail = self._parts()
+        return Content(fit_parts(parts, tail, self.size.width))
 
     def summary(self) -> str:
         """The bar's text (plain), uncut."""
-        parts: list[str] = []
+        parts, tail = self._parts()
+        return SEPARATOR.join([*(text for text, _ in parts), tail])
+
+    def _parts(self) -> tuple[list[tuple[str, int]], str]:
+        """The bar's parts with the rank each keeps its place by (higher stays longer), and the activity."""
+        parts: list[tuple[str, int]] = []
         if self.agent:
-            parts.append(self.agent)
+            parts.append((self.agent, 8))
         if self.model:
-            parts.append(self.model)
+            parts.append((self.model, 5))
         if self.mode:
-            parts.append(f"mode: {self.mode}")
+            parts.append((f"mode: {self.mode}", 7))
         if self.branch is not None:
-            parts.append(f"⎇ {self.branch}{'*' if self.dirty else ''}")
+            parts.append((f"⎇ {self.branch}{'*' if self.dirty else ''}", 1))
         if self.unsandboxed:
-            parts.append(UNSANDBOXED)
+            parts.append((UNSANDBOXED, 9))
         usage = self.usage or {}
         prompt = sum(
             usage.get(key, 0) for key in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
         )
         total = prompt + usage.get("output_tokens", 0)
         if total:
-            parts.append(f"{format_tokens(total)} tok ({cache_share(usage):.0%} cached)")
+            parts.append((f"{format_tokens(total)} tok ({cache_share(usage):.0%} cached)", 2))
         if self.context_share:
-            parts.append(f"ctx {self.context_share:.0%}")
+            parts.append((f"ctx {self.context_share:.0%}", 4))
         if self.mcp:
-            parts.append(self.mcp)
-        parts.append(f"${self.cost_usd:.4f}")
+            parts.append((self.mcp, 3))
+        parts.append((f"${self.cost_usd:.4f}", 6))
         label = ACTIVITY_LABELS.get(self.activity, self.activity)
         if self.detail and self.activity in ("running", "retrying", "waiting"):
             label += f" {show_controls(self.detail)}"
-        parts.append(label)
-        return " · ".join(parts)
+        return parts, label
