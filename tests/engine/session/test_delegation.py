@@ -256,6 +256,23 @@ async def test_a_sub_agents_frontmatter_pre_tool_use_hook_blocks_its_command(git
     assert not (git_repo / "README.md").exists()
 
 
+async def test_the_sessions_stop_hooks_run_when_the_session_agent_stops_not_the_sub_agent(git_repo, model_env):
+    import json
+
+    (git_repo / ".claude").mkdir()
+    stop = {"hooks": [{"type": "command", "command": "echo stop >> hooks.log"}]}
+    subagent_stop = {"hooks": [{"type": "command", "command": "echo subagent-stop >> hooks.log"}]}
+    settings = {"hooks": {"Stop": [stop], "SubagentStop": [subagent_stop]}}
+    (git_repo / ".claude" / "settings.json").write_text(json.dumps(settings))
+    agent_file(git_repo, "reader", "tools: Read\n")
+    model_env.script(delegate("reader"))
+    model_env.script(text("read it"))
+    model_env.script(text("done"))
+    session = Session.open(SessionOptions(cwd=git_repo), Scripted())
+    await session.run("go")
+    assert (git_repo / "hooks.log").read_text().split() == ["subagent-stop", "stop"]
+
+
 async def test_subagent_start_hooks_match_the_agent_and_add_context_to_its_prompt(git_repo, model_env):
     import json
     import sys

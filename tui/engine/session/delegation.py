@@ -213,7 +213,9 @@ class Delegation:
         if self._hooks is None:
             return None
         own = [] if agent.name == self._parent.name else frontmatter_hooks(agent.name, agent.extra, [], subagent=True)
-        return dataclasses.replace(self._hooks, commands=[*self._hooks.commands, *own], emit=emit)
+        # A sub-agent's end is SubagentStop, never the session's Stop (Claude Code's order of events).
+        session = [hook for hook in self._hooks.commands if hook.event != "Stop"]
+        return dataclasses.replace(self._hooks, commands=[*session, *own], emit=emit)
 
     async def run(self, agent_name: str, description: str, prompt: str, ctx: ToolContext) -> ToolOutput:
         agent = self._agents[agent_name]
