@@ -102,3 +102,23 @@ def test_user_prompt_submit_adds_context_and_a_stop_hook_sends_the_model_on(caps
     assert any("Today is release day." in block["text"] for block in first)
     last = model_env.message_requests[1].body["messages"][-1]["content"]
     assert "A Stop hook asks you to go on: run the tests first" in "".join(b.get("text", "") for b in last)
+
+
+def test_a_failed_call_runs_post_tool_use_failure_not_post_tool_use(capsys, git_repo, model_env):
+    log = {"type": "command", "command": "cat >> hooks.log; echo >> hooks.log"}
+    settings = {"hooks": {"PostToolUse": [{"matcher": "Read", "hooks": [log]}]}}
+    settings["hooks"]["PostToolUseFailure"] = [{"matcher": "Read", "hooks": [log]}]
+    (git_repo / ".claude").mkdir()
+    (git_repo / ".claude" / "settings.json").write_text(json.dumps(settings))
+    model_env.script(tool_use("read_file", {"filePath": "missing.py"}))
+    model_env.script(tool_use("read_file", {"filePath": "app.py"}))
+    model_env.script(text("done"))
+    assert main(["-p", "go", "--cwd", str(git_repo)]) == 0, capsys.readouterr().err
+    failed, read = (json.loads(line) for line in (git_repo / "hooks.log").read_text().splitlines())
+    assert (failed["hook_event_name"], failed["tool_name"], failed["is_interrupt"]) == (
+        "PostToolUseFailure",
+        "Read",
+        False,
+    )
+    assert "missing.py" in failed["error"] and "tool_response" not in failed
+    assert (read["hook_event_name"], read["tool_response"]["is_error"]) == ("PostToolUse", False)

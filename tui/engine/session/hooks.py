@@ -41,6 +41,7 @@ from tui.engine.workspace.fileio import atomic_write
 HookEventName = Literal[
     "PreToolUse",
     "PostToolUse",
+    "PostToolUseFailure",
     "UserPromptSubmit",
     "Stop",
     "SubagentStart",
@@ -52,7 +53,7 @@ HookEventName = Literal[
     "Notification",
 ]
 HOOK_EVENTS: tuple[HookEventName, ...] = get_args(HookEventName)
-TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
+TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PostToolUseFailure"})
 AGENT_EVENTS = frozenset({"SubagentStart", "SubagentStop"})
 """Events whose matcher is the sub-agent's name (Claude Code's `agent_type`), not a tool's."""
 

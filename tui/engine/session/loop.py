@@ -38,7 +38,15 @@ from tui.engine.session.events import (
     TurnEnd,
     UserMessage,
 )
-from tui.engine.session.hooks import MAX_HOOK_OUTPUT_CHARS, HookResult, Hooks, blocking, claude_tool_input, context_of
+from tui.engine.session.hooks import (
+    MAX_HOOK_OUTPUT_CHARS,
+    HookEventName,
+    HookResult,
+    Hooks,
+    blocking,
+    claude_tool_input,
+    context_of,
+)
 from tui.engine.session.review import review_feedback
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
 from tui.engine.tools.names import DELEGATION_TOOL, canonical_name
@@ -471,16 +479,19 @@ class AgentLoop:
         self.recorder.after_step(label, tool_use_id, edited=[e.proposal.rel_path for e in output.edits])
 
     async def _post_tool_hooks(self, tool_use_id: str, action: Action, output: ToolOutput) -> str:
-        """What PostToolUse hooks send the model with the result: a block's reason, added context."""
+        """What PostToolUse hooks (PostToolUseFailure for a failed call, as Claude Code splits them)
+        send the model with the result: a block's reason, added context."""
         assert self.hooks is not None
-        payload = {
-            "tool_input": claude_tool_input(action.tool, action.input),
-            "tool_response": {"content": output.content[:MAX_HOOK_OUTPUT_CHARS], "is_error": output.is_error},
-        }
+        event: HookEventName = "PostToolUseFailure" if output.is_error else "PostToolUse"
+        payload: dict[str, Any] = {"tool_input": claude_tool_input(action.tool, action.input)}
+        if output.is_error:
+            payload.update(error=output.content[:MAX_HOOK_OUTPUT_CHARS], is_interrupt=False)
+        else:
+            payload["tool_response"] = {"content": output.content[:MAX_HOOK_OUTPUT_CHARS], "is_error": False}
         notes = []
-        for result in await self.hooks.record("PostToolUse", payload, action.tool, tool_use_id):
+        for result in await self.hooks.record(event, payload, action.tool, tool_use_id):
             if result.verdict == "block":
-                notes.append(f"A PostToolUse hook ({result.hook.source}) reports: {result.reason or 'blocked'}")
+                notes.append(f"A {event} hook ({result.hook.source}) reports: {result.reason or 'blocked'}")
             if result.additional_context:
                 notes.append(result.additional_context)
         return "".join(f"\n\n{note}" for note in notes)
