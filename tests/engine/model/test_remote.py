@@ -173,3 +173,18 @@ def test_print_mode_streams_through_the_process_without_the_sdk_in_its_own(
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert "tui.engine.model.provider" in imported
     assert not [name for name in imported if name.split(".")[0] in ("anthropic", "pydantic")]
+
+
+async def test_a_request_bigger_than_a_pipe_sent_while_the_process_still_loads(fake_anthropic: FakeAnthropic) -> None:
+    remote.stop()
+    started = remote.start()  # it reads nothing until the SDK is loaded: the request waits in the writer thread
+    assert started is not None
+    fake_anthropic.script(text("read it all"))
+    provider = _provider(fake_anthropic)
+    long = "a line of a long conversation\n" * 40_000  # 1.2 MB
+    params = {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": long}]}
+    try:
+        assert await provider.create_message(params) == [text("read it all")]
+    finally:
+        remote.stop()
+    assert fake_anthropic.message_requests[0].body["messages"][0]["content"] == long

@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -57,8 +58,10 @@ class Worker:
         self._ids = itertools.count(1)
         self._inboxes: dict[int, _Inbox] = {}
         self._lock = threading.Lock()
+        self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.alive = True
         threading.Thread(target=self._read, name="stepwise-provider-reader", daemon=True).start()
+        threading.Thread(target=self._write, name="stepwise-provider-writer", daemon=True).start()
 
     @property
     def pid(self) -> int:
@@ -94,27 +97,39 @@ class Worker:
             inbox = self._inboxes.get(request_id)
         if inbox is None:
             return  # cancelled: the records still on the way are dropped
-        loop, queue = inbox
+        loop, arrived = inbox
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(queue.put_nowait, batch)
+            loop.call_soon_threadsafe(arrived.put_nowait, batch)
 
     # --- requests -----------------------------------------------------------------
 
     def _send(self, record: dict[str, Any]) -> None:
-        data = encode(record)
-        with self._lock:
-            if not self.alive:
-                raise OSError("the model provider process has ended")
-            while data:
-                data = data[os.write(self._in, data) :]
+        """Queue one record for the writer thread: a request holds a whole conversation, more than a pipe
+        takes at once, and the process reads nothing while it loads the SDK, so writing here could block
+        the event loop for as long."""
+        if not self.alive:
+            raise OSError("the model provider process has ended")
+        self._outgoing.put(encode(record))
+
+    def _write(self) -> None:
+        while (data := self._outgoing.get()) is not None:
+            try:
+                while data:
+                    data = data[os.write(self._in, data) :]
+            except OSError:
+                return  # it ended: the reader thread sees its end of file and fails what waits
+        with contextlib.suppress(OSError):
+            # Through its file object: closing the bare descriptor would leave that object to close
+            # the same number again later, by then perhaps someone else's (an event loop's socket).
+            self.process.stdin.close()  # type: ignore[union-attr]
 
     async def _records(
         self, op: str, client: ClientOptions, params: dict[str, Any]
     ) -> AsyncGenerator[dict[str, Any], None]:
         request_id = next(self._ids)
-        queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        arrived: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         with self._lock:
-            self._inboxes[request_id] = (asyncio.get_running_loop(), queue)
+            self._inboxes[request_id] = (asyncio.get_running_loop(), arrived)
         finished = False
         try:
             if not self.alive:
@@ -124,7 +139,7 @@ class Worker:
             except OSError:
                 raise RequestFailed(_ENDED) from None
             while True:
-                for record in await queue.get():
+                for record in await arrived.get():
                     if "error" in record:
                         finished = True
                         raise RequestFailed(record["error"])
@@ -166,10 +181,7 @@ class Worker:
     def close(self) -> None:
         """End it now: it holds nothing to save, and may still be importing the SDK (deaf to its input)."""
         self.alive = False
-        with self._lock, contextlib.suppress(OSError):
-            # Through its file object: closing the bare descriptor would leave that object to close
-            # the same number again later, by then perhaps someone else's (an event loop's socket).
-            self.process.stdin.close()  # type: ignore[union-attr]
+        self._outgoing.put(None)
         self.process.kill()
         self.process.wait()
 
