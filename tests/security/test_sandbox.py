@@ -241,10 +241,16 @@ async def test_an_approved_git_commit_works_in_the_sandbox(guarded, harness):
 
 @needs_bwrap
 async def test_what_a_sandboxed_command_leaves_running_is_named(guarded, harness):
-    call = tool_use("Bash", {"command": "setsid sleep 300 >/dev/null 2>&1 & echo started"})
+    # The command waits until its child is `sleep` (not the forked shell before its exec), so the
+    # name is the same however loaded the machine is.
+    command = (
+        "setsid sleep 300 >/dev/null 2>&1 & child=$!; "
+        'until [ "$(cat /proc/$child/comm 2>/dev/null)" = sleep ]; do :; done; echo started'
+    )
+    call = tool_use("Bash", {"command": command})
     run = await harness.run(Reply([call]), mode="bypassPermissions", sandbox=True)
     content = run.result(call["id"])["content"]
-    # Named as found inside the sandbox: `sleep 300`, or the forked shell until it ran `setsid`.
+    assert "started" in content
     assert "processes it left running were stopped: " in content and "sleep 300 (pid" in content
 
 
