@@ -1,9 +1,10 @@
 """StepwiseApp: the Textual app shell around one engine session.
 
-The first frame appears before the session exists: once it is drawn, a worker
-reads the preview (the agent and model, from the settings and agent files) into
-the status bar, then awaits the session factory (git, tools, permissions, MCP,
-memory), with "starting…" in the status bar until the session is open. Engine
+The first frame appears before the session exists: from mount, a worker reads
+the preview (the agent and model, from the settings and agent files) into the
+status bar, then awaits the session factory (git, tools, permissions, MCP,
+memory) beside the first frame, and shows the session once that frame is drawn;
+"starting…" stays in the status bar until then. Engine
 events reach the main screen as messages (stream deltas merged, at most one
 batch per frame); the approver shows the permission pane and waits for the user.
 """
@@ -144,6 +145,8 @@ class StepwiseApp(App[int]):
         self._switching: str | None = None
         """The command (`/agent x`, `/model y`, `/resume`) whose new session is opening."""
         self._queued: list[str] = []
+        self._drawn = asyncio.Event()
+        """Set once the first frame is on screen: a session opened before it waits to be shown."""
         """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
         self.stopped_at_exit: list[ProcessInfo] = []
         """Processes the session's commands still ran when the app quit (stopped; told after exit)."""
@@ -186,6 +189,9 @@ class StepwiseApp(App[int]):
         for warning in self._theme_warnings:
             self.main.chat.add_note(warning, "warning")
         self.main.refresh_state("starting")
+        # The session opens beside the first frame: its imports then run while the collector is
+        # paused for start-up (once resumed, collections during them cost ~100 ms of CPU).
+        self._open_session(self.session_factory(self.approver))
         self.call_after_refresh(self._start)
 
     async def on_unmount(self) -> None:
@@ -196,7 +202,7 @@ class StepwiseApp(App[int]):
     def _start(self) -> None:
         first_frame_drawn()
         self.main.build_deferred()
-        self._open_session(self.session_factory(self.approver))
+        self._drawn.set()
 
     @work(exclusive=True, group="session")
     async def _open_session(self, opening: Awaitable[Session]) -> None:
@@ -207,6 +213,7 @@ class StepwiseApp(App[int]):
                 self.main.status_bar.agent = shown.agent
                 self.main.status_bar.model = shown.model
             session = await opening
+            await self._drawn.wait()
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
             self._opening = False
             self._switching = None
