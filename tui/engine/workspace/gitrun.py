@@ -2,10 +2,10 @@
 
 Every git command stepwise runs goes through `run_git`: checkpoints, the file
 listing of the search tools, `replay --verify` and the demo's sample
-repository, `Workspace.open`'s finding the repository included: plain
-subprocesses, one process per command, with stdin handed over as bytes (no
-temporary file), never asking for credentials, with English messages (which
-callers quote and match).
+repository. GitPython finds the repository (`Workspace.open`); the commands
+run beside it as plain subprocesses, one process per command, with stdin
+handed over as bytes (no temporary file), never asking for credentials, with
+English messages (which callers quote and match).
 """
 
 from __future__ import annotations
