@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from tests.support.fake_anthropic import FakeAnthropic, RecordedRequest, text
+from tests.support.fake_anthropic import FakeAnthropic, log_requests, text
 
 Answer = Literal["reply", "json", "short"]
 SHORT = "OK."
@@ -85,14 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     reply = args.reply.read_text(encoding="utf-8")
     server = FakeAnthropic(api_key=args.key, chunk_size=args.chunk_size, strict=False, port=args.port)
     server.respond_with(lambda body: answer(body, args.prompt, reply))
-    log_path: Path = args.log
-
-    def log(record: RecordedRequest) -> None:
-        line = {"path": record.path, "status": record.status, "answer": answer_kind(record.body, args.prompt)}
-        with log_path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
-
-    server.on_request = log
+    log_requests(
+        server,
+        args.log,
+        lambda record: {"path": record.path, "status": record.status, "answer": answer_kind(record.body, args.prompt)},
+    )
     print(f"listening on {server.url}", flush=True)
     server.serve_forever()
     return 0

@@ -772,6 +772,17 @@ def load_script(path: Path) -> list[ScriptItem]:
     return [item_from_json(item) for item in data]
 
 
+def log_requests(server: FakeAnthropic, path: Path, line: Callable[[RecordedRequest], dict[str, Any]]) -> None:
+    """Append `line(request)` as one JSON line to `path` for every request the server answers
+    (a server in another process, whose requests a test or benchmark reads afterwards)."""
+
+    def log(record: RecordedRequest) -> None:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line(record)) + "\n")
+
+    server.on_request = log
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.fake_anthropic", description=__doc__.split("\n\n")[0]
@@ -794,12 +805,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests_log:
         log_path: Path = args.requests_log
 
-        def log(record: RecordedRequest) -> None:
-            line = {"path": record.path, "status": record.status, "usage": record.usage, "body": record.body}
-            with log_path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(line) + "\n")
-
-        server.on_request = log
+        log_requests(
+            server,
+            log_path,
+            lambda record: {"path": record.path, "status": record.status, "usage": record.usage, "body": record.body},
+        )
     print(f"listening on {server.url}", flush=True)
     server.serve_forever()
     return 0
