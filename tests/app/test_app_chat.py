@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from textual import events
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Offset
@@ -453,3 +454,83 @@ async def test_a_command_line_opening_for_its_output_keeps_the_chat_following() 
             chat.add_note(f"later {n}")
         await pilot.pause()
         await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+
+
+def _stream_lines(chat: ChatView, first: int, count: int) -> None:
+    for n in range(first, first + count):
+        chat.text_delta(0, f"line {n}\n\n")
+
+
+async def test_a_scroll_that_goes_nowhere_before_the_reply_keeps_the_chat_following() -> None:
+    # At start-up the chat is shorter than its height: a scroll there (a scroll into view, a
+    # layout's scroll) moves nothing, and Textual took it as the user leaving the end for good.
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(80, 12)) as pilot:
+        chat.add_note("notice")
+        await pilot.pause()
+        chat.scroll_to(y=0, animate=False)
+        chat.scroll_visible(animate=False)
+        for first in range(0, 60, 10):
+            _stream_lines(chat, first, 10)
+            await pilot.pause()
+        chat.end_assistant()
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        assert "line 59" in "".join(segment.text for line in _screen_lines(app) for segment in line)
+
+
+async def test_a_scroll_at_the_end_of_a_streaming_reply_keeps_the_chat_following() -> None:
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(80, 12)) as pilot:
+        _stream_lines(chat, 0, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        chat.scroll_to(y=chat.max_scroll_y, animate=False)  # already there: nothing moves
+        _stream_lines(chat, 30, 30)
+        await pilot.pause()
+        _stream_lines(chat, 60, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y and chat.text_blocks[0].complete, "the end")
+        assert chat.max_scroll_y > 100
+
+
+async def test_the_user_scrolling_up_stops_the_following_and_end_resumes_it() -> None:
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(80, 12)) as pilot:
+        _stream_lines(chat, 0, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        chat.focus()
+        await pilot.press("up", "up", "up")
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y - 3, "the scroll up")
+        stayed = chat.scroll_y
+        for first in range(30, 60, 10):
+            _stream_lines(chat, first, 10)
+            await pilot.pause()
+        await until(pilot, lambda: chat.max_scroll_y > stayed + 40, "more of the reply")
+        assert chat.scroll_y == stayed  # the user reads on where they scrolled to
+        await pilot.press("end")
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y, "the end")
+        _stream_lines(chat, 60, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > stayed + 100, "following again")
+
+
+def _wheel(chat: ChatView, kind: type[events.MouseScrollUp | events.MouseScrollDown]) -> None:
+    chat.post_message(kind(chat, 1, 1, 0, 0, 0, False, False, False))
+
+
+async def test_the_wheel_back_down_to_the_end_resumes_the_following() -> None:
+    chat = ChatView()
+    app = _OneWidget(chat)
+    async with app.run_test(size=(80, 12)) as pilot:
+        _stream_lines(chat, 0, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        _wheel(chat, events.MouseScrollUp)
+        await until(pilot, lambda: chat.scroll_y < chat.max_scroll_y, "the wheel up")
+        _stream_lines(chat, 30, 10)
+        await pilot.pause()
+        assert chat.scroll_y < chat.max_scroll_y
+        for _ in range(20):
+            _wheel(chat, events.MouseScrollDown)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y, "the wheel down to the end")
+        _stream_lines(chat, 40, 30)
+        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 100, "following again")

@@ -83,12 +83,37 @@ class ChatView(VerticalScroll):
         self._tools: dict[str, ToolCallView] = {}
         self._skip_chars = 0
         self._early: list[ChatMessage] = []
+        self._released_at_end: float | None = None
+        """The end (`max_scroll_y`) when the anchor was last released there, until that scroll is checked."""
 
     def on_mount(self) -> None:
         self._earlier.display = False
         self.mount(self._earlier, *self._early)
         self._early.clear()
         self.anchor()
+
+    # --- following the conversation ------------------------------------------------
+
+    def release_anchor(self) -> None:
+        """Stop following the end, unless the scroll that releases it goes nowhere above the end.
+
+        Textual releases the anchor on every scroll (a wheel or key, but also
+        any `scroll_to` or scroll into view) and takes it back only when the
+        scroll position changes and lands on the end: a scroll that leaves the
+        chat where it was (at the end, before the reply grows) released it for
+        good, and the reply then streamed on below the screen.
+        """
+        if self._anchored and not self._anchor_released:  # following: at the end, wherever the target says
+            self._released_at_end = self.max_scroll_y
+            # Twice: `scroll_to` releases first and scrolls after the next refresh.
+            self.call_after_refresh(self.call_after_refresh, self._follow_if_still_at_end)
+        super().release_anchor()
+
+    def _follow_if_still_at_end(self) -> None:
+        end, self._released_at_end = self._released_at_end, None
+        # A target below 0 is the anchor's own (a chat shorter than its height): the end too.
+        if end is not None and self._anchor_released and max(self.scroll_target_y, 0) >= end:
+            self.anchor()
 
     # --- adding -----------------------------------------------------------------
 
