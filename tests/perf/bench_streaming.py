@@ -6,7 +6,8 @@ against either side). Two workloads: 2,000 words in word-sized deltas, and
 
 Baseline: the anthropic SDK alone (`AsyncAnthropic.messages.stream`)
 consuming the same stream from the same server. Figure: the app (headless
-`run_test`, 120x40, a real `Session`) from pressing Enter until the chat's
+`run_test`, 120x40, a real `Session`, the SDK in the provider process as `stepwise` runs it; CPU per
+delta is the app's process only) from pressing Enter until the chat's
 Markdown holds the last word, every part of it is rendered, and the frame
 after it is drawn. While it
 streams, a periodic task records the longest event-loop stall, and
@@ -144,9 +145,11 @@ async def _sdk_alone(url: str) -> Sample:
 
 async def _in_app(root: Path, url: str) -> Sample:
     from tui.app.app import StepwiseApp
+    from tui.engine.model import remote
     from tui.engine.model.provider import AnthropicProvider
     from tui.engine.session.session import Session, SessionOptions
 
+    remote.start()  # as `stepwise` does first thing: the SDK runs in the provider process
     provider = AnthropicProvider(api_key=DEFAULT_KEY, base_url=url)
 
     async def open_session(approver):

@@ -41,11 +41,20 @@ def _die_with(parent: int) -> None:
 class _Server:
     def __init__(self, out: int) -> None:
         self._out = out
+        self._pending: list[bytes] = []
         self._clients: dict[tuple[str | None, str | None], Any] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     def _write(self, record: dict[str, Any]) -> None:
-        data = encode(record)
+        # Records made in one turn of the event loop (the events of one network read) leave in
+        # one write: the app's reader thread then wakes, and hands its loop a batch, once for all.
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(encode(record))
+
+    def _flush(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
         while data:
             data = data[os.write(self._out, data) :]
 
@@ -90,6 +99,7 @@ class _Server:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._flush()
         for client in self._clients.values():
             await client.close()
 
