@@ -58,3 +58,19 @@ async def test_enter_sends_when_the_completion_list_is_stale(git_repo, model_env
         assert prompt.completions.chosen is not None
         await pilot.press("enter")
         await until(pilot, lambda: prompt.text == "", "the prompt sent")
+
+
+async def test_enter_runs_the_command_typed_when_the_list_still_shows_its_start(git_repo, model_env):
+    """The list made for "/" must not replace a "/undo" typed faster than it follows."""
+    app = app_for(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "the session")
+        prompt = app.main.prompt
+        await pilot.press("/")
+        await until(pilot, lambda: prompt.completions.chosen is not None, "the completion list")
+        assert prompt.completions.chosen.value != "/undo"
+        with prompt.prevent(type(prompt).Changed):
+            prompt.insert("undo")  # the list still shows every command, the first highlighted
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.text == "Nothing to undo." for n in app.main.chat.query(ChatNote)), "/undo")
+        assert prompt.text == ""

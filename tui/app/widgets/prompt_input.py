@@ -95,6 +95,8 @@ class PromptInput(TextArea):
         self.prompt_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
+        self._listed_for: CompletionQuery | None = None
+        """The word the completion list was made for (the text can be ahead of it)."""
 
     # --- keys -------------------------------------------------------------------
 
@@ -109,11 +111,18 @@ class PromptInput(TextArea):
     def _completion_key(self, key: str) -> bool:
         if self.completions.chosen is None:
             return False
-        if self.current_query() is None:
+        query = self.current_query()
+        if query is None:
             # Keys typed faster than the list follows them (a paste, a quick typist) can leave it
             # open for a word already finished: it is stale, and Enter sends the prompt.
             self.completions.hide()
             return False
+        if query != self._listed_for:
+            # ... or open for the start of the word being typed: Enter or Tab would take what
+            # was highlighted for "/" (`/help`) over the "/undo" on screen. List it again first.
+            self._list_completions(query)
+            if self.completions.chosen is None:
+                return False
         if key in ("up", "down"):
             count = len(self.completions.completions)
             step = -1 if key == "up" else 1
@@ -199,6 +208,10 @@ class PromptInput(TextArea):
             return
         if self.completions.parent is None and isinstance(self.parent, Widget):
             self.parent.mount(self.completions, before=self)
+        self._list_completions(query)
+
+    def _list_completions(self, query: CompletionQuery) -> None:
+        self._listed_for = query
         self.completions.show(self.completer(query))
 
     def _word_is_complete(self) -> bool:
