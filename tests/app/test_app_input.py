@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.style import Style
 
 from tests.app.live import FIXED_USAGE, fix_prices, live_app
-from tests.app.pilot_helpers import notes, ready, until
+from tests.app.pilot_helpers import notes, ready, send_until_asked, until
 from tests.support.fake_anthropic import FakeAnthropic, text, tool_use
 from tui.app.app import SessionChange
 from tui.app.screens.pick import PickScreen
@@ -169,9 +169,7 @@ async def test_undo_restores_the_file(git_repo: Path, model_env: FakeAnthropic) 
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         session = live.session
-        app.main.prompt.insert("change it")
-        await pilot.press("enter")
-        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await send_until_asked(pilot, "change it")
         await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         assert (git_repo / "a.py").read_text() == "new\n"
@@ -226,9 +224,7 @@ async def test_rewind_of_only_the_conversation_keeps_the_files(git_repo: Path, m
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         session = live.session
-        app.main.prompt.insert("go")
-        await pilot.press("enter")
-        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await send_until_asked(pilot, "go")
         await pilot.press("y")
         await until(pilot, lambda: not session.busy, "the turn")
         app.main.prompt.insert("/rewind")
@@ -287,9 +283,7 @@ async def test_diff_command_and_changed_files_show_the_session_diff(git_repo: Pa
     app, live = live_app(git_repo, model_env)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        app.main.prompt.insert("go")
-        await pilot.press("enter")
-        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await send_until_asked(pilot, "go")
         await pilot.press("y")
         await until(pilot, lambda: not live.session.busy, "the turn")
         assert "Applied: a.py" in str(app.main.diff_title.render())
@@ -383,9 +377,7 @@ async def test_fork_reopens_a_new_session_from_the_picked_step(git_repo: Path, m
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         session = live.session
-        app.main.prompt.insert("go")
-        await pilot.press("enter")
-        await until(pilot, lambda: app.main.permission.display, "the pane")
+        await send_until_asked(pilot, "go")
         await pilot.press("y")
         await until(pilot, lambda: not session.busy and len(model_env.message_requests) == 2, "the turn")
         app.main.prompt.insert("/fork")
