@@ -230,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (problem := mistyped_subcommand(args_list, args.prompt)) is not None:
         print(f"stepwise: {problem}", file=sys.stderr)
         return 2
-    if not (args.demo or args.replay_model) and _has_key():
+    from tui.engine.model.sdk import env_api_key
+
+    if not (args.demo or args.replay_model) and env_api_key():
         from tui.engine.model import remote
 
         # First of all: the SDK loads in its own process, on the other core, while everything below runs.
@@ -247,10 +249,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands import app
 
         return app.run(args)
-
-
-def _has_key() -> bool:
-    return bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import os
 import sys
 from typing import TYPE_CHECKING
 
 from tui.commands.print_mode import check_model, make_provider, session_options
+from tui.engine.model.sdk import env_api_key
 
 if TYPE_CHECKING:
     from tui.app.app import SessionChange, StepwiseApp
@@ -80,7 +80,7 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         prompt = prompt or demo.PROMPT
         notice = demo.NOTICE.format(path=args.cwd)
         locked = demo.LOCKED
-    elif provider is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
+    elif provider is None and not env_api_key():
         notice = NO_KEY_NOTICE
 
     def open_session(approver, change: SessionChange | None):

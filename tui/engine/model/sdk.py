@@ -9,7 +9,6 @@ the SDK (about a second); the first call does.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import time
@@ -24,6 +23,7 @@ __all__ = [
     "READ_TIMEOUT_S",
     "create",
     "default_options",
+    "env_api_key",
     "error_record",
     "make_client",
     "stream_events",
@@ -35,11 +35,16 @@ READ_TIMEOUT_S = 120.0
 """The API pings during long streams, so two minutes of silence means the connection is gone."""
 
 
+def env_api_key() -> str | None:
+    """The key the environment gives: ANTHROPIC_API_KEY, then ANTHROPIC_AUTH_TOKEN."""
+    return os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
+
+
 def default_options(api_key: str | None = None, base_url: str | None = None) -> ClientOptions:
-    """The key and address a client uses: those given, else ANTHROPIC_API_KEY (then ANTHROPIC_AUTH_TOKEN) and
+    """The key and address a client uses: those given, else the environment's key (`env_api_key`) and
     ANTHROPIC_BASE_URL, else none (the SDK's public API)."""
     return ClientOptions(
-        api_key=api_key or os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None,
+        api_key=api_key or env_api_key(),
         base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
     )
 
@@ -138,6 +143,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
             try:
                 return float(value)
             except ValueError:
+                import email.utils  # only for a Retry-After date, rare: kept off the start-up path
+
                 return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
     except (TypeError, ValueError):
         return None
