@@ -250,6 +250,29 @@ async def test_a_resumed_session_shows_its_history(git_repo: Path, model_env: Fa
         assert re.search(r"· done · \d+\.\d s$", str(line.title)), str(line.title)
 
 
+async def test_only_a_shown_history_is_followed_by_the_full_collection(
+    git_repo: Path, model_env: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collection after a history costs ~100 ms; a new session's first prompt must not wait for it."""
+    from tui.app.screens import main as main_screen
+
+    collections: list[str] = []
+    monkeypatch.setattr(main_screen, "freeze_long_lived", lambda: collections.append("collected"))
+    model_env.script(text("the first answer"))
+    app, live = live_app(git_repo, model_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "a question")
+        await until(pilot, lambda: app.main.chat.text_blocks and app.session and not app.session.busy, "the answer")
+        await pilot.pause()
+        assert collections == []
+
+    resumed, _ = live_app(git_repo, model_env, session_options={"resume": live.sessions[0].id})
+    async with resumed.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: collections, "the collection after the history")
+    assert collections == ["collected"]
+
+
 # --- long replies: streamed in parts, rendered as the whole ----------------------------
 
 LONG_REPLY = "".join(

@@ -119,7 +119,7 @@ class EventFeed:
         self.standing = StandingEdits()
         self._show_edit(None)
 
-    def show_history(self, events: Iterable[Event]) -> AwaitMount:
+    def show_history(self, events: Iterable[Event]) -> AwaitMount | None:
         """Show a session's logged events at once: only the chat's last entries are built.
 
         Each assistant message is rendered once from its final text; the older
@@ -128,10 +128,11 @@ class EventFeed:
         the previous session's edit, nor one undone since).
 
         Returns:
-            Awaitable: done when the chat's widgets are mounted and rendered.
+            Awaitable: done when the chat's widgets are mounted and rendered;
+            None when the history has nothing to show (a new session).
         """
         history = fold_history(events)
-        mounted = self.chat.show_history(history.entries)
+        mounted = self.chat.show_history(history.entries) if history.entries else None
         if history.todos and self.show_todos is not None:
             self.show_todos(history.todos)
         self.standing = history.standing

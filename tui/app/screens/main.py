@@ -156,7 +156,9 @@ class MainScreen(Screen[None]):
         mounted = self.feed.show_history(history)
         self.refresh_state()
         self.refresh_files()
-        if history:
+        if mounted is not None:
+            # Only a shown history is worth the full collection (~100 ms): a new session's first
+            # prompt would wait for it.
             self.run_worker(self._history_shown(mounted), group="history")
 
     async def _history_shown(self, mounted: AwaitMount) -> None:
