@@ -372,6 +372,9 @@ class PromptCache:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Each stream event is its own small write. With Nagle's algorithm on, every one after the
+    # first waits for the client's delayed ACK (40 ms) on a reused connection; the API does not.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
