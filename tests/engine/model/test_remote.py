@@ -120,6 +120,13 @@ async def test_a_process_that_dies_mid_stream_is_retried_in_this_process(
     assert shown == "Hello there, world"  # the retry shows only what was not shown yet
 
 
+def test_the_module_that_starts_the_process_loads_no_asyncio() -> None:
+    """`main` starts the process first of all: asyncio's import (~40 ms) would come before it."""
+    code = "import sys\nfrom tui.engine.model import remote\nprint(sorted(m for m in sys.modules if m.startswith('asyncio')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_process_dies_with_its_parent() -> None:
     parent = subprocess.Popen(
         [

@@ -1,4 +1,4 @@
-"""Package `__init__`s that load what they re-export when it is first used (the provider process only).
+"""SDK modules that load when what they define is first used (the provider process only).
 
 `import anthropic` runs about a second of imports: its `__init__` and those of
 `anthropic.types`, `anthropic.resources`, ... import every model class and
@@ -11,15 +11,22 @@ run) before it loads:
   import a as b`, `from . import m` and a literal `__all__`) becomes a module
   that imports `.m` when `a` is first read (PEP 562 `__getattr__`). Reading
   every name gives exactly the eager module's names and objects.
-- The root's own `__init__`, which does more than re-export (it sets up the
-  SDK's logging, renames `__module__`s, star-imports), is deferred the same way
-  for the names it imports from a submodule; any other name runs the whole
-  original `__init__` once, in the module, as a plain import would have.
-- Anything else (an `__init__` with other statements, a namespace package, a
-  file that cannot be read or parsed) loads normally.
+- An `__init__` that does more than re-export (the root's sets up the SDK's
+  logging, renames `__module__`s and star-imports; others make aliases of
+  what they import) is deferred the same way for the names it imports from a
+  submodule; any other name runs the whole original `__init__` once, in the
+  module, as a plain import would have.
+- A plain module named in `functions_of` (one that only an error status or an
+  enabled OpenTelemetry tracer needs, but that a module of the first request
+  imports functions from) hands out, for each function defined at its top
+  level, a forwarder that loads the module on its first call and calls the
+  real function. Any other name loads it at once.
+- Anything else (a namespace package, a file that cannot be read or parsed)
+  loads normally.
 
 The SDK's classes, the request it sends and its errors are the same objects
-and bytes; only when each module runs changes. This lives in the provider
+and bytes; only when each module runs changes (and a forwarded function is
+another object than the one it calls). This lives in the provider
 process: nothing in the app's process imports the SDK this way.
 """
 
@@ -30,7 +37,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -86,26 +93,42 @@ def reexports(source: str) -> Reexports:
     return Reexports(names=names, pure=pure, all_names=all_names)
 
 
+def top_level_functions(source: str) -> set[str]:
+    """The functions a module's source defines at its top level (without running it).
+
+    Raises:
+        SyntaxError: it does not parse.
+    """
+    tree = ast.parse(source)
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _run_original(module: ModuleType, original: importlib.abc.Loader | None) -> None:
+    """Run the module's own code in it, as a plain import would have (from its byte code cache)."""
+    del module.__getattr__
+    code = original.get_code(module.__name__) if isinstance(original, importlib.abc.InspectLoader) else None
+    if code is None:
+        raise ImportError(f"no code for {module.__name__}")
+    exec(code, module.__dict__)
+
+
 class _DeferredLoader(importlib.abc.Loader):
-    def __init__(self, spec: importlib.machinery.ModuleSpec, found: Reexports, source: str) -> None:
-        self._spec = spec
+    def __init__(self, spec: importlib.machinery.ModuleSpec, found: Reexports) -> None:
+        self._original = spec.loader
         self._found = found
-        self._source = source
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return None  # the default module
 
     def exec_module(self, module: ModuleType) -> None:
-        found, spec, source = self._found, self._spec, self._source
+        found = self._found
         name = module.__name__
         whole = not found.pure
 
         def run_whole_init() -> None:
             nonlocal whole
             whole = False
-            del module.__getattr__
-            code = compile(source, spec.origin or name, "exec")
-            exec(code, module.__dict__)  # the package's own __init__, as a plain import runs it
+            _run_original(module, self._original)
 
         def __getattr__(attr: str) -> Any:  # noqa: N807 - PEP 562
             # The provider process imports from one thread; a race would only bind the same object twice.
@@ -141,9 +164,47 @@ def _is_submodule(module: ModuleType, attr: str) -> bool:
     return importlib.machinery.PathFinder.find_spec(f"{module.__name__}.{attr}", path) is not None
 
 
+class _FunctionsLoader(importlib.abc.Loader):
+    def __init__(self, spec: importlib.machinery.ModuleSpec, functions: set[str]) -> None:
+        self._original = spec.loader
+        self._functions = functions
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        loaded = False
+
+        def load() -> None:
+            nonlocal loaded
+            if not loaded:
+                loaded = True
+                _run_original(module, self._original)
+
+        def forwarder(attr: str) -> Callable[..., Any]:
+            def forward(*args: Any, **kwargs: Any) -> Any:
+                load()
+                return module.__dict__[attr](*args, **kwargs)
+
+            forward.__name__ = forward.__qualname__ = attr
+            forward.__module__ = module.__name__
+            return forward
+
+        def __getattr__(attr: str) -> Any:  # noqa: N807 - PEP 562
+            if attr in self._functions:
+                return forwarder(attr)  # not kept: the module's own code binds the real one
+            if attr == "__path__":  # asked by every `from m import ...`: a plain module is no package
+                raise AttributeError(attr)
+            load()
+            return getattr(module, attr)
+
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+
+
 class _Finder(importlib.abc.MetaPathFinder):
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, functions_of: Collection[str]) -> None:
         self.root = root
+        self.functions_of = frozenset(functions_of)
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -151,25 +212,30 @@ class _Finder(importlib.abc.MetaPathFinder):
         if fullname != self.root and not fullname.startswith(self.root + "."):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not spec.submodule_search_locations or not (spec.origin or "").endswith("__init__.py"):
-            return spec  # a plain module (or not found): loaded as usual
+        origin = spec.origin if spec is not None else None
+        if spec is None or origin is None or not origin.endswith(".py"):
+            return spec  # not found, or not source: loaded as usual
+        package = spec.submodule_search_locations is not None and origin.endswith("__init__.py")
+        if not package and fullname not in self.functions_of:
+            return spec  # a plain module: loaded as usual
         try:
-            with open(spec.origin or "", encoding="utf-8") as file:
+            with open(origin, encoding="utf-8") as file:
                 source = file.read()
-            found = reexports(source)
+            if package:
+                spec.loader = _DeferredLoader(spec, reexports(source))
+            elif functions := top_level_functions(source):
+                spec.loader = _FunctionsLoader(spec, functions)
         except (OSError, SyntaxError, UnicodeDecodeError):
-            return spec
-        if not found.pure and fullname != self.root:
-            return spec
-        spec.loader = _DeferredLoader(spec, found, source)
+            pass
         return spec
 
 
-def defer_package_inits(root: str) -> bool:
-    """Install the finder for package `root` and its sub-packages; False (nothing done) once `root` is loaded."""
+def defer_package_inits(root: str, *, functions_of: Collection[str] = ()) -> bool:
+    """Install the finder for package `root` and its sub-packages (and the modules `functions_of`, full
+    names); False (nothing done) once `root` is loaded."""
     if root in sys.modules:
         return False
-    sys.meta_path.insert(0, _Finder(root))
+    sys.meta_path.insert(0, _Finder(root, functions_of))
     return True
 
 

@@ -17,7 +17,6 @@ but SDK clients, so one process serves every session of a launch (`/model`,
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import itertools
@@ -28,7 +27,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.model.wire import ClientOptions, ErrorRecord, RequestFailed, decode, encode
 
@@ -44,7 +43,11 @@ _ENDED = ErrorRecord(
     retry_after=None,
 )
 
-_Inbox = tuple[asyncio.AbstractEventLoop, "asyncio.Queue[list[dict[str, Any]]]"]
+if TYPE_CHECKING:
+    # Imported where a request is made: `start()` comes first in `main`, before asyncio's ~40 ms.
+    import asyncio
+
+    _Inbox = tuple[asyncio.AbstractEventLoop, asyncio.Queue[list[dict[str, Any]]]]
 
 
 class Worker:
@@ -127,6 +130,8 @@ class Worker:
         self, op: str, client: ClientOptions, params: dict[str, Any]
     ) -> AsyncGenerator[dict[str, Any], None]:
         request_id = next(self._ids)
+        import asyncio
+
         arrived: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         with self._lock:
             self._inboxes[request_id] = (asyncio.get_running_loop(), arrived)

@@ -14,17 +14,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import os
+import select
 import signal
 import sys
 from typing import Any
 
-from tui.engine.model import _lazy_import, sdk
+from tui.engine.model import _lazy_import, rehearsal, sdk
 from tui.engine.model.wire import ClientOptions, RequestFailed, decode, encode
 
 _PR_SET_PDEATHSIG = 1
 _READ_LIMIT = 1 << 30
 """One request line holds a whole conversation."""
+_CALLED_LATER = (
+    "anthropic._error_classes",  # `make_status_error`: an error status
+    "anthropic.lib._tracing._api_call",  # the rest: an enabled OpenTelemetry tracer
+    "anthropic.lib._tracing._streaming",
+    "anthropic.lib._tracing._utils",
+)
+"""SDK modules that the first request's modules import functions from, but that it never calls: with
+their imports (the beta API's types among them), a fifth of the SDK's import before the first request."""
 
 
 def _die_with(parent: int) -> None:
@@ -44,6 +54,7 @@ class _Server:
         self._pending: list[bytes] = []
         self._clients: dict[tuple[str | None, str | None], Any] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._rehearsal: asyncio.Task[None] | None = None
 
     def _write(self, record: dict[str, Any]) -> None:
         # Records made in one turn of the event loop (the events of one network read) leave in
@@ -65,7 +76,7 @@ class _Server:
         (`_lazy_import`), so this imports a fraction of the SDK; where that fails
         in any way the SDK is imported as usual.
         """
-        if _lazy_import.defer_package_inits("anthropic"):
+        if _lazy_import.defer_package_inits("anthropic", functions_of=_CALLED_LATER):
             try:
                 self._client(options).messages  # noqa: B018 - the property imports the resource
                 return
@@ -83,6 +94,10 @@ class _Server:
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
+        if not select.select([sys.stdin], [], [], 0)[0]:
+            # Nobody is waiting yet (a prompt given at launch would be): do the first request's
+            # one-time work now. A request that comes meanwhile runs beside it.
+            self._rehearsal = asyncio.create_task(_quietly(rehearsal.rehearse()))
         reader = asyncio.StreamReader(limit=_READ_LIMIT)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         while line := await reader.readline():
@@ -96,9 +111,10 @@ class _Server:
             task = asyncio.create_task(self._run(request))
             self._tasks[request_id] = task
             task.add_done_callback(functools.partial(self._forget, request_id))
-        for task in list(self._tasks.values()):
+        running = [*self._tasks.values(), *([self._rehearsal] if self._rehearsal else [])]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
         self._flush()
         for client in self._clients.values():
             await client.close()
@@ -123,6 +139,11 @@ class _Server:
             self._write({"id": request_id, "error": sdk.unexpected_record(exc)})
 
 
+async def _quietly(rehearsing: Any) -> None:
+    with contextlib.suppress(Exception):
+        await rehearsing
+
+
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(int(argv[0]))
@@ -130,7 +151,12 @@ def main(argv: list[str]) -> None:
     out = os.dup(1)
     os.dup2(2, 1)
     server = _Server(out)
+    # The SDK's import makes ~100k objects that live as long as the process: collecting during it
+    # costs about a tenth of it, and walking them later costs every full collection.
+    gc.disable()
     server.prepare(sdk.default_options())
+    gc.freeze()
+    gc.enable()
     asyncio.run(server.serve())
 
 
