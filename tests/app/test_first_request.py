@@ -117,6 +117,30 @@ async def test_the_app_launched_with_a_prompt_sends_the_print_mode_request(works
     assert canonical(model_env.requests[0].body) == expected
 
 
+async def test_the_diff_pane_is_built_after_the_first_prompt_is_sent(
+    workspace, model_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its ~50 ms of building overlap the wait for the first token instead of delaying the request."""
+    from tui.app.screens.main import MainScreen
+
+    built_during: list[bool] = []
+    build = MainScreen.build_deferred
+
+    def spy(screen: MainScreen) -> None:
+        if screen.changed_files.parent is None:  # a real build, not one of the later calls that do nothing
+            built_during.append(bool(screen.session and screen.session.busy))
+        build(screen)
+
+    monkeypatch.setattr(MainScreen, "build_deferred", spy)
+    model_env.script(text("Done."))
+    app = cli_app(workspace, "--agent", "helper", PROMPT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: answered(app), "the reply")
+        assert app.main.query("#diff") and app.main.changed_files.parent is not None
+        await app.session.close()
+    assert built_during == [True]  # once, with the launch's prompt already on its way
+
+
 async def test_nothing_is_sent_before_the_prompt_and_the_typed_prompt_sends_the_same(
     workspace, model_env, expected
 ) -> None:

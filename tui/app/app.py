@@ -201,7 +201,6 @@ class StepwiseApp(App[int]):
 
     def _start(self) -> None:
         first_frame_drawn()
-        self.main.build_deferred()
         self._drawn.set()
 
     @work(exclusive=True, group="session")
@@ -243,6 +242,8 @@ class StepwiseApp(App[int]):
             # One turn: what was typed while the session opened, in order.
             prompt, self._queued = "\n\n".join(self._queued), []
             self._send(prompt, session)
+        else:
+            self.call_later(self.main.build_deferred)  # else once that prompt's request is out (MainScreen)
 
     def _open_failed(self, problem: str) -> None:
         note = self.main.chat.add_note

@@ -126,7 +126,7 @@ class MainScreen(Screen[None]):
 
     @property
     def diff_view(self) -> DiffView:
-        """The diff pane, built after the first frame (`build_deferred`) or on first use."""
+        """The diff pane, built once the session is open (`build_deferred`) or on first use."""
         if self._diff_view is None:
             from tui.app.widgets.diff_view import DiffView
 
@@ -135,11 +135,13 @@ class MainScreen(Screen[None]):
         return self._diff_view
 
     def build_deferred(self) -> None:
-        """Mount what the first frame does without: the diff pane and the changed-files list.
+        """Mount what the first frame does without: the diff pane and the changed-files list (once).
 
         Both are empty until the session has changed something; their
         modules, styles and first draws cost about a tenth of the start-up.
         """
+        if self.changed_files.parent is not None:
+            return
         self.diff_view  # noqa: B018 - built by the property
         self.query_one("#side").mount(self.changed_files)
 
@@ -212,6 +214,10 @@ class MainScreen(Screen[None]):
             self.refresh_state()
         elif isinstance(event, Status):
             self.refresh_state(event.state, event.detail)
+            if event.state == "streaming":
+                # A prompt sent as the session opened is on its way now: building these overlaps
+                # the wait for its first token instead of coming before the request.
+                self.call_after_refresh(self.build_deferred)
         elif isinstance(event, McpStatus):
             self.refresh_state()
         elif isinstance(event, TurnEnd):
