@@ -89,7 +89,9 @@ def bare_request(**fields: Any) -> ModelRequest:
 # --- streaming ---------------------------------------------------------------------
 
 
-async def test_text_thinking_and_tool_use_reassembled_exactly(fake_anthropic: FakeAnthropic) -> None:
+async def test_text_thinking_and_tool_use_reassembled_exactly(
+    fake_anthropic: FakeAnthropic, provider_path: str
+) -> None:
     call = tool_use("read_file", {"filePath": "src/a.py", "startLine": 1, "endLine": 40})
     fake_anthropic.script(thinking("First look at the file.", signature="sig-xyz"), text("Let me read **a.py**."), call)
     run = Run(fake_anthropic)
@@ -103,7 +105,9 @@ async def test_text_thinking_and_tool_use_reassembled_exactly(fake_anthropic: Fa
     ]
     assert response.stop_reason == "tool_use" and response.partial is False and response.model == MODEL
     assert "".join(e.text for e in run.of(ThinkingDelta)) == "First look at the file."
-    assert len(run.of(TextDelta)) > 3 and {e.index for e in run.of(TextDelta)} == {1}
+    assert {e.index for e in run.of(TextDelta)} == {1}
+    if provider_path == "in_process":  # through the process, the deltas of one network read arrive as one
+        assert len(run.of(TextDelta)) > 3
     assert run.shown_text() == "Let me read **a.py**."
     tool_deltas = run.of(ToolInputDelta)
     assert {(e.index, e.tool_use_id, e.name) for e in tool_deltas} == {(2, call["id"], "read_file")}
@@ -385,14 +389,15 @@ async def test_cancel_from_a_listener_stops_at_once(fake_anthropic: FakeAnthropi
 
     def emit(event: Event) -> None:
         run.events.append(event)
-        if isinstance(event, TextDelta) and len(run.of(TextDelta)) == 2:
+        if isinstance(event, TextDelta):
             run.cancel.set()
 
     run.emit = emit  # type: ignore[method-assign]
     response = await run.stream()
 
     assert response.partial is True
-    assert response.content == [text("One two ")]
+    # What was shown when Esc came, nothing after it: the tool call never starts.
+    assert response.content == [text(run.shown_text())]
 
 
 async def test_cancel_while_the_stream_stalls(fake_anthropic: FakeAnthropic) -> None:
@@ -402,7 +407,7 @@ async def test_cancel_while_the_stream_stalls(fake_anthropic: FakeAnthropic) -> 
 
     def emit(event: Event) -> None:
         run.events.append(event)
-        if len(run.of(TextDelta)) == 2:
+        if run.shown_text() == "Partial ":  # the two deltas before the stall (one record, through the process)
             two_shown.set()
 
     async def press_escape() -> None:

@@ -7,6 +7,8 @@ its standard input, and reads what comes back on its standard output:
     -> {"op": "create", "id": 2, "client": {...}, "params": {...}}    messages.create()
     -> {"op": "cancel", "id": 1}                                      stop request 1 (its stream is closed)
     <- {"id": 1, "event": {...}}     one raw stream event, as `model_dump(exclude_none=True)` gives it
+                                     (text, thinking or tool-input deltas of one block that come
+                                     in one read arrive as one, their text joined)
     <- {"id": 2, "content": [...]}   a whole message's content blocks, dumped the same way
     <- {"id": 1, "end": true}        the stream ended (the last record of a stream)
     <- {"id": 1, "error": {...}}     the request failed: an `ErrorRecord` (the last record too)
