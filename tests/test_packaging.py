@@ -81,6 +81,19 @@ def test_cli_help_does_not_import_heavy_modules():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_app_before_its_first_frame_loads_nothing_of_the_session():
+    """What the first frame waits for: the session's modules (the command runner, git, the SDK) load
+    in the opening thread, beside it."""
+    code = (
+        "import sys\n"
+        "import tui.commands.app, tui.app.app\n"
+        "heavy = ('tui.engine.exec.terminal', 'tui.engine.session.session', 'git', 'anthropic')\n"
+        "print(sorted(k for k in heavy if k in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
 def _module_graph() -> dict[str, set[str]]:
     """Each tui module -> the tui modules it imports anywhere (lazily and for type checking too)."""
     modules = {}

@@ -19,7 +19,8 @@ import pytest
 from tests.security.conftest import RecordingApprover
 from tests.support import fake_anthropic
 from tests.support.fake_anthropic import Reply, text, tool_use
-from tui.engine.exec.terminal import MAX_OUTPUT_CHARS, sanitize_terminal_text, show_controls
+from tui.engine.exec.terminal import MAX_OUTPUT_CHARS
+from tui.engine.exec.terminal_text import sanitize_terminal_text, show_controls
 from tui.engine.session.approval import Approval
 from tui.engine.session.events import PermissionDecision, ToolCall
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.support.fake_anthropic import text, tool_use
-from tui.engine.exec.terminal import show_controls
+from tui.engine.exec.terminal_text import show_controls
 
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 

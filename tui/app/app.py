@@ -436,7 +436,7 @@ class StepwiseApp(App[int]):
             return [f"stepwise: could not start the session: {self.start_error}"]
         lines = []
         if self.stopped_at_exit:
-            from tui.engine.exec.terminal import show_controls
+            from tui.engine.exec.terminal_text import show_controls
             from tui.engine.session.session import leftovers_message
 
             lines.append(f"stepwise: {show_controls(leftovers_message(self.stopped_at_exit))}")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal_text import sanitize_terminal_text
 from tui.engine.mcp.report import render_get, render_list
 
 

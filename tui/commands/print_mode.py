@@ -20,7 +20,7 @@ from tui.presentation.transcript import ToolEntry, Transcript, call_title, decis
 
 def say(text: str) -> None:
     """One line for the user on stderr; its control characters and escape sequences are shown, never obeyed."""
-    from tui.engine.exec.terminal import show_controls
+    from tui.engine.exec.terminal_text import show_controls
 
     print(f"stepwise: {show_controls(text)}", file=sys.stderr)
 
@@ -174,7 +174,7 @@ async def _run(args: argparse.Namespace, prompt: str) -> int:
             summary["errors"] = errors
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif args.output_format == "text":
-        from tui.engine.exec.terminal import show_controls
+        from tui.engine.exec.terminal_text import show_controls
 
         # The model's text and its calls go to a terminal: their escape sequences are shown, never obeyed.
         if outcome.text:

@@ -25,7 +25,7 @@ from textual.widgets import Static
 from tui.app.event_feed import EventFeed
 from tui.app.widgets.chat import ChatView
 from tui.app.widgets.diff_view import DiffView
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal_text import sanitize_terminal_text
 from tui.engine.session.events import AssistantMessage, Event, SessionHeader, UserMessage
 from tui.replay.timeline import LEGEND, Timeline
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tui.engine.exec import reaper
-from tui.engine.exec.terminal import OutputBuffer, TerminalManager, UnknownTerminal, sanitize_terminal_text
+from tui.engine.exec.terminal import OutputBuffer, TerminalManager, UnknownTerminal
+from tui.engine.exec.terminal_text import sanitize_terminal_text
 
 
 @pytest.fixture

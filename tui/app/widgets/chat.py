@@ -15,7 +15,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.app.widgets.streaming_markdown import StreamingMarkdown
 from tui.app.widgets.tool_call import ToolCallView
-from tui.engine.exec.terminal import show_controls
+from tui.engine.exec.terminal_text import show_controls
 from tui.presentation.transcript import ChatEntry, NoteEntry, TextEntry, ThinkingEntry, ToolEntry, UserEntry
 
 MAX_CHAT_WIDGETS = 200

@@ -34,7 +34,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui.app.approver import PendingApproval
-from tui.engine.exec.terminal import show_controls
+from tui.engine.exec.terminal_text import show_controls
 from tui.engine.mcp.names import is_trust_request, split_target
 from tui.engine.session.approval import OUTSIDE_SANDBOX, Approval, ApprovalKind, ApprovalRequest
 from tui.engine.session.review import ReviewComment, anchor

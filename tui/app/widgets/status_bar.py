@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from tui.app.fit import SEPARATOR, fit_parts
 from tui.engine.exec.sandbox import UNSANDBOXED
-from tui.engine.exec.terminal import show_controls
+from tui.engine.exec.terminal_text import show_controls
 
 ACTIVITY_LABELS = {
     "idle": "ready",

@@ -29,7 +29,7 @@ from textual.widget import Widget
 from tui.app.event_batch import FRAME_S
 from tui.app.markdown_split import CutFinder, has_link_definitions
 from tui.app.themes import pygments_style_of
-from tui.engine.exec.terminal import show_controls
+from tui.engine.exec.terminal_text import show_controls
 
 if TYPE_CHECKING:
     # Imported on first render: Rich's Markdown and its parser are not needed for the first frame.

@@ -6,7 +6,7 @@ from textual import events
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.engine.exec.terminal import sanitize_terminal_text
+from tui.engine.exec.terminal_text import sanitize_terminal_text
 from tui.presentation.transcript import todo_lines
 
 

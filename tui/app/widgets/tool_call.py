@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Collapsible, Log, Static
 
 from tui.app.fit import fit
-from tui.engine.exec.terminal import sanitize_terminal_text, show_controls
+from tui.engine.exec.terminal_text import sanitize_terminal_text, show_controls
 from tui.engine.session.events import PermissionDecision, ToolCall, ToolResult
 from tui.presentation.transcript import (
     DelegationEntry,

@@ -6,4 +6,5 @@ __all__ = [
     "reaper",
     "sandbox",
     "terminal",
+    "terminal_text",
 ]

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from tui.engine.exec.terminal import MAX_OUTPUT_CHARS, OutputBuffer, sanitize_terminal_text
+from tui.engine.exec.terminal import MAX_OUTPUT_CHARS, OutputBuffer
+from tui.engine.exec.terminal_text import sanitize_terminal_text
 from tui.engine.mcp.names import call_target, full_name
 from tui.engine.session.approval import Approval
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
