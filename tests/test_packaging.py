@@ -56,6 +56,11 @@ HEADLESS_OUTSIDE_ENGINE = (
 `tui/replay/app.py` and `timeline.py`, the replay screen, are Textual)."""
 
 
+def _fresh_interpreter(code: str) -> str:
+    """What `code` prints, run in a new interpreter (nothing of this test run loaded)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+
+
 def test_importing_the_whole_engine_and_the_headless_commands_loads_no_textual():
     code = (
         "import importlib, pkgutil, sys, tui.engine\n"
@@ -65,8 +70,7 @@ def test_importing_the_whole_engine_and_the_headless_commands_loads_no_textual()
         "    importlib.import_module(name)\n"
         "print(sorted(k for k in sys.modules if k == 'textual' or k.startswith('textual.')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert _fresh_interpreter(code).strip() == "[]"
 
 
 def test_cli_help_does_not_import_heavy_modules():
@@ -76,9 +80,9 @@ def test_cli_help_does_not_import_heavy_modules():
         "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print(sorted(k for k in ('anthropic', 'textual', 'git', 'pygments') if k in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert "pair-program" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    out = _fresh_interpreter(code)
+    assert "pair-program" in out
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_the_app_before_its_first_frame_loads_nothing_of_the_session():
@@ -90,8 +94,7 @@ def test_the_app_before_its_first_frame_loads_nothing_of_the_session():
         "heavy = ('tui.engine.exec.terminal', 'tui.engine.session.session', 'git', 'anthropic')\n"
         "print(sorted(k for k in heavy if k in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert _fresh_interpreter(code).strip() == "[]"
 
 
 def _module_graph() -> dict[str, set[str]]:
