@@ -19,6 +19,8 @@ class Scripted:
         self.first_edit_hunks = first_edit_hunks
         self.requests = []
 
+    decided_by = "user"
+
     async def __call__(self, request):
         self.requests.append(request)
         if self.deny and self.deny[0] == len(self.requests):
@@ -32,6 +34,8 @@ class Scripted:
 class ApproveAll:
     def __init__(self):
         self.requests = []
+
+    decided_by = "user"
 
     async def __call__(self, request):
         self.requests.append(request)

@@ -75,6 +75,8 @@ class Scripted:
     def __init__(self, *answers):
         self.answers = list(answers)
 
+    decided_by = "user"
+
     async def __call__(self, request):
         return self.answers.pop(0)
 

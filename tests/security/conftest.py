@@ -110,6 +110,8 @@ class RecordingApprover:
         self.answer = answer or (lambda request: Approval.deny("denied by the test"))
         self.requests: list[ApprovalRequest] = []
 
+    decided_by = "user"
+
     async def __call__(self, request: ApprovalRequest) -> Approval:
         self.requests.append(request)
         return self.answer(request)

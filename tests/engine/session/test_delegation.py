@@ -18,6 +18,8 @@ class Scripted:
         self.answers = list(answers)
         self.requests = []
 
+    decided_by = "user"
+
     async def __call__(self, request):
         self.requests.append(request)
         answer = self.answers.pop(0)

@@ -16,6 +16,8 @@ class Scripted:
         self.answers = list(answers)
         self.requests = []
 
+    decided_by = "user"
+
     async def __call__(self, request):
         self.requests.append(request)
         return self.answers.pop(0)
@@ -155,11 +157,14 @@ async def test_cancel_during_approval_gives_every_call_a_result(git_repo, model_
     )
     session = open_session(git_repo, None)
 
-    async def cancel_then_deny(request):
-        session.cancel()
-        return Approval.deny()
+    class CancelThenDeny:
+        decided_by = "user"
 
-    session.loop.approver = cancel_then_deny
+        async def __call__(self, request):
+            session.cancel()
+            return Approval.deny()
+
+    session.loop.approver = CancelThenDeny()
     outcome = await session.run("go")
     assert outcome.reason == "cancelled"
     model_env.script(text("ok"))

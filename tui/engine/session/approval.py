@@ -115,6 +115,9 @@ class Approval:
 class Approver(Protocol):
     """Answers one approval request. May take as long as the user needs."""
 
+    decided_by: Decider
+    """Who its answers are recorded as coming from: `user` for a person, `headless` in print mode."""
+
     async def __call__(self, request: ApprovalRequest) -> Approval: ...
 
 

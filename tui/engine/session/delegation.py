@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from tui.engine.agents.files import Agent
     from tui.engine.agents.memory import Memory
     from tui.engine.config.settings import Settings
+    from tui.engine.session.events import Decider
     from tui.engine.session.hooks import Hooks
 
 _log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class _LabelledApprover:
         self._approver = approver
         self._agent = agent
         self._parent = parent
-        self.decided_by = getattr(approver, "decided_by", "user")
+        self.decided_by: Decider = approver.decided_by
 
     async def __call__(self, request: ApprovalRequest) -> Approval:
         return await self._approver(dataclasses.replace(request, agent=self._agent, delegated_by=self._parent))

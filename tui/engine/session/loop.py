@@ -544,7 +544,7 @@ class AgentLoop:
             self._notifications.add(task)
             task.add_done_callback(self._notifications.discard)
         approval = await self.approver(request)
-        decided_by: Decider = getattr(self.approver, "decided_by", "user")
+        decided_by = self.approver.decided_by
         if approval.kind in (ApprovalKind.SESSION, ApprovalKind.SAVE) and approval.rule:
             self._remember(approval)
         self.emit(
@@ -590,7 +590,7 @@ class AgentLoop:
             )
             self.emit(Status(state="waiting", detail=action.target))
             approval = await self.approver(request)
-            decided_by = getattr(self.approver, "decided_by", "user")
+            decided_by = self.approver.decided_by
         self.emit(
             PermissionDecision(
                 tool_use_id=tool_use_id,
