@@ -424,3 +424,22 @@ async def test_a_long_tool_line_is_cut_with_an_ellipsis_and_keeps_its_exit_statu
         bar = str(app.main.status_bar.render())
         assert bar.endswith("ready")
         await app.session.close()
+
+
+async def test_memory_lists_the_additional_directories_the_agent_may_read(git_repo: Path, model_env) -> None:
+    import json
+
+    shared = git_repo.parent / "shared"
+    shared.mkdir()
+    (git_repo / ".claude").mkdir()
+    (git_repo / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"additionalDirectories": ["../shared"]}})
+    )
+    app = cli_app(git_repo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await send(pilot, "/memory")
+        await until(pilot, lambda: any("Additional directories" in n for n in notes(app)), "the /memory note")
+        (listed,) = [n for n in notes(app) if "Additional directories" in n]
+        assert listed.splitlines()[1:] == [f"  {shared.resolve()}"]
+        assert "every edit there is asked" in listed

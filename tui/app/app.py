@@ -527,6 +527,12 @@ class StepwiseApp(App[int]):
                 note(f"  {line}")
         elif name == "memory":
             note(session.memory.describe())
+            if folders := session.permissions.extra_roots:
+                note(
+                    "Additional directories (permissions.additionalDirectories): the agent may read them; "
+                    "every edit there is asked, and /undo cannot take it back:\n"
+                    + "\n".join(f"  {folder}" for folder in folders)
+                )
         elif name == "compact":
             self._compact(session, argument)
         elif name == "fork":
