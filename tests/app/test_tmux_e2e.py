@@ -24,16 +24,16 @@ def test_approve_an_edit_and_deny_a_command_in_a_real_terminal(git_repo, fake_an
         term.wait_for("ready")
         term.type("please greet differently")
         term.send("Enter")
-        screen = term.wait_for("Apply this edit?")
-        assert "app.py" in screen and "howdy" in screen
+        # Whole questions: a capture can catch a frame that tmux has only partly drawn.
+        screen = term.wait_for(lambda s: "Apply this edit?" in s and "howdy" in s)
+        assert "app.py" in screen
         assert "hello" in (git_repo / "app.py").read_text(), "nothing reaches disk before approval"
         term.send("y")
         wait_until(lambda: "howdy" in (git_repo / "app.py").read_text(), what="the edit on disk")
         refs = subprocess.run(["git", "for-each-ref", "refs/stepwise"], cwd=git_repo, capture_output=True, text=True)
         assert refs.stdout.count("refs/stepwise/") == 1
 
-        screen = term.wait_for("Run this command?")
-        assert "touch ran.txt" in screen
+        term.wait_for(lambda s: "Run this command?" in s and "$ touch ran.txt" in s)
         term.send("n")
         term.wait_for("optional message to the agent")
         term.send("Enter")
