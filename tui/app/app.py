@@ -145,9 +145,9 @@ class StepwiseApp(App[int]):
         self._switching: str | None = None
         """The command (`/agent x`, `/model y`, `/resume`) whose new session is opening."""
         self._queued: list[str] = []
+        """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
         self._drawn = asyncio.Event()
         """Set once the first frame is on screen: a session opened before it waits to be shown."""
-        """Prompts sent while a session opens (at start, or for `/model`, `/agent`, `/resume`)."""
         self.stopped_at_exit: list[ProcessInfo] = []
         """Processes the session's commands still ran when the app quit (stopped; told after exit)."""
         self.theme_specs: dict[str, ThemeSpec] = {}

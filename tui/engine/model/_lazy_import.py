@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-__all__ = ["defer_package_inits", "forget", "reexports"]
+__all__ = ["defer_package_inits", "forget", "reexports", "top_level_functions"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ ended): the debug log says so.
 One reader thread reads the process's output and hands each request's records
 to the event loop that awaits them, a batch per read, so any loop (the app's,
 print mode's, a test's) can use it. The process ends with the launch: at exit
-`stop()` closes its input, and it dies with its parent anyway. It holds nothing
+`stop()` kills it (it holds nothing to save), and it dies with its parent anyway. It holds nothing
 but SDK clients, so one process serves every session of a launch (`/model`,
 `/resume`, or the tests that call `main` many times).
 """
@@ -129,9 +129,9 @@ class Worker:
     async def _records(
         self, op: str, client: ClientOptions, params: dict[str, Any]
     ) -> AsyncGenerator[dict[str, Any], None]:
-        request_id = next(self._ids)
         import asyncio
 
+        request_id = next(self._ids)
         arrived: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         with self._lock:
             self._inboxes[request_id] = (asyncio.get_running_loop(), arrived)
