@@ -13,6 +13,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Offset
+from textual.pilot import Pilot
 from textual.selection import Selection
 from textual.widget import Widget
 
@@ -484,6 +485,12 @@ def _stream_lines(chat: ChatView, first: int, count: int) -> None:
         chat.text_delta(0, f"line {n}\n\n")
 
 
+async def _stream_past_the_screen(pilot: Pilot[None], chat: ChatView) -> None:
+    """Lines 0-29 of a reply, more than the screen holds, and the chat following them at its end."""
+    _stream_lines(chat, 0, 30)
+    await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+
+
 async def test_a_scroll_that_goes_nowhere_before_the_reply_keeps_the_chat_following() -> None:
     # At start-up the chat is shorter than its height: a scroll there (a scroll into view, a
     # layout's scroll) moves nothing, and Textual took it as the user leaving the end for good.
@@ -506,8 +513,7 @@ async def test_a_scroll_at_the_end_of_a_streaming_reply_keeps_the_chat_following
     chat = ChatView()
     app = _OneWidget(chat)
     async with app.run_test(size=(80, 12)) as pilot:
-        _stream_lines(chat, 0, 30)
-        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        await _stream_past_the_screen(pilot, chat)
         chat.scroll_to(y=chat.max_scroll_y, animate=False)  # already there: nothing moves
         _stream_lines(chat, 30, 30)
         await pilot.pause()
@@ -520,8 +526,7 @@ async def test_the_user_scrolling_up_stops_the_following_and_end_resumes_it() ->
     chat = ChatView()
     app = _OneWidget(chat)
     async with app.run_test(size=(80, 12)) as pilot:
-        _stream_lines(chat, 0, 30)
-        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        await _stream_past_the_screen(pilot, chat)
         chat.focus()
         await pilot.press("up", "up", "up")
         await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y - 3, "the scroll up")
@@ -545,8 +550,7 @@ async def test_the_wheel_back_down_to_the_end_resumes_the_following() -> None:
     chat = ChatView()
     app = _OneWidget(chat)
     async with app.run_test(size=(80, 12)) as pilot:
-        _stream_lines(chat, 0, 30)
-        await until(pilot, lambda: chat.scroll_y == chat.max_scroll_y > 0, "the chat at its end")
+        await _stream_past_the_screen(pilot, chat)
         _wheel(chat, events.MouseScrollUp)
         await until(pilot, lambda: chat.scroll_y < chat.max_scroll_y, "the wheel up")
         _stream_lines(chat, 30, 10)

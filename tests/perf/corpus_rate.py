@@ -16,6 +16,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,13 @@ class Tally:
     distinct: set[str] = field(default_factory=set)
     """sha256 of each file's bytes: many public files are copies of the same template."""
     repos: set[str] = field(default_factory=set)
+
+    def files(self, folder: Path) -> Iterator[Path]:
+        """Each file of `folder` in name order, counted (its bytes, its repository) as it is handed out."""
+        for path in sorted(folder.glob("*")):
+            self.distinct.add(hashlib.sha256(path.read_bytes()).hexdigest())
+            self.repos.add(_origin(path))
+            yield path
 
     @property
     def total(self) -> int:
@@ -72,9 +80,7 @@ def _generic(warning: str, path: Path) -> str:
 
 def agents(folder: Path) -> Tally:
     tally = Tally("agent files")
-    for path in sorted(folder.glob("*")):
-        tally.distinct.add(hashlib.sha256(path.read_bytes()).hexdigest())
-        tally.repos.add(_origin(path))
+    for path in tally.files(folder):
         try:
             agent = load_agent_file(path)
         except AgentFileError as exc:
@@ -90,9 +96,7 @@ def agents(folder: Path) -> Tally:
 
 def settings(folder: Path, root: Path) -> tuple[Tally, Tally]:
     files, rules = Tally("Claude settings files"), Tally("permission rules in them")
-    for path in sorted(folder.glob("*")):
-        files.distinct.add(hashlib.sha256(path.read_bytes()).hexdigest())
-        files.repos.add(_origin(path))
+    for path in files.files(folder):
         problems: list[str] = []
         data = read_settings_json(path, path.name, problems)
         if data is None:
@@ -123,9 +127,7 @@ def settings(folder: Path, root: Path) -> tuple[Tally, Tally]:
 
 def commands(folder: Path) -> Tally:
     tally = Tally("custom commands")
-    for path in sorted(folder.glob("*")):
-        tally.distinct.add(hashlib.sha256(path.read_bytes()).hexdigest())
-        tally.repos.add(_origin(path))
+    for path in tally.files(folder):
         try:
             read_command(path, path.stem.split("__")[-1], "project")
             tally.loaded += 1
