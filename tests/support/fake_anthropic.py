@@ -214,6 +214,8 @@ class RecordedRequest:
     """Lower-case header names."""
     body: Any
     """The parsed JSON body, or None when it was not JSON."""
+    raw: bytes = b""
+    """The body as sent."""
     request_id: str = ""
     status: int = 0
     """The status the server answered with (200 also for streams that then fail)."""
@@ -525,6 +527,7 @@ class FakeAnthropic:
             path=handler.path.split("?", 1)[0],
             headers={k.lower(): v for k, v in handler.headers.items()},
             body=body,
+            raw=raw,
             request_id=f"req_fake_{next(self._ids):04d}",
         )
         with self._lock:

@@ -1,10 +1,18 @@
 """The calls into the anthropic SDK, shared by the provider process and the in-process path.
 
-Both paths build the client the same way, send `messages.create` with the same
-keyword arguments (so the same request body), hand on each raw stream event as
-the dict `model_dump(exclude_none=True)` makes of it, and turn the SDK's
-exceptions into the same `ErrorRecord`s. Importing this module does not import
-the SDK (about a second); the first call does.
+Both paths build the client the same way, send the same Messages request, hand
+on each raw stream event as the dict `model_dump(exclude_none=True)` makes of it,
+and turn the SDK's exceptions into the same `ErrorRecord`s. Importing this module
+does not import the SDK (about a second); the first call does.
+
+The request goes through the client's own `post` (the SDK's documented way to
+send any request), with the path, the response class and the stream class that
+`messages.create` gives it, not through `messages.create` itself: that method
+only adds what stepwise never uses (warnings about deprecated models, the
+headers of two arguments it does not send, a timeout for clients on the
+default one), and its module imports the whole beta API's types, a third of
+the SDK's import, on the first request's path. `tests/engine/model/test_sdk.py`
+sends a request both ways and compares what reaches the server.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ __all__ = [
     "env_api_key",
     "error_record",
     "make_client",
+    "response_classes",
     "stream_events",
     "unexpected_record",
 ]
 
+_MESSAGES_PATH = "/v1/messages"
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
 """The API pings during long streams, so two minutes of silence means the connection is gone."""
@@ -62,14 +72,14 @@ def make_client(options: ClientOptions) -> Any:
 
 
 async def stream_events(client: Any, params: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-    """`messages.create(**params, stream=True)`, one dict per raw stream event.
+    """The request `messages.create(**params, stream=True)` sends: one dict per raw stream event.
 
     Raises:
         RequestFailed: the request or the stream failed (an SDK error, a dropped
             connection, data that is not JSON).
     """
     try:
-        stream = await client.messages.create(**params, stream=True)
+        stream = await _post_messages(client, {**params, "stream": True}, stream=True)
         async with stream:
             async for event in stream:
                 yield event.model_dump(exclude_none=True)
@@ -78,16 +88,33 @@ async def stream_events(client: Any, params: dict[str, Any]) -> AsyncGenerator[d
 
 
 async def create(client: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """`messages.create(**params)`: the message's content blocks as dicts.
+    """The request `messages.create(**params)` sends: the message's content blocks as dicts.
 
     Raises:
         RequestFailed: as `stream_events`.
     """
     try:
-        message = await client.messages.create(**params)
+        message = await _post_messages(client, params, stream=False)
     except _sdk_errors() as exc:
         raise RequestFailed(error_record(exc)) from None
     return [block.model_dump(exclude_none=True) for block in message.content]
+
+
+async def _post_messages(client: Any, body: dict[str, Any], *, stream: bool) -> Any:
+    """`messages.create`'s request: its path, its response class, and its stream class when streaming."""
+    message, stream_cls = response_classes()
+    if stream:
+        return await client.post(_MESSAGES_PATH, body=body, cast_to=message, stream=True, stream_cls=stream_cls)
+    return await client.post(_MESSAGES_PATH, body=body, cast_to=message)
+
+
+def response_classes() -> tuple[Any, Any]:
+    """The classes a Messages response is read into: the message, and the stream of raw events."""
+    from anthropic._streaming import AsyncStream
+    from anthropic.types.message import Message
+    from anthropic.types.raw_message_stream_event import RawMessageStreamEvent
+
+    return Message, AsyncStream[RawMessageStreamEvent]
 
 
 def _sdk_errors() -> tuple[type[Exception], ...]:

@@ -73,7 +73,7 @@ class _Server:
             data = data[os.write(self._out, data) :]
 
     def prepare(self, options: ClientOptions) -> None:
-        """Load what the first request needs, before it arrives: the SDK's client and its messages resource.
+        """Load what the first request needs, before it arrives: the SDK's client and its response classes.
 
         The SDK's package `__init__`s load what they re-export when it is first used
         (`_lazy_import`), so this imports a fraction of the SDK; where that fails
@@ -81,13 +81,15 @@ class _Server:
         """
         if _lazy_import.defer_package_inits("anthropic", functions_of=_CALLED_LATER):
             try:
-                self._client(options).messages  # noqa: B018 - the property imports the resource
+                self._client(options)
+                sdk.response_classes()
                 return
             except Exception:  # noqa: BLE001 - any failure of the deferred import: import it as usual
                 _lazy_import.forget("anthropic")
                 self._clients.clear()
         with contextlib.suppress(Exception):  # a bad option fails again, reported, with the first request
-            self._client(options).messages  # noqa: B018
+            self._client(options)
+            sdk.response_classes()
 
     def _client(self, options: ClientOptions) -> Any:
         key = (options["api_key"], options["base_url"])
