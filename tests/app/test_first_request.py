@@ -25,6 +25,7 @@ from tests.app.pilot_helpers import until
 from tests.support.fake_anthropic import FakeAnthropic, text
 from tests.support.tmux import Tmux
 from tui.app.app import StepwiseApp
+from tui.app.diff_model import DiffFile
 from tui.cli import build_parser, main
 from tui.commands.app import build_app
 from tui.engine.config import yaml_cache
@@ -120,25 +121,30 @@ async def test_the_app_launched_with_a_prompt_sends_the_print_mode_request(works
 async def test_the_diff_pane_is_built_after_the_first_prompt_is_sent(
     workspace, model_env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Its ~50 ms of building overlap the wait for the first token instead of delaying the request."""
-    from tui.app.screens.main import MainScreen
+    """Its ~50 ms of building overlap the wait for the first token instead of delaying the request.
 
-    built_during: list[bool] = []
-    build = MainScreen.build_deferred
+    Whatever builds it (`build_deferred`, or a diff shown before): the pane is made once, with the
+    launch's prompt already on its way.
+    """
+    from tui.app.widgets.diff_view import DiffView
 
-    def spy(screen: MainScreen) -> None:
-        if screen.changed_files.parent is None:  # a real build, not one of the later calls that do nothing
-            built_during.append(bool(screen.session and screen.session.busy))
-        build(screen)
-
-    monkeypatch.setattr(MainScreen, "build_deferred", spy)
-    model_env.script(text("Done."))
     app = cli_app(workspace, "--agent", "helper", PROMPT)
+    built_during: list[bool] = []
+    make = DiffView.__init__
+
+    def spy(view: DiffView, **options: Any) -> None:
+        session = app.session
+        built_during.append(bool(session and session.busy))
+        make(view, **options)
+
+    monkeypatch.setattr(DiffView, "__init__", spy)
+    model_env.script(text("Done."))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: answered(app), "the reply")
         assert app.main.query("#diff") and app.main.changed_files.parent is not None
+        assert app.main.diff_view.files == (DiffFile("", ()),)  # no changes
         await app.session.close()
-    assert built_during == [True]  # once, with the launch's prompt already on its way
+    assert built_during == [True]
 
 
 async def test_nothing_is_sent_before_the_prompt_and_the_typed_prompt_sends_the_same(

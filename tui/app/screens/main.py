@@ -131,6 +131,7 @@ class MainScreen(Screen[None]):
             from tui.app.widgets.diff_view import DiffView
 
             self._diff_view = DiffView(id="diff")
+            self._diff_view.show_diff("")
             self.query_one("#side").mount(self._diff_view, after=self.diff_title)
         return self._diff_view
 
@@ -196,6 +197,8 @@ class MainScreen(Screen[None]):
     def show_diff(self, title: str, diff: str, path: str = "") -> None:
         """Show a diff (an applied edit, a file's session diff, the whole session) in the diff pane."""
         self.diff_title.update(Content(title))
+        if self._diff_view is None and not diff and not path:
+            return  # nothing to show yet: the pane is built later (`build_deferred`), showing no changes
         self.diff_view.show_diff(diff, path)
 
     # --- engine events ------------------------------------------------------------
