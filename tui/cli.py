@@ -235,8 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.demo or args.replay_model) and env_api_key():
         from tui.engine.model import remote
 
-        # First of all: the SDK loads in its own process, on the other core, while everything below runs.
-        remote.start()
+        # First of all: the SDK loads in its own process, on the other core, while everything below
+        # runs; with no prompt to answer yet, from the app's first frame (`on_first_frame`).
+        remote.start(held=not (args.print_mode or args.prompt))
     _start_debug_log(args.debug)
     args.cwd = (args.cwd or Path.cwd()).resolve()
     if args.print_mode:
@@ -245,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_mode.run(args)
     from tui.app.gc_tuning import paused_for_start_up
 
-    with paused_for_start_up():  # the app collects again once its first frame is on screen
+    with paused_for_start_up():  # the app collects again once its first frame and session are up
         from tui.commands import app
 
         return app.run(args)

@@ -147,6 +147,22 @@ async def test_the_diff_pane_is_built_after_the_first_prompt_is_sent(
     assert built_during == [True]
 
 
+async def test_the_provider_process_may_load_the_sdk_once_the_first_frame_is_drawn(
+    workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`main` starts it held when no prompt waits (`remote.start`); the app lets it go after its first frame."""
+    from tui.engine.model import remote
+
+    released: list[bool] = []
+    app = cli_app(workspace, "--agent", "helper")
+    monkeypatch.setattr(remote, "release", lambda: released.append(app._drawn.is_set()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(released), "the release")
+        await until(pilot, lambda: app.session is not None, "the session")
+        await app.session.close()
+    assert released == [True]
+
+
 async def test_nothing_is_sent_before_the_prompt_and_the_typed_prompt_sends_the_same(
     workspace, model_env, expected
 ) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tui.app.gc_tuning import first_frame_drawn, freeze_long_lived, paused_for_start_up
+from tui.app.gc_tuning import freeze_long_lived, paused_for_start_up, start_up_done
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +25,17 @@ class _Node:
         self.me = self
 
 
-def test_the_start_up_runs_without_collections_until_the_first_frame() -> None:
+def test_the_start_up_runs_without_collections_until_it_is_done() -> None:
     with paused_for_start_up():
         assert not gc.isenabled()
         frozen_before = gc.get_freeze_count()
-        first_frame_drawn()
+        start_up_done()
         assert gc.isenabled()
         assert gc.get_freeze_count() > frozen_before  # what the start-up built is frozen
     assert gc.isenabled()
 
 
-def test_the_collector_comes_back_even_without_a_first_frame() -> None:
+def test_the_collector_comes_back_even_when_the_start_up_fails() -> None:
     with pytest.raises(RuntimeError), paused_for_start_up():
         raise RuntimeError("the app failed to start")
     assert gc.isenabled()
@@ -43,7 +43,7 @@ def test_the_collector_comes_back_even_without_a_first_frame() -> None:
 
 def test_an_app_started_another_way_keeps_the_collector_as_it_was() -> None:
     frozen_before = gc.get_freeze_count()
-    first_frame_drawn()
+    start_up_done()
     assert gc.isenabled() and gc.get_freeze_count() == frozen_before
 
 

@@ -19,9 +19,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROFILE_ENV = "STEPWISE_PERF_PROFILE"
 """When set to a folder, measured sections are profiled with pyinstrument into it."""
+EXIT_TIMEOUT_S = 10.0
+"""How long `Pane.close` waits for a program's processes to exit before killing them."""
 
 
 @dataclass(frozen=True)
@@ -377,7 +380,34 @@ class Pane:
                 time.sleep(delay)
 
     def close(self) -> None:
+        """End the program, and wait (at most `EXIT_TIMEOUT_S`) until its whole process tree is gone.
+
+        Killing the pane only starts the program's exit: without the wait, the next
+        program measured shares the machine with this one's exit (a stepwise closing
+        its session, Claude Code's node), which slowed whatever came after a slow exit.
+        What is still running after the wait is killed. Without psutil (the test
+        suite), the pane is only killed.
+        """
+        tree = self._process_tree()
         self.server.tmux("kill-session", "-t", self.name, check=False)
+        if tree:
+            import psutil
+
+            _, alive = psutil.wait_procs(tree, timeout=EXIT_TIMEOUT_S)
+            for process in alive:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+
+    def _process_tree(self) -> list[Any]:
+        try:
+            import psutil
+        except ImportError:
+            return []
+        try:
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        except (psutil.Error, RuntimeError, ValueError):  # the pane or its program has already ended
+            return []
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -5,6 +5,7 @@ Run with `python -m pytest tests/perf -q` (the default test run skips tests/perf
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from tests.perf.harness import REPORT, Figure, at_most, render_table, within_ratio
@@ -173,7 +174,12 @@ def test_a_pane_runs_a_command_and_its_screen_is_read(tmp_path: Path) -> None:
         pane = tmux.launch("cat", tmp_path, {"PATH": "/usr/bin:/bin", "TERM": "xterm-256color"})
         pane.type("typed-into-the-pane")
         pane.wait_for("typed-into-the-pane", time.perf_counter(), poll_s=0.01, timeout_s=30)
-        assert pane.pid > 0
+        pid = pane.pid
+        assert pid > 0
         pane.close()
+        if importlib.util.find_spec("psutil") is not None:  # with it, close waits for the program's exit
+            import psutil
+
+            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
         with pytest.raises(RuntimeError, match="did not appear"):
             pane.wait_for("never shown", time.perf_counter(), timeout_s=0)

@@ -26,7 +26,7 @@ from textual.timer import Timer
 
 from tui.app.approver import AppApprover, PendingApproval
 from tui.app.event_batch import FRAME_S, EventBatch
-from tui.app.gc_tuning import first_frame_drawn
+from tui.app.gc_tuning import start_up_done
 from tui.app.mentions import list_files, match_files
 from tui.app.screens.main import ApprovalRequested, EngineEvent, MainScreen
 from tui.app.screens.pick import PickScreen
@@ -107,6 +107,7 @@ class StepwiseApp(App[int]):
         check_model: Callable[[str], str | None] | None = None,
         locked: str | None = None,
         preview: Callable[[], SessionPreview | None] | None = None,
+        on_first_frame: Callable[[], None] | None = None,
     ) -> None:
         """Create the app (nothing heavy happens before the first frame).
 
@@ -122,8 +123,10 @@ class StepwiseApp(App[int]):
             check_model: Why a model name given to `/model` is refused (None: it is fine).
             locked: When set, `/agent` and `/model` are refused with this reason (the demo's
                 turns are scripted for its agent; a new session would reach the real API).
-            preview: Reads the agent and model the session will have (run in a thread once the first
-                frame is drawn; its answer is shown while the session opens).
+            preview: Reads the agent and model the session will have (run as the app mounts; its
+                answer is in the first frame and shown while the session opens).
+            on_first_frame: Called once the first frame is on screen (the launch lets the
+                provider process load the SDK then: `remote.start`).
         """
         super().__init__()
         self.session_factory = session_factory
@@ -137,6 +140,7 @@ class StepwiseApp(App[int]):
         self.check_model = check_model
         self.locked = locked
         self.preview = preview
+        self.on_first_frame = on_first_frame
         self.approver = AppApprover()
         self.session: Session | None = None
         self.start_error: str | None = None
@@ -189,34 +193,47 @@ class StepwiseApp(App[int]):
         for warning in self._theme_warnings:
             self.main.chat.add_note(warning, "warning")
         self.main.refresh_state("starting")
-        # The session opens beside the first frame: its imports then run while the collector is
-        # paused for start-up (once resumed, collections during them cost ~100 ms of CPU).
-        self._open_session(self.session_factory(self.approver))
-        self.call_after_refresh(self._start)
+        self._show_preview()
+        # A launch's prompt waits for the session, which then opens beside the first frame;
+        # otherwise it opens once that frame is on screen, so its imports and git commands
+        # do not delay it (where a worker thread competes with the frame for the interpreter).
+        opening = self._open_session(self.session_factory(self.approver)) if self.initial_prompt else None
+        self.call_after_refresh(self._start, opening is None)
 
     async def on_unmount(self) -> None:
         # No process a command started outlives the app: the session stops them and names them.
         if self.session is not None:
             self.stopped_at_exit = await self.session.close()
 
-    def _start(self) -> None:
-        first_frame_drawn()
+    def _show_preview(self) -> None:
+        """Name the agent and model in the first frame, before the session opens (`session/preview.py`).
+
+        It reads only the settings and agent files (a few milliseconds, through the YAML
+        cache), so it runs on the app's own thread and its answer is in that frame.
+        """
+        preview, self.preview = self.preview, None
+        if preview is not None and (shown := preview()) is not None:
+            self.main.status_bar.agent = shown.agent
+            self.main.status_bar.model = shown.model
+
+    def _start(self, open_session: bool) -> None:
         self._drawn.set()
+        if self.on_first_frame is not None:
+            self.on_first_frame()
+        if open_session:
+            self._open_session(self.session_factory(self.approver))
 
     @work(exclusive=True, group="session")
     async def _open_session(self, opening: Awaitable[Session]) -> None:
         self._opening = True
-        preview, self.preview = self.preview, None
         try:
-            if preview is not None and (shown := await asyncio.to_thread(preview)) is not None:
-                self.main.status_bar.agent = shown.agent
-                self.main.status_bar.model = shown.model
             session = await opening
             await self._drawn.wait()
         except Exception as exc:  # noqa: BLE001 - any start-up failure is shown, the app keeps running
             self._opening = False
             self._switching = None
             self._open_failed(f"{exc}{log_failure(_log, 'the session could not open', exc)}")
+            start_up_done()
             return
         self._opening = False
         switched, self._switching = self._switching, None
@@ -226,6 +243,7 @@ class StepwiseApp(App[int]):
         session.subscribe(self._on_session_event)
         self.main.show_session(session)
         self.main.refresh_state("idle")
+        start_up_done()
         self._warm_up(session)
         if switched:
             self.main.chat.add_note(

@@ -5,9 +5,11 @@ allocates a few hundred thousand objects that live as long as it does
 (modules, classes, widgets, styles), and a resumed session adds its history;
 a full collection over those took 20 ms in the middle of the first frame and
 100-200 ms later, which showed as a frozen frame while scrolling or
-streaming. So the collector is off until the first frame is drawn, and what
-is alive then (and after a history is loaded) is frozen: moved to a
-generation the collector never walks. Reference counting still frees frozen
+streaming, and collections during the first session's imports cost about
+100 ms of CPU. So the collector is off until the start-up is done (the first
+frame drawn and the first session open, or failed to), and what is alive
+then (and after a history is loaded) is frozen: moved to a generation the
+collector never walks. Reference counting still frees frozen
 objects; only frozen reference cycles wait, until `freeze_long_lived`
 unfreezes and collects (a resume), or for good (the start-up's own few).
 """
@@ -21,7 +23,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def paused_for_start_up() -> Iterator[None]:
-    """No cyclic collection until `first_frame_drawn` (or, at the latest, the end of the block)."""
+    """No cyclic collection until `start_up_done` (or, at the latest, the end of the block)."""
     gc.disable()
     try:
         yield
@@ -29,8 +31,11 @@ def paused_for_start_up() -> Iterator[None]:
         gc.enable()
 
 
-def first_frame_drawn() -> None:
+def start_up_done() -> None:
     """If the start-up paused the collector: freeze what it built, and collect again from here on.
+
+    The app calls it once its first frame is drawn and its first session has opened (or
+    failed to); later calls do nothing.
 
     An app started another way (tests, the replay) keeps the collector as it was.
     """

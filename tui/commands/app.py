@@ -141,4 +141,12 @@ def build_app(args: argparse.Namespace) -> StepwiseApp:
         locked=locked,
         # A resumed session's agent is in its log, read once the session opens.
         preview=None if resuming else functools.partial(preview, args.cwd, args.agent, args.model),
+        on_first_frame=_release_provider,
     )
+
+
+def _release_provider() -> None:
+    """Let the provider process that `main` started held load the SDK (`remote.start`)."""
+    from tui.engine.model import remote
+
+    remote.release()

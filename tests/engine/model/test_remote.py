@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,42 @@ async def test_a_request_bigger_than_a_pipe_sent_while_the_process_still_loads(f
     finally:
         remote.stop()
     assert fake_anthropic.message_requests[0].body["messages"][0]["content"] == long
+
+
+_PROC_WCHAN = Path(f"/proc/{os.getpid()}/wchan")
+
+
+def _waits_for_release(pid: int) -> bool:
+    """Blocked in `select` on its hold pipe: the only place it sleeps in before the SDK is loaded."""
+    return "poll_schedule_timeout" in Path(f"/proc/{pid}/wchan").read_text()
+
+
+def _loaded_the_sdk(pid: int) -> bool:
+    return "pydantic_core" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not _PROC_WCHAN.exists(), reason="reads where the process sleeps from /proc")
+@pytest.mark.parametrize("released_by", ["release", "request"])
+async def test_a_held_process_loads_the_sdk_only_once_released(fake_anthropic: FakeAnthropic, released_by: str) -> None:
+    remote.stop()
+    held = remote.start(held=True)
+    assert held is not None
+    try:
+        _until(lambda: _waits_for_release(held.pid))
+        assert not _loaded_the_sdk(held.pid)
+        if released_by == "release":
+            remote.release()
+            _until(lambda: _loaded_the_sdk(held.pid))
+        fake_anthropic.script(text("loaded when let"))
+        params = {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+        assert await _provider(fake_anthropic).create_message(params) == [text("loaded when let")]
+        assert remote.current() is held and _loaded_the_sdk(held.pid)  # the process answered, not this one
+    finally:
+        remote.stop()

@@ -2,7 +2,8 @@
 
 `start()` is called at the very top of `stepwise`'s `main` for the commands that
 talk to the model, before Textual or the engine load, so the SDK's import runs
-on the other core from the first millisecond. The provider (`provider.py`) asks
+on the other core from the first millisecond, or, when no prompt is waiting,
+from the app's first frame (`release()`). The provider (`provider.py`) asks
 `current()` for the running process at each request and falls back to the SDK
 in its own process when there is none (never started, failed to start, or
 ended): the debug log says so.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.model.wire import ClientOptions, ErrorRecord, RequestFailed, decode, encode
 
-__all__ = ["Worker", "current", "start", "stop"]
+__all__ = ["Worker", "current", "release", "start", "stop"]
 
 _log = logging.getLogger(__name__)
 _ENDED = ErrorRecord(
@@ -53,9 +54,11 @@ if TYPE_CHECKING:
 class Worker:
     """One running provider process and the requests waiting for its answers."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], hold: int | None = None) -> None:
+        """`hold`: the pipe end whose closing lets a held process load the SDK (`start`)."""
         assert process.stdin is not None and process.stdout is not None
         self.process = process
+        self._hold = hold
         self._in = process.stdin.fileno()
         self._out = process.stdout.fileno()
         self._ids = itertools.count(1)
@@ -112,7 +115,15 @@ class Worker:
         the event loop for as long."""
         if not self.alive:
             raise OSError("the model provider process has ended")
+        self.release()
         self._outgoing.put(encode(record))
+
+    def release(self) -> None:
+        """Let the process load the SDK, if it was held (`start`)."""
+        with self._lock:
+            hold, self._hold = self._hold, None
+        if hold is not None:
+            os.close(hold)
 
     def _write(self) -> None:
         while (data := self._outgoing.get()) is not None:
@@ -186,6 +197,7 @@ class Worker:
     def close(self) -> None:
         """End it now: it holds nothing to save, and may still be importing the SDK (deaf to its input)."""
         self.alive = False
+        self.release()
         self._outgoing.put(None)
         self.process.kill()
         self.process.wait()
@@ -194,24 +206,44 @@ class Worker:
 _worker: Worker | None = None
 
 
-def start() -> Worker | None:
-    """Launch the provider process for this launch (once); None when it cannot start."""
+def start(*, held: bool = False) -> Worker | None:
+    """Launch the provider process for this launch (once); None when it cannot start.
+
+    Held, it starts (the interpreter, its own modules) but loads the SDK only once
+    `release()` is called or a request comes. The app holds it until its first
+    frame is drawn when no prompt is waiting: on a machine with two cores, the
+    SDK's import beside that frame delayed it by about a tenth.
+    """
     global _worker
     if _worker is None:
+        hold = os.pipe() if held else None
+        command = [sys.executable, "-m", "tui.engine.model.worker", str(os.getpid())]
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "tui.engine.model.worker", str(os.getpid())],
+                [*command, *([str(hold[0])] if hold else [])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 # Its stderr would land on the app's screen; what goes wrong reaches the app as records.
                 stderr=subprocess.DEVNULL,
+                pass_fds=hold[:1] if hold else (),
             )
         except OSError as exc:
+            if hold:
+                os.close(hold[0])
+                os.close(hold[1])
             _log.debug("the model provider process could not start (%s): the SDK runs in this process", exc)
             return None
-        _worker = Worker(process)
+        if hold:
+            os.close(hold[0])
+        _worker = Worker(process, hold[1] if hold else None)
         atexit.register(stop)
     return _worker
+
+
+def release() -> None:
+    """Let a held provider process load the SDK now (see `start`); nothing when none is held."""
+    if _worker is not None:
+        _worker.release()
 
 
 def current() -> Worker | None:

@@ -1,9 +1,10 @@
-"""The provider process: `python -m tui.engine.model.worker PARENT_PID`.
+"""The provider process: `python -m tui.engine.model.worker PARENT_PID [HOLD_FD]`.
 
 `remote.start()` launches it at the very top of `stepwise`'s `main`, so the
 anthropic SDK (about a second of imports) loads on another core while the app
 draws and opens its session, and the SDK's stream parsing never runs on the
-app's event loop. It serves the requests of `wire.py` through `sdk.py`, several
+app's event loop. Given HOLD_FD (a pipe), it waits to load the SDK until the
+app closes that pipe's other end, or sends a request, or ends. It serves the requests of `wire.py` through `sdk.py`, several
 at once, and keeps nothing between launches: it exits when its standard input
 closes (the app ended) or, on Linux, when its parent dies (`PR_SET_PDEATHSIG`).
 Ctrl+C in a terminal reaches the whole process group; only the parent acts on it.
@@ -178,6 +179,12 @@ async def _quietly(rehearsing: Any) -> None:
         await rehearsing
 
 
+def _wait_for_release(hold: int) -> None:
+    """Wait until the app closes its end of the `hold` pipe (or dies), or its first request comes."""
+    select.select([hold, sys.stdin], [], [])
+    os.close(hold)
+
+
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(int(argv[0]))
@@ -185,6 +192,8 @@ def main(argv: list[str]) -> None:
     out = os.dup(1)
     os.dup2(2, 1)
     server = _Server(out)
+    if len(argv) > 1:
+        _wait_for_release(int(argv[1]))
     # The SDK's import makes ~100k objects that live as long as the process: collecting during it
     # costs about a tenth of it, and walking them later costs every full collection.
     gc.disable()
