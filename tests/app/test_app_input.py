@@ -328,6 +328,13 @@ async def test_status_bar_shows_agent_model_mode_git_tokens_and_cost(git_repo: P
         assert "Context: 1,000 of 10,000 tokens (10%)" in cost
 
 
+async def test_status_bar_says_when_commands_run_unsandboxed(git_repo: Path, model_env: FakeAnthropic) -> None:
+    app, _ = live_app(git_repo, model_env, session_options={"sandbox": False})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        assert "commands run unsandboxed" in app.main.status_bar.render().plain
+
+
 async def test_theme_command_switches_and_reports_the_change(git_repo: Path, model_env: FakeAnthropic) -> None:
     changes: list[str] = []
     app, _ = live_app(git_repo, model_env, on_theme_change=changes.append)

@@ -7,7 +7,6 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.app.fit import SEPARATOR, fit_parts
-from tui.engine.exec.sandbox import UNSANDBOXED
 from tui.engine.exec.terminal_text import show_controls
 
 ACTIVITY_LABELS = {
@@ -78,6 +77,9 @@ class StatusBar(Static):
         if self.branch is not None:
             parts.append((f"⎇ {self.branch}{'*' if self.dirty else ''}", 1))
         if self.unsandboxed:
+            # Only a session sets it, which has loaded the sandbox; the first frame need not.
+            from tui.engine.exec.sandbox import UNSANDBOXED
+
             parts.append((UNSANDBOXED, 9))
         usage = self.usage or {}
         prompt = sum(
