@@ -147,7 +147,7 @@ def test_a_module_named_in_functions_of_loads_on_the_first_call_of_a_function(tm
 def test_the_sdk_deferred_has_the_same_names_and_objects_with_fewer_modules(tmp_path: Path) -> None:
     code = """
         import json, sys
-        from tui.engine.model.worker import _CALLED_LATER
+        from tui.engine.model.serving import _CALLED_LATER
         if sys.argv[1] == "lazy":
             from tui.engine.model._lazy_import import defer_package_inits
             defer_package_inits("anthropic", functions_of=_CALLED_LATER)

@@ -11,8 +11,8 @@ import pytest
 
 from tests.support.fake_anthropic import FakeAnthropic, text
 from tui.engine.model import rehearsal, sdk
+from tui.engine.model.serving import Server
 from tui.engine.model.wire import decode, encode
-from tui.engine.model.worker import _Server
 
 
 async def test_the_rehearsal_streams_its_canned_events_through_the_sdk_and_reaches_no_api(
@@ -44,7 +44,7 @@ async def test_an_idle_process_rehearses_then_serves_the_first_request(
     fake_anthropic: FakeAnthropic, pipes: tuple[int, int, int]
 ) -> None:
     write_in, read_out, write_out = pipes
-    server = _Server(write_out)
+    server = Server(write_out)
     serving = asyncio.create_task(server.serve())
     await asyncio.sleep(0)  # serve() looks at its input (nothing waits), then starts the rehearsal
     assert server._rehearsal is not None
@@ -63,7 +63,7 @@ async def test_a_waiting_request_is_served_without_a_rehearsal(
     write_in, read_out, write_out = pipes
     fake_anthropic.script(text("at once"))
     _ask(write_in, fake_anthropic)
-    server = _Server(write_out)
+    server = Server(write_out)
     serving = asyncio.create_task(server.serve())
     await asyncio.sleep(0)
 

@@ -210,6 +210,16 @@ def _loaded_the_sdk(pid: int) -> bool:
     return "pydantic_core" in Path(f"/proc/{pid}/maps").read_text()
 
 
+def _loaded_asyncio(pid: int) -> bool:
+    """Whether asyncio's C module is mapped (False also where the interpreter has it built in)."""
+    import _asyncio
+
+    return (
+        bool(getattr(_asyncio, "__file__", None))
+        and Path(_asyncio.__file__).name in Path(f"/proc/{pid}/maps").read_text()
+    )
+
+
 def _until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 20
     while not condition():
@@ -225,7 +235,7 @@ async def test_a_held_process_loads_the_sdk_only_once_released(fake_anthropic: F
     assert held is not None
     try:
         _until(lambda: _waits_for_release(held.pid))
-        assert not _loaded_the_sdk(held.pid)
+        assert not _loaded_the_sdk(held.pid) and not _loaded_asyncio(held.pid)  # nothing but the wait
         if released_by == "release":
             remote.release()
             _until(lambda: _loaded_the_sdk(held.pid))

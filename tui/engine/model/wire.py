@@ -1,7 +1,8 @@
 """The provider process's wire format: one JSON object a line, in both directions, defined once.
 
-The app (or print mode) sends requests to the provider process (`model/worker.py`) on
-its standard input, and reads what comes back on its standard output:
+The app (or print mode) sends requests to the provider process (`model/worker.py`,
+which serves them through `model/serving.py`) on its standard input, and reads
+what comes back on its standard output:
 
     -> {"op": "stream", "id": 1, "client": {...}, "params": {...}}    messages.create(stream=True)
     -> {"op": "create", "id": 2, "client": {...}, "params": {...}}    messages.create()

@@ -1,4 +1,4 @@
-"""The provider process's own side: what it writes back, and how."""
+"""The provider process's server: what it writes back, and how."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.fake_anthropic import FakeAnthropic, text
 from tui.engine.model import remote, sdk
-from tui.engine.model.worker import merge_delta
+from tui.engine.model.serving import merge_delta
 
 
 def _delta(kind: str, value: str, *, index: int = 0, request: int = 1, **extra: Any) -> dict[str, Any]:
