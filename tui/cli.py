@@ -3,7 +3,8 @@
 Everything heavy (Textual, the anthropic SDK, tree-sitter) is imported only by
 the command that needs it, so `--help` and `agents` start fast. The app and
 print mode start the provider process first (`engine/model/remote.py`): the SDK
-loads there, on another core, while the app paints its first frame.
+loads there, on another core, beside the app's start when a prompt was given,
+else from its first frame.
 """
 
 from __future__ import annotations
