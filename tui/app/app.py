@@ -187,7 +187,7 @@ class StepwiseApp(App[int]):
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.approver.attach(self._present_approval)
-        # Notices are part of the first frame; the session starts once it is on screen.
+        # Notices, and the agent the preview names, are part of the first frame.
         if self.notice:
             self.main.chat.add_note(self.notice, "notice")
         for warning in self._theme_warnings:
@@ -197,8 +197,10 @@ class StepwiseApp(App[int]):
         # A launch's prompt waits for the session, which then opens beside the first frame;
         # otherwise it opens once that frame is on screen, so its imports and git commands
         # do not delay it (where a worker thread competes with the frame for the interpreter).
-        opening = self._open_session(self.session_factory(self.approver)) if self.initial_prompt else None
-        self.call_after_refresh(self._start, opening is None)
+        opens_now = bool(self.initial_prompt)
+        if opens_now:
+            self._open_session(self.session_factory(self.approver))
+        self.call_after_refresh(self._start, not opens_now)
 
     async def on_unmount(self) -> None:
         # No process a command started outlives the app: the session stops them and names them.

@@ -209,10 +209,11 @@ _worker: Worker | None = None
 def start(*, held: bool = False) -> Worker | None:
     """Launch the provider process for this launch (once); None when it cannot start.
 
-    Held, it starts (the interpreter, its own modules) but loads the SDK only once
-    `release()` is called or a request comes. The app holds it until its first
-    frame is drawn when no prompt is waiting: on a machine with two cores, the
-    SDK's import beside that frame delayed it by about a tenth.
+    Held, it starts (the interpreter and its entry module, `worker.py`) but loads
+    nothing more, the SDK above all, until `release()` is called, a request comes,
+    or the app ends. The app holds it until its first frame is drawn when no
+    prompt is waiting: on a machine with two cores, the SDK's import beside that
+    frame delayed it by about a tenth.
     """
     global _worker
     if _worker is None:
