@@ -1,5 +1,6 @@
 """The YAML cache: a warm start parses nothing, and nothing it keeps is ever trusted over the files."""
 
+import asyncio
 import json
 import os
 
@@ -10,6 +11,7 @@ from tui.engine.agents.discovery import discover_agents
 from tui.engine.agents.skills import discover_skills
 from tui.engine.config import yaml_cache
 from tui.engine.config.settings import load_settings
+from tui.engine.session.session import Session, SessionOptions
 
 AGENT = "---\nname: helper\ndescription: {description}\nmodel: haiku\ntools: read_file\n---\nYou help.\n"
 
@@ -120,3 +122,49 @@ def test_a_returned_value_is_the_callers_own(workspace) -> None:
     first = yaml_cache.safe_load(text)
     first["permissions"]["allow"].append("c")
     assert yaml_cache.safe_load(text) == {"permissions": {"allow": ["a"]}}
+
+
+def _count_writes(monkeypatch) -> list[object]:
+    writes: list[object] = []
+    write = yaml_cache.atomic_write
+
+    def counted(path, data):
+        writes.append(path)
+        write(path, data)
+
+    monkeypatch.setattr(yaml_cache, "atomic_write", counted)
+    return writes
+
+
+def test_a_cold_start_writes_the_cache_once(workspace, monkeypatch) -> None:
+    agents = workspace / ".stepwise" / "agents"
+    for index in range(5):
+        (agents / f"a{index}.md").write_text(AGENT.format(description=f"number {index}").replace("helper", f"a{index}"))
+    writes = _count_writes(monkeypatch)
+
+    session = Session.open(SessionOptions(cwd=workspace), None)
+    asyncio.run(session.close())
+
+    assert writes == [yaml_cache.cache_path()]  # the settings, six agents and the skill: one write
+    new_process()
+    no_parsing(monkeypatch)
+    catalog = discover_agents(workspace)
+    assert [catalog.get(f"a{index}").description for index in range(5)] == [f"number {index}" for index in range(5)]
+
+
+def test_a_batch_writes_when_its_last_block_ends_even_by_an_error(workspace, monkeypatch) -> None:
+    writes = _count_writes(monkeypatch)
+
+    def start_that_fails() -> None:
+        with yaml_cache.batch():
+            with yaml_cache.batch():
+                read_all(workspace)
+            assert writes == []  # the outer block is still open
+            raise RuntimeError("the start failed")
+
+    with pytest.raises(RuntimeError):
+        start_that_fails()
+    assert writes == [yaml_cache.cache_path()]
+    new_process()
+    no_parsing(monkeypatch)
+    read_all(workspace)

@@ -8,16 +8,19 @@ changed file (whatever its times say) is a different text and is parsed again: t
 can be stale only in what it no longer needs. Only results that JSON gives back exactly are
 kept (no dates, no non-string keys); parse errors are never kept, so a broken file is
 reported on every start, as before. A cache file that cannot be read, is not this format,
-or was written for another PyYAML (whose parse may differ) is ignored and rewritten.
+or was written for another PyYAML (whose parse may differ) is ignored and rewritten. The
+preview and `Session.open` store inside a `batch`, so a start writes the file at most once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -42,6 +45,10 @@ MISSING: Final = _Missing()
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _loaded: dict[Path, dict[str, Any]] = {}
+_batches = 0
+"""How many `batch` blocks are open (in any thread)."""
+_unwritten: set[Path] = set()
+"""Cache files stored into inside them, written when the last one closes."""
 
 
 def cache_path() -> Path:
@@ -107,12 +114,43 @@ def store(text: str, value: Any) -> None:
         entries[text] = kept
         while len(entries) > MAX_ENTRIES:
             del entries[next(iter(entries))]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            body = {"format": FORMAT, "parser": _parser_stamp(), "entries": entries}
-            atomic_write(path, json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        except (OSError, ValueError) as exc:
-            _log.debug("yaml cache %s not written: %s", path, exc)
+        if _batches:
+            _unwritten.add(path)
+        else:
+            _write(path)
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Store what is parsed inside the block with one write of the cache, when the block ends.
+
+    A start in a project whose files were never parsed (or all changed) stores one entry
+    per agent, skill and settings file; each `store` alone rewrites the whole cache file
+    (written atomically, synced). Blocks may nest and run in several threads: the write
+    comes when the last open one ends, even by an exception.
+    """
+    global _batches
+    with _lock:
+        _batches += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _batches -= 1
+            if not _batches:
+                for path in sorted(_unwritten):
+                    _write(path)
+                _unwritten.clear()
+
+
+def _write(path: Path) -> None:
+    """Write this process's entries for `path` (with `_lock` held); a failure is logged, not raised."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"format": FORMAT, "parser": _parser_stamp(), "entries": _entries(path)}
+        atomic_write(path, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+    except (OSError, ValueError) as exc:
+        _log.debug("yaml cache %s not written: %s", path, exc)
 
 
 def yaml_error() -> type[Exception]:

@@ -43,12 +43,14 @@ def preview(cwd: Path, agent: str | None, model: str | None) -> SessionPreview |
     """The agent and model a new session in `cwd` would have; None when that is not known before it
     opens (the agent or model is refused: `Session.open` reports why) or could not be read."""
     from tui.engine.agents.discovery import discover_agents, project_root
+    from tui.engine.config import yaml_cache
     from tui.engine.config.settings import load_settings
 
     try:
-        settings = load_settings(project_root(cwd))
-        catalog = discover_agents(cwd, settings=settings)
-        chosen = catalog.find(agent) if agent else catalog.default()
+        with yaml_cache.batch():
+            settings = load_settings(project_root(cwd))
+            catalog = discover_agents(cwd, settings=settings)
+            chosen = catalog.find(agent) if agent else catalog.default()
         if model:
             validate_model(model, settings.model_aliases)
         return SessionPreview(chosen.name, session_model(chosen, model, None, settings).resolved)

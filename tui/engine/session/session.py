@@ -227,6 +227,13 @@ class Session:
         Raises:
             SessionError: not in a git work tree, unknown agent, bad mode, no session to resume.
         """
+        from tui.engine.config import yaml_cache
+
+        with yaml_cache.batch():  # the agent, skill and settings files parsed: one write of the cache
+            return cls._open(options, approver, provider)
+
+    @classmethod
+    def _open(cls, options: SessionOptions, approver: Approver, provider: ModelProvider | None) -> Session:
         from tui.engine.agents.discovery import discover_agents
         from tui.engine.agents.memory import load_memory
         from tui.engine.agents.skills import discover_skills
