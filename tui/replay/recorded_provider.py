@@ -68,6 +68,9 @@ class RecordedProvider:
     def warm_up(self) -> None:
         """Nothing to load: the recording is in memory."""
 
+    def sub_requests(self) -> None:
+        """None: a recording sends no requests (its web tools are not offered)."""
+
     async def aclose(self) -> None:
         """No connections to release."""
 

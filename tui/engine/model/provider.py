@@ -70,6 +70,10 @@ _KIND_HINTS = {
 }
 _log = logging.getLogger(__name__)
 
+SubRequest = Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]
+"""Sends one Messages request outside the conversation (its `messages.create` parameters) and
+gives its content blocks: the web tools' sub-requests."""
+
 
 @dataclass
 class ModelRequest:
@@ -380,6 +384,10 @@ class AnthropicProvider:
         if worker is not None:
             return worker.stream(self._options(), params)
         return sdk.stream_events(self.client(), params)
+
+    def sub_requests(self) -> SubRequest:
+        """The web tools' sub-requests go through this provider's client: `create_message`."""
+        return self.create_message
 
     async def create_message(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """One request without streaming (`messages.create(**params)`): the reply's content blocks.

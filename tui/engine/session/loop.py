@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.engine.debug_log import log_failure
-from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError
+from tui.engine.model.provider import ModelRequest, ModelResponse, ProviderError, SubRequest
 from tui.engine.permissions.engine import Decision, PermissionEngine
 from tui.engine.permissions.pathguard import PathError
 from tui.engine.permissions.rules import Rule, parse_rule
@@ -59,6 +59,9 @@ _log = logging.getLogger(__name__)
 
 class ModelProvider(Protocol):
     """Anything that turns a request into a streamed response (the SDK, a recording)."""
+
+    def sub_requests(self) -> SubRequest | None:
+        """How to send requests outside the conversation; None when this provider sends none (a recording)."""
 
     async def stream(
         self, request: ModelRequest, emit: Callable[[Event], None], cancel: asyncio.Event

@@ -844,7 +844,7 @@ def _web_access(
     from tui.engine.permissions.rules import web_domains
     from tui.engine.tools.web import DEFAULT_MAX_USES, WebAccess, api_runner
 
-    runner = api_runner(provider, model)
+    runner = api_runner(provider.sub_requests(), model)
     if runner is None:
         return None
     max_uses = settings.raw.get("web_max_uses", DEFAULT_MAX_USES)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from tui.engine.errors import StepwiseError
@@ -29,6 +29,9 @@ from tui.engine.model.wire import RequestFailed
 from tui.engine.session.approval import Approval
 from tui.engine.tools._schema import check_args
 from tui.engine.tools.base import Action, Tool, ToolContext, ToolInputError, ToolKind, ToolOutput
+
+if TYPE_CHECKING:
+    from tui.engine.model.provider import SubRequest
 
 SEARCH_TOOL = {"type": "web_search_20250305", "name": "web_search"}
 FETCH_TOOL = {"type": "web_fetch_20250910", "name": "web_fetch"}
@@ -253,9 +256,9 @@ async def _cancellable(work: Any, cancel: asyncio.Event) -> WebResult:
                 pending.cancel()
 
 
-def api_runner(provider: Any, model: str) -> Runner | None:
-    """Sub-requests through the session's provider; None when it sends none (a recording)."""
-    create = getattr(provider, "create_message", None)
+def api_runner(create: SubRequest | None, model: str) -> Runner | None:
+    """The web tools' requests, sent by `create` (the session provider's `sub_requests`); None without it
+    (a recording sends none)."""
     if create is None:
         return None
 
